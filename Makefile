@@ -1,0 +1,132 @@
+# vmxray: build, image, run, test. See README.md.
+#   make          build/vmxray.efi, the in-guest programs, tools/vmxlog
+#   make image    build/vmxray.img (GPT disk, FAT ESP, \EFI\BOOT\BOOTX64.EFI)
+#   make run      boot the image in the best test bed, serial log on the terminal
+#   make test     unit tests + integration tests; prints "N passed, M failed"
+#   make unit     host unit tests only
+
+VERSION_MAJOR := 0
+VERSION_MINOR := 1
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+B := build
+CC := gcc
+NASM := nasm
+LD := ld
+OBJCOPY := objcopy
+
+EFI_INC := /usr/include/efi
+EFI_LIB := /usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
+
+WARN := -Wall -Wextra -Werror
+# The hypervisor and its EFI programs: freestanding, general registers only (no SSE
+# code ever touches guest FPU state), no red zone (interrupts on the stack), PIC for
+# gnu-efi's self-relocation.
+EFI_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-stack-check -fpic -fshort-wchar -mno-red-zone -mgeneral-regs-only \
+	-maccumulate-outgoing-args -fno-strict-aliasing -fno-omit-frame-pointer \
+	-DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -Ibuild/gen \
+	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) \
+	-DVMXRAY_GIT_REV='"$(GIT_REV)"' -MMD -MP
+EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
+EFI_LIBS := -lefi -lgnuefi
+NASMFLAGS := -f elf64 -Ibuild/gen/
+
+HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -Ibuild/gen -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -D_DEFAULT_SOURCE -DVMXRAY_HOST_TEST \
+	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
+HOST_LDLIBS := -lcmocka
+
+HV_C := $(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c))
+HV_ASM := $(sort $(wildcard boot/*.asm arch/*.asm vmx/*.asm))
+HV_OBJ := $(HV_C:%.c=$(B)/hv/%.o) $(HV_ASM:%.asm=$(B)/hv/%.asm.o)
+
+# In-guest EFI programs: tests/guest/<name>.c, linked with tests/guest/lib/ (C and asm)
+# and the listed pure files of the hypervisor.
+GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tests/guest/lib/*.c)
+GUEST_ASM := $(wildcard tests/guest/lib/*.asm)
+GUEST_PROGS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
+GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
+
+.PHONY: all image run run-quick test unit integration bench fuzz clean deps vmxlog
+all: $(B)/vmxray.efi $(GUEST_EFI) vmxlog
+
+deps:
+	@tools/deps build
+
+$(B)/hv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(B)/hv/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
+
+$(B)/vmxray.so: $(HV_OBJ) linker.ld
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(HV_OBJ) $(EFI_LIBS) -o $@
+
+%.efi: %.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+$(B)/guest/%.o: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(B)/guest/shared/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(B)/guest/shared/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
+
+GUEST_SHARED_OBJ := $(GUEST_SHARED:%.c=$(B)/guest/shared/%.o) $(GUEST_ASM:%.asm=$(B)/guest/shared/%.asm.o)
+$(B)/guest/%.so: $(B)/guest/%.o $(GUEST_SHARED_OBJ) linker.ld
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
+
+# ---- host tools ----
+VMXLOG_C := $(wildcard tools/vmxlog/*.c)
+VMXLOG_LIB_C := $(filter-out tools/vmxlog/main.c,$(VMXLOG_C))
+vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
+$(B)/vmxlog: $(VMXLOG_C) $(VMXLOG_SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -I. -D_DEFAULT_SOURCE -o $@ $(VMXLOG_C) $(VMXLOG_SHARED)
+
+# ---- host unit tests ----
+# tests/unit/test_X.c is linked with the pure sources listed in tests/unit/test_X.mk as
+#   test_X_SRCS := drivers/fmt.c ...
+-include $(wildcard tests/unit/*.mk)
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/%)
+
+define unit_rule
+$(B)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(HOST_CFLAGS) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $$(HOST_LDLIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_BINS)
+	@tools/testrun unit $(UNIT_BINS)
+
+image: all
+	tools/mkimage usb $(B)/vmxray.img
+
+run: all
+	tools/run $(RUN_ARGS)
+
+run-quick: all
+	tools/run --quick $(RUN_ARGS)
+
+test: deps all $(UNIT_BINS)
+	@tools/testrun all $(UNIT_BINS)
+
+integration: deps all
+	@tools/testrun integration
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,270 @@
+#include "boot/options.h"
+
+#include "drivers/fmt.h"
+
+#include <string.h>
+
+typedef bool (*opt_set_fn)(struct vmxray_options *o, const char *v, size_t n);
+
+struct opt_desc {
+	const char *key;
+	const char *valid; /* human text listing the valid values */
+	opt_set_fn set;
+};
+
+static bool word_eq(const char *v, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(v, lit, n) == 0;
+}
+
+static bool copy_value(char *dst, size_t cap, const char *v, size_t n)
+{
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return true;
+}
+
+static bool parse_u64(const char *v, size_t n, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t r = 0;
+
+	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		base = 16;
+		v += 2;
+		n -= 2;
+	}
+	if (n == 0 || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+		if (v[i] >= '0' && v[i] <= '9')
+			d = (unsigned)(v[i] - '0');
+		else if (base == 16 && v[i] >= 'a' && v[i] <= 'f')
+			d = (unsigned)(v[i] - 'a' + 10);
+		else if (base == 16 && v[i] >= 'A' && v[i] <= 'F')
+			d = (unsigned)(v[i] - 'A' + 10);
+		else
+			return false;
+		if (d >= base)
+			return false;
+		r = r * base + d;
+	}
+	*out = r;
+	return true;
+}
+
+static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t port;
+
+	if (word_eq(v, n, "none")) {
+		o->serial_port = 0;
+		return true;
+	}
+	if (!parse_u64(v, n, &port) || port == 0 || port > 0xFFF8)
+		return false;
+	o->serial_port = (uint16_t)port;
+	return true;
+}
+
+static bool set_log(struct vmxray_options *o, const char *v, size_t n)
+{
+	for (int l = LOG_ERROR; l <= LOG_TRACE; l++) {
+		if (word_eq(v, n, log_level_name((enum log_level)l))) {
+			o->log_level = (enum log_level)l;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool set_console(struct vmxray_options *o, const char *v, size_t n)
+{
+	static const char *const names[] = { "auto", "on", "off" };
+	for (unsigned i = 0; i < 3; i++) {
+		if (word_eq(v, n, names[i])) {
+			o->console = (enum opt_console)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool set_chain(struct vmxray_options *o, const char *v, size_t n)
+{
+	return copy_value(o->chain, sizeof(o->chain), v, n);
+}
+
+static bool set_trace(struct vmxray_options *o, const char *v, size_t n)
+{
+	return copy_value(o->trace, sizeof(o->trace), v, n);
+}
+
+static bool set_dump(struct vmxray_options *o, const char *v, size_t n)
+{
+	return copy_value(o->dump, sizeof(o->dump), v, n);
+}
+
+static bool set_test(struct vmxray_options *o, const char *v, size_t n)
+{
+	return copy_value(o->test, sizeof(o->test), v, n);
+}
+
+static bool set_check(struct vmxray_options *o, const char *v, size_t n)
+{
+	if (word_eq(v, n, "on"))
+		o->check_every_entry = true;
+	else if (word_eq(v, n, "off"))
+		o->check_every_entry = false;
+	else
+		return false;
+	return true;
+}
+
+#define RECORDER_MAX_DEPTH 1024
+
+static bool set_recorder(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t d;
+
+	if (!parse_u64(v, n, &d) || d > RECORDER_MAX_DEPTH)
+		return false;
+	o->recorder_depth = (uint32_t)d;
+	return true;
+}
+
+static const struct opt_desc OPTIONS_TABLE[] = {
+	{ "serial", "none, or an I/O port such as 0x3f8 (1..0xfff8)", set_serial },
+	{ "log", "error, warn, info, debug, trace", set_log },
+	{ "console", "auto, on, off", set_console },
+	{ "chain", "none, or the path of the next EFI image, e.g. \\EFI\\debian\\grubx64.efi",
+	  set_chain },
+	{ "trace", "all, or exit reason names separated by commas, e.g. cpuid,msr_read", set_trace },
+	{ "dump", "exit reason names with an optional :count, e.g. cpuid:1", set_dump },
+	{ "check", "on, off", set_check },
+	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
+	{ "test", "test-only fault injection (see docs/ARCHITECTURE.md)", set_test },
+};
+
+void options_set_defaults(struct vmxray_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->serial_port = 0x3F8;
+	o->log_level = LOG_INFO;
+	o->console = OPT_CONSOLE_AUTO;
+	o->recorder_depth = 16;
+}
+
+static void append_valid_keys(char *err, size_t errlen)
+{
+	size_t n = strlen(err);
+	for (size_t i = 0; i < sizeof(OPTIONS_TABLE) / sizeof(OPTIONS_TABLE[0]) && n < errlen; i++)
+		n += fmt_snprintf(err + n, errlen - n, "%s%s", i ? ", " : "", OPTIONS_TABLE[i].key);
+}
+
+bool options_parse_word(struct vmxray_options *o, const char *word, size_t len, char *err,
+			size_t errlen)
+{
+	const char *eq = memchr(word, '=', len);
+
+	if (!eq) {
+		fmt_snprintf(err, errlen, "option '%.*s' is not of the form key=value; keys: ",
+			     (int)len, word);
+		append_valid_keys(err, errlen);
+		return false;
+	}
+	size_t klen = (size_t)(eq - word);
+	const char *v = eq + 1;
+	size_t vlen = len - klen - 1;
+	for (size_t i = 0; i < sizeof(OPTIONS_TABLE) / sizeof(OPTIONS_TABLE[0]); i++) {
+		const struct opt_desc *d = &OPTIONS_TABLE[i];
+		if (!word_eq(word, klen, d->key))
+			continue;
+		if (d->set(o, v, vlen))
+			return true;
+		fmt_snprintf(err, errlen, "option '%s': invalid value '%.*s' (valid: %s)", d->key,
+			     (int)vlen, v, d->valid);
+		return false;
+	}
+	fmt_snprintf(err, errlen, "unknown option '%.*s'; valid keys: ", (int)klen, word);
+	append_valid_keys(err, errlen);
+	return false;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool options_parse_cmdline(struct vmxray_options *o, const char *line, char *err, size_t errlen)
+{
+	size_t i = 0;
+	bool first = true;
+
+	while (line[i]) {
+		while (line[i] && is_blank(line[i]))
+			i++;
+		size_t start = i;
+		while (line[i] && !is_blank(line[i]))
+			i++;
+		if (i == start)
+			break;
+		bool has_eq = memchr(line + start, '=', i - start) != NULL;
+		if (first && !has_eq) {
+			first = false;
+			continue; /* argv[0]: the program's own path */
+		}
+		first = false;
+		if (!options_parse_word(o, line + start, i - start, err, errlen))
+			return false;
+	}
+	return true;
+}
+
+bool options_parse_config(struct vmxray_options *o, const char *text, size_t len, char *err,
+			  size_t errlen)
+{
+	size_t i = 0;
+	unsigned lineno = 0;
+
+	while (i < len) {
+		size_t start = i;
+		while (i < len && text[i] != '\n')
+			i++;
+		size_t end = i++;
+		lineno++;
+		while (start < end && is_blank(text[start]))
+			start++;
+		while (end > start && is_blank(text[end - 1]))
+			end--;
+		if (start == end || text[start] == '#')
+			continue;
+		char sub[OPT_ERROR_MAX];
+		if (!options_parse_word(o, text + start, end - start, sub, sizeof(sub))) {
+			fmt_snprintf(err, errlen, "vmxray.cfg line %u: %s", lineno, sub);
+			return false;
+		}
+	}
+	return true;
+}
+
+size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
+{
+	static const char *const consoles[] = { "auto", "on", "off" };
+	char port[16];
+
+	if (o->serial_port)
+		fmt_snprintf(port, sizeof(port), "0x%x", o->serial_port);
+	else
+		fmt_snprintf(port, sizeof(port), "none");
+	return fmt_snprintf(buf, len,
+			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
+			    "recorder=%u%s%s",
+			    port, log_level_name(o->log_level), consoles[o->console],
+			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
+			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
+			    o->recorder_depth, o->test[0] ? " test=" : "", o->test);
+}

@@ -1,0 +1,51 @@
+/* vmxray's options: `key=value` words from the command line (load options) and the
+ * same keys, one per line, from \EFI\vmxray\vmxray.cfg. Pure: no EFI here.
+ *
+ * Every key is declared once in OPTIONS_TABLE (boot/options.c); the error text for a
+ * bad value names the key and lists the valid values. */
+#ifndef VMXRAY_BOOT_OPTIONS_H
+#define VMXRAY_BOOT_OPTIONS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/log.h"
+
+#define OPT_PATH_MAX 256
+#define OPT_LIST_MAX 256
+#define OPT_ERROR_MAX 256
+
+enum opt_console { OPT_CONSOLE_AUTO, OPT_CONSOLE_ON, OPT_CONSOLE_OFF };
+
+struct vmxray_options {
+	uint16_t serial_port;       /* 0 = none */
+	enum log_level log_level;
+	enum opt_console console;   /* copy log lines to the UEFI console */
+	char chain[OPT_PATH_MAX];   /* "" = default rule, "none" = do not chain */
+	char trace[OPT_LIST_MAX];   /* exit reason names, comma separated, or "all" */
+	char dump[OPT_LIST_MAX];    /* exit reason name[:count], comma separated */
+	bool check_every_entry;     /* check=on: run the VM-entry checker before every VMRESUME */
+	uint32_t recorder_depth;    /* flight recorder entries per CPU */
+	char test[OPT_LIST_MAX];    /* test-only fault injection, see docs */
+};
+
+void options_set_defaults(struct vmxray_options *o);
+
+/* Parses one "key=value" word. On error returns false and writes a message into
+ * err (which names the key and the valid values). */
+bool options_parse_word(struct vmxray_options *o, const char *word, size_t len, char *err,
+			size_t errlen);
+
+/* Parses a command line: words separated by blanks. A first word without '=' is the
+ * program's own name (the UEFI shell passes it) and is skipped. */
+bool options_parse_cmdline(struct vmxray_options *o, const char *line, char *err, size_t errlen);
+
+/* Parses a config file: one key=value per line, blank lines and '#' comments ignored,
+ * surrounding blanks trimmed. Error messages carry the line number. */
+bool options_parse_config(struct vmxray_options *o, const char *text, size_t len, char *err,
+			  size_t errlen);
+
+/* Writes the options in effect as one line of "key=value" words. */
+size_t options_describe(const struct vmxray_options *o, char *buf, size_t len);
+
+#endif

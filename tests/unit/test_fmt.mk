@@ -1,0 +1,1 @@
+test_fmt_SRCS := drivers/fmt.c drivers/log.c

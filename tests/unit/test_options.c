@@ -1,0 +1,136 @@
+/* Unit tests: boot/options.c (command line and vmxray.cfg). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "boot/options.h"
+
+static struct vmxray_options o;
+static char err[OPT_ERROR_MAX];
+
+static int setup(void **state)
+{
+	(void)state;
+	options_set_defaults(&o);
+	err[0] = 0;
+	return 0;
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(o.serial_port, 0x3F8);
+	assert_int_equal(o.log_level, LOG_INFO);
+	assert_int_equal(o.console, OPT_CONSOLE_AUTO);
+	assert_string_equal(o.chain, "");
+	assert_int_equal(o.recorder_depth, 16);
+}
+
+static void test_cmdline_skips_program_name(void **state)
+{
+	(void)state;
+	assert_true(options_parse_cmdline(&o, "fs0:\\vmxray.efi serial=0x2f8  log=debug\tchain=\\EFI\\x.efi",
+					  err, sizeof(err)));
+	assert_int_equal(o.serial_port, 0x2F8);
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_string_equal(o.chain, "\\EFI\\x.efi");
+}
+
+static void test_cmdline_without_program_name(void **state)
+{
+	(void)state;
+	assert_true(options_parse_cmdline(&o, "serial=none log=trace", err, sizeof(err)));
+	assert_int_equal(o.serial_port, 0);
+	assert_int_equal(o.log_level, LOG_TRACE);
+	assert_true(options_parse_cmdline(&o, "", err, sizeof(err)));
+}
+
+static void test_bad_value_names_key_and_choices(void **state)
+{
+	(void)state;
+	assert_false(options_parse_cmdline(&o, "vmxray.efi log=loud", err, sizeof(err)));
+	assert_string_equal(err, "option 'log': invalid value 'loud' (valid: error, warn, info, debug, trace)");
+	assert_int_equal(o.log_level, LOG_INFO); /* unchanged */
+}
+
+static void test_bad_serial_values(void **state)
+{
+	(void)state;
+	const char *bad[] = { "serial=", "serial=0", "serial=0x", "serial=com1", "serial=0x10000",
+			      "serial=0xfffff", "serial=0x3fg" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(options_parse_word(&o, bad[i], strlen(bad[i]), err, sizeof(err)));
+		assert_non_null(strstr(err, "option 'serial': invalid value"));
+	}
+	assert_true(options_parse_word(&o, "serial=1016", 11, err, sizeof(err)));
+	assert_int_equal(o.serial_port, 1016);
+}
+
+static void test_unknown_key_and_missing_equals(void **state)
+{
+	(void)state;
+	assert_false(options_parse_cmdline(&o, "vmxray.efi colour=red", err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown option 'colour'; valid keys: serial, log, console, chain"));
+	assert_false(options_parse_cmdline(&o, "vmxray.efi log=info verbose", err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'verbose' is not of the form key=value"));
+}
+
+static void test_config_file(void **state)
+{
+	(void)state;
+	const char *cfg = "# vmxray config\r\n\n  log=debug  \r\nserial=0x2e8\n#chain=none\nrecorder=64";
+	assert_true(options_parse_config(&o, cfg, strlen(cfg), err, sizeof(err)));
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_int_equal(o.serial_port, 0x2E8);
+	assert_int_equal(o.recorder_depth, 64);
+	assert_string_equal(o.chain, "");
+}
+
+static void test_config_error_has_line_number(void **state)
+{
+	(void)state;
+	const char *cfg = "log=info\n\ncheck=maybe\n";
+	assert_false(options_parse_config(&o, cfg, strlen(cfg), err, sizeof(err)));
+	assert_string_equal(err, "vmxray.cfg line 3: option 'check': invalid value 'maybe' (valid: on, off)");
+}
+
+static void test_overlong_and_out_of_range(void **state)
+{
+	(void)state;
+	char word[OPT_PATH_MAX + 16] = "chain=";
+	memset(word + 6, 'a', OPT_PATH_MAX);
+	word[6 + OPT_PATH_MAX] = 0;
+	assert_false(options_parse_word(&o, word, strlen(word), err, sizeof(err)));
+	assert_false(options_parse_word(&o, "recorder=1025", 13, err, sizeof(err)));
+	assert_true(options_parse_word(&o, "recorder=1024", 13, err, sizeof(err)));
+}
+
+static void test_describe(void **state)
+{
+	(void)state;
+	char buf[512];
+	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
+	options_describe(&o, buf, sizeof(buf));
+	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
+				 "check=on recorder=16");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_defaults, setup),
+		cmocka_unit_test_setup(test_cmdline_skips_program_name, setup),
+		cmocka_unit_test_setup(test_cmdline_without_program_name, setup),
+		cmocka_unit_test_setup(test_bad_value_names_key_and_choices, setup),
+		cmocka_unit_test_setup(test_bad_serial_values, setup),
+		cmocka_unit_test_setup(test_unknown_key_and_missing_equals, setup),
+		cmocka_unit_test_setup(test_config_file, setup),
+		cmocka_unit_test_setup(test_config_error_has_line_number, setup),
+		cmocka_unit_test_setup(test_overlong_and_out_of_range, setup),
+		cmocka_unit_test_setup(test_describe, setup),
+	};
+	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

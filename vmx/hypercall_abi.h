@@ -1,0 +1,34 @@
+/* vmxray's hypercall ABI (VMCALL), shared with in-guest programs. Pure.
+ *
+ * RAX = function, RBX/RCX/RDX = arguments. On return RAX = status (0 ok, negative =
+ * error) or a count, outputs in RBX/RCX/RDX. Only CPL 0 may call; from CPL > 0 the
+ * guest gets #UD, as VMCALL outside a VMM would give it.
+ *
+ * Buffer arguments are guest-physical addresses. A buffer outside guest RAM, one that
+ * overlaps memory vmxray owns, or one too small gets a negative status and nothing is
+ * written; RBX then holds the size in bytes that the call needs (for -ENOSPC). */
+#ifndef VMXRAY_VMX_HYPERCALL_ABI_H
+#define VMXRAY_VMX_HYPERCALL_ABI_H
+
+#define VMXRAY_HC_VERSION 0       /* -> RAX 0, RBX (major << 16) | minor */
+#define VMXRAY_HC_STATS 1         /* (buf, size) -> RAX = counters written (u64, index = basic exit reason, all CPUs) */
+#define VMXRAY_HC_DUMP_VMCS 2     /* -> RAX 0; calling CPU's VMCS decoded on serial */
+#define VMXRAY_HC_OWNED_RANGES 3  /* (buf, size) -> RAX = (base, length) u64 pairs written */
+
+#define VMXRAY_HC_OK 0
+#define VMXRAY_HC_ENOSYS (-1)  /* unknown function */
+#define VMXRAY_HC_EFAULT (-2)  /* buffer outside guest RAM or overlapping vmxray memory */
+#define VMXRAY_HC_ENOSPC (-3)  /* buffer too small; RBX = bytes needed */
+#define VMXRAY_HC_EINVAL (-4)  /* bad argument (e.g. misaligned buffer) */
+
+/* Number of STATS counters: one per basic exit reason 0..VMXRAY_STATS_COUNTERS-1. */
+#define VMXRAY_STATS_COUNTERS 80
+
+/* CPUID leaves (SDM Vol. 2A, CPUID: "leaves 40000000H-4FFFFFFFH are reserved for
+ * software use"; hypervisors announce themselves there). */
+#define VMXRAY_CPUID_LEAF_BASE 0x40000000u     /* EAX = max leaf, EBX:ECX:EDX = "VmxRayVmxRay" */
+#define VMXRAY_CPUID_LEAF_VERSION 0x40000001u  /* EAX = (major << 16) | minor */
+#define VMXRAY_CPUID_MAX_LEAF 0x40000001u
+#define VMXRAY_CPUID_SIGNATURE "VmxRayVmxRay"
+
+#endif
