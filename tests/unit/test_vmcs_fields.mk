@@ -1,0 +1,1 @@
+test_vmcs_fields_SRCS := vmx/vmcs_fields.c
