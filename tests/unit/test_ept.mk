@@ -1,0 +1,1 @@
+test_ept_SRCS := ept/ept.c arch/mtrr.c
