@@ -38,7 +38,7 @@ HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -Ibuild/gen -fsanitize=address,undefi
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 HOST_LDLIBS := -lcmocka
 
-HV_C := $(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c))
+HV_C := $(filter-out boot/asm_offsets.c,$(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c)))
 HV_ASM := $(sort $(wildcard boot/*.asm arch/*.asm vmx/*.asm))
 HV_OBJ := $(HV_C:%.c=$(B)/hv/%.o) $(HV_ASM:%.asm=$(B)/hv/%.asm.o)
 
@@ -48,6 +48,9 @@ GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tests/guest/lib/*.c)
 GUEST_ASM := $(wildcard tests/guest/lib/*.asm)
 GUEST_PROGS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
+
+# Keep intermediate objects of the guest programs (make would delete them).
+.SECONDARY:
 
 .PHONY: all image run run-quick test unit integration bench fuzz clean deps vmxlog
 all: $(B)/vmxray.efi $(GUEST_EFI) vmxlog
@@ -59,9 +62,17 @@ $(B)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(B)/hv/%.asm.o: %.asm
+$(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
+
+# Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
+$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h boot/options.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
+	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp
+	@test -s $@.tmp || { echo "offsets.inc came out empty" >&2; exit 1; }
+	mv $@.tmp $@
 
 $(B)/vmxray.so: $(HV_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(HV_OBJ) $(EFI_LIBS) -o $@

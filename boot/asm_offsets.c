@@ -1,0 +1,37 @@
+/* Generates build/gen/offsets.inc: structure offsets for the assembly files, so no
+ * offset is ever typed by hand. Compiled to assembly only (never linked); each
+ * OFFSET() line becomes "%define NAME value" in the .inc. */
+#include <stddef.h>
+
+#include "boot/handoff.h"
+#include "vmx/vcpu.h"
+
+#define OFFSET(name, type, member) \
+	__asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(offsetof(type, member)))
+#define VALUE(name, v) __asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(v))
+
+void asm_offsets(void);
+void asm_offsets(void)
+{
+	OFFSET(HANDOFF_GUEST_RSP, struct handoff, guest_rsp);
+	OFFSET(HANDOFF_GUEST_RIP, struct handoff, guest_rip);
+	OFFSET(HANDOFF_GUEST_RFLAGS, struct handoff, guest_rflags);
+
+	OFFSET(VCPU_RAX, struct vcpu, regs.gpr[GPR_RAX]);
+	OFFSET(VCPU_RCX, struct vcpu, regs.gpr[GPR_RCX]);
+	OFFSET(VCPU_RDX, struct vcpu, regs.gpr[GPR_RDX]);
+	OFFSET(VCPU_RBX, struct vcpu, regs.gpr[GPR_RBX]);
+	OFFSET(VCPU_RBP, struct vcpu, regs.gpr[GPR_RBP]);
+	OFFSET(VCPU_RSI, struct vcpu, regs.gpr[GPR_RSI]);
+	OFFSET(VCPU_RDI, struct vcpu, regs.gpr[GPR_RDI]);
+	OFFSET(VCPU_R8, struct vcpu, regs.gpr[GPR_R8]);
+	OFFSET(VCPU_R9, struct vcpu, regs.gpr[GPR_R9]);
+	OFFSET(VCPU_R10, struct vcpu, regs.gpr[GPR_R10]);
+	OFFSET(VCPU_R11, struct vcpu, regs.gpr[GPR_R11]);
+	OFFSET(VCPU_R12, struct vcpu, regs.gpr[GPR_R12]);
+	OFFSET(VCPU_R13, struct vcpu, regs.gpr[GPR_R13]);
+	OFFSET(VCPU_R14, struct vcpu, regs.gpr[GPR_R14]);
+	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
+	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
+	VALUE(HOST_STACK_VCPU_SLOT, HOST_STACK_VCPU_SLOT_OFFSET);
+}

@@ -1,0 +1,82 @@
+/* Turns the parsed options into the hypervisor's settings (trace and dump masks, test
+ * flags). Pure. */
+#include "boot/options.h"
+#include "drivers/log.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/hv.h"
+
+#include <string.h>
+
+static void mask_set(uint64_t mask[2], uint32_t r)
+{
+	mask[r / 64] |= 1ULL << (r % 64);
+}
+
+/* "a,b:3,c" -> calls fn for each item with its name and count (default 1). */
+static void for_each_item(const char *list, void (*fn)(void *ctx, const char *s, size_t n, unsigned count),
+			  void *ctx)
+{
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		const char *colon = memchr(list, ':', len);
+		unsigned count = 1;
+		size_t name_len = colon ? (size_t)(colon - list) : len;
+		if (colon) {
+			count = 0;
+			for (const char *p = colon + 1; p < list + len && *p >= '0' && *p <= '9'; p++)
+				count = count * 10 + (unsigned)(*p - '0');
+		}
+		fn(ctx, list, name_len, count);
+		list += len + (end ? 1 : 0);
+	}
+}
+
+static void add_trace(void *ctx, const char *s, size_t n, unsigned count)
+{
+	struct hv_config *cfg = ctx;
+	uint32_t r;
+	(void)count;
+	if (n == 3 && !memcmp(s, "all", 3)) {
+		cfg->trace_mask[0] = cfg->trace_mask[1] = ~0ULL;
+		return;
+	}
+	if (exit_reason_from_short(s, n, &r))
+		mask_set(cfg->trace_mask, r);
+	else
+		log_warn("trace: unknown exit reason '%.*s' ignored", (int)n, s);
+}
+
+static void add_dump(void *ctx, const char *s, size_t n, unsigned count)
+{
+	struct hv_config *cfg = ctx;
+	uint32_t r;
+	if (exit_reason_from_short(s, n, &r) && r < VMX_EXIT_REASON_SLOTS) {
+		mask_set(cfg->dump_mask, r);
+		cfg->dump_count[r] = count;
+	} else {
+		log_warn("dump: unknown exit reason '%.*s' ignored", (int)n, s);
+	}
+}
+
+static void add_test(void *ctx, const char *s, size_t n, unsigned count)
+{
+	struct hv_config *cfg = ctx;
+	(void)count;
+	if (n == 15 && !memcmp(s, "bad-guest-state", 15))
+		cfg->test_flags |= HV_TEST_BAD_GUEST_STATE;
+	else if (n == 14 && !memcmp(s, "root-exception", 14))
+		cfg->test_flags |= HV_TEST_ROOT_EXCEPTION;
+	else
+		log_warn("test: unknown fault injection '%.*s' ignored", (int)n, s);
+}
+
+void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->check_every_entry = o->check_every_entry;
+	cfg->recorder_depth = o->recorder_depth;
+	for_each_item(o->trace, add_trace, cfg);
+	for_each_item(o->dump, add_dump, cfg);
+	for_each_item(o->test, add_test, cfg);
+}

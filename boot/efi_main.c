@@ -1,0 +1,222 @@
+/* vmxray's UEFI entry. Two halves (see boot/handoff.h):
+ *  - efi_main / boot_finish run in the image the firmware loaded, which becomes guest
+ *    code after launch;
+ *  - vmxray_main runs in the relocated copy inside the reservation: options, log,
+ *    capabilities, EPT, per-CPU launch. It is the only place that calls into vmx/. */
+#include <efi.h>
+#include <efilib.h>
+
+#include "arch/bits.h"
+#include "arch/cpu.h"
+#include "boot/efi_io.h"
+#include "boot/handoff.h"
+#include "boot/relocate.h"
+#include "drivers/log.h"
+#include "drivers/uart16550.h"
+#include "vmx/hv.h"
+#include "vmx/launch.h"
+
+#include <string.h>
+
+extern char ImageBase[];
+extern struct elf64_dyn _DYNAMIC[];
+int64_t vmxray_trampoline(int64_t (*fn)(struct handoff *), struct handoff *h);
+int64_t vmxray_main(struct handoff *h);
+void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
+
+struct hv g_hv;
+static struct uart16550 g_uart;
+
+/* Pages beyond the image copy: per-CPU data, bitmaps, EPT and host page tables. */
+#define POOL_FIXED_PAGES 512
+#define POOL_PAGES_PER_CPU 16
+#define RESERVE_MAX_CPUS 8
+
+/* ---- the original image ---- */
+
+static EFI_STATUS reserve_and_copy(struct handoff *h)
+{
+	EFI_LOADED_IMAGE *li;
+	EFI_SYSTEM_TABLE *st = h->system_table;
+	EFI_STATUS s = uefi_call_wrapper(st->BootServices->HandleProtocol, 3, h->image_handle,
+					 &LoadedImageProtocol, (void **)&li);
+	if (EFI_ERROR(s))
+		return s;
+	h->orig_base = (uint64_t)(uintptr_t)li->ImageBase;
+	h->image_size = align_up(li->ImageSize, PAGE_SIZE);
+	h->reserve_pages = h->image_size / PAGE_SIZE + POOL_FIXED_PAGES + POOL_PAGES_PER_CPU * RESERVE_MAX_CPUS;
+	/* EfiReservedMemoryType: an OS never uses or maps it as RAM after ExitBootServices. */
+	EFI_PHYSICAL_ADDRESS base = 0;
+	s = uefi_call_wrapper(st->BootServices->AllocatePages, 4, AllocateAnyPages, EfiReservedMemoryType,
+			      h->reserve_pages, &base);
+	if (EFI_ERROR(s))
+		return s;
+	h->reserve_base = base;
+	h->copy_base = base;
+	memcpy((void *)(uintptr_t)base, li->ImageBase, li->ImageSize);
+	memset((uint8_t *)(uintptr_t)base + li->ImageSize, 0, h->image_size - li->ImageSize);
+	uint64_t dyn_off = (uint64_t)(uintptr_t)_DYNAMIC - h->orig_base;
+	if (reloc_apply((uint8_t *)(uintptr_t)base, h->image_size,
+			(const struct elf64_dyn *)(uintptr_t)(base + dyn_off)) < 0)
+		return EFI_LOAD_ERROR;
+	return EFI_SUCCESS;
+}
+
+static void finish_log(struct handoff *h)
+{
+	static struct uart16550 u;
+	log_set_level(h->opts.log_level);
+	log_set_cpu_fn(cpu_apic_id);
+	/* The UART is already programmed; only find it again. */
+	u.port = h->opts.serial_port;
+	u.present = h->opts.serial_port != 0;
+	if (u.present)
+		log_add_sink(uart16550_log_sink, &u);
+}
+
+static EFI_STATUS boot_finish(struct handoff *h, EFI_STATUS s)
+{
+	if (EFI_ERROR(s)) {
+		uefi_call_wrapper(BS->FreePages, 2, h->reserve_base, h->reserve_pages);
+		Print(L"vmxray: not started (status %r); the boot continues without it\n", s);
+		return s;
+	}
+	finish_log(h);
+	log_info("vmxray is running: the firmware continues as its guest on %u CPU(s)", h->cpus_launched);
+	return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	struct handoff h;
+
+	memset(&h, 0, sizeof(h));
+	h.image_handle = image;
+	h.system_table = st;
+	EFI_STATUS s = reserve_and_copy(&h);
+	InitializeLib(image, st);
+	if (EFI_ERROR(s)) {
+		Print(L"vmxray: cannot reserve memory for the hypervisor: %r\n", s);
+		if (h.reserve_base)
+			uefi_call_wrapper(BS->FreePages, 2, h.reserve_base, h.reserve_pages);
+		return s;
+	}
+	int64_t (*fn)(struct handoff *) =
+		(int64_t(*)(struct handoff *))((uint64_t)(uintptr_t)vmxray_main - h.orig_base + h.copy_base);
+	s = (EFI_STATUS)vmxray_trampoline(fn, &h);
+	return boot_finish(&h, s);
+}
+
+/* ---- the relocated copy ---- */
+
+static void start_log(const struct vmxray_options *o)
+{
+	log_remove_all_sinks();
+	log_set_level(o->log_level);
+	log_set_cpu_fn(cpu_apic_id);
+	if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+		log_add_sink(uart16550_log_sink, &g_uart);
+	bool console = o->console == OPT_CONSOLE_ON ||
+		       (o->console == OPT_CONSOLE_AUTO && !(g_uart.present && efi_console_on_serial()));
+	if (console)
+		log_add_sink(efi_console_sink, NULL);
+}
+
+static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
+{
+	EFI_LOADED_IMAGE *li;
+	static char text[4096], err[OPT_ERROR_MAX];
+
+	options_set_defaults(o);
+	if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h->image_handle, &LoadedImageProtocol,
+					(void **)&li)))
+		return EFI_LOAD_ERROR;
+	INTN n = efi_read_config(li, text, sizeof(text));
+	bool ok = n >= 0 && options_parse_config(o, text, (size_t)n, err, sizeof(err));
+	if (n < 0)
+		strcpy(err, "vmxray.cfg is larger than 4095 bytes");
+	if (ok) {
+		efi_load_options_ascii(li, text, sizeof(text));
+		ok = options_parse_cmdline(o, text, err, sizeof(err));
+	}
+	if (!ok) {
+		Print(L"vmxray: %a\n", err);
+		if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+			uart16550_write(&g_uart, "vmxray: ", 8), uart16550_write(&g_uart, err, strlen(err)),
+				uart16550_write(&g_uart, "\n", 1);
+		return EFI_INVALID_PARAMETER;
+	}
+	return EFI_SUCCESS;
+}
+
+static void log_banner(const struct vmxray_options *o)
+{
+	char opts[512], vendor[13];
+	struct cpuid_regs r = cpu_cpuid(0, 0);
+	memcpy(vendor, &r.ebx, 4);
+	memcpy(vendor + 4, &r.edx, 4);
+	memcpy(vendor + 8, &r.ecx, 4);
+	vendor[12] = '\0';
+	struct cpuid_regs f = cpu_cpuid(1, 0);
+	options_describe(o, opts, sizeof(opts));
+	log_info("vmxray %d.%d (%s) starting", VMXRAY_VERSION_MAJOR, VMXRAY_VERSION_MINOR, VMXRAY_GIT_REV);
+	log_info("options: %s", opts);
+	log_info("CPU: %s family 0x%x model 0x%x stepping %u, VMX %s", vendor,
+		 ((f.eax >> 8) & 0xF) + ((f.eax >> 20) & 0xFF), ((f.eax >> 4) & 0xF) | ((f.eax >> 12) & 0xF0),
+		 f.eax & 0xF, (f.ecx >> 5) & 1 ? "present" : "absent");
+}
+
+static EFI_STATUS status_of(enum hv_status st)
+{
+	switch (st) {
+	case HV_OK: return EFI_SUCCESS;
+	case HV_ERR_NO_VMX:
+	case HV_ERR_MISSING_CAPS: return EFI_UNSUPPORTED;
+	case HV_ERR_NO_MEMORY: return EFI_OUT_OF_RESOURCES;
+	default: return EFI_ABORTED;
+	}
+}
+
+static enum hv_status prepare_memory(struct handoff *h)
+{
+	if (EFI_ERROR(efi_ram_map(&g_hv.ram)))
+		return HV_ERR_NO_MEMORY;
+	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
+	g_hv.owned_count = 1;
+	pool_init(&g_hv.pool, h->copy_base + h->image_size, h->reserve_pages * PAGE_SIZE - h->image_size);
+	log_info("memory: %lu KiB reserved at 0x%lx (image %lu KiB, pool %lu KiB); guest RAM top 0x%lx",
+		 h->reserve_pages * 4, h->reserve_base, h->image_size / 1024,
+		 (g_hv.pool.end - g_hv.pool.base) / 1024, mem_map_top(&g_hv.ram));
+	return HV_OK;
+}
+
+int64_t vmxray_main(struct handoff *h)
+{
+	InitializeLib(h->image_handle, h->system_table);
+	EFI_STATUS s = read_options(h, &h->opts);
+	if (EFI_ERROR(s))
+		return (int64_t)s;
+	start_log(&h->opts);
+	log_banner(&h->opts);
+	boot_config_apply(&g_hv.cfg, &h->opts);
+	enum hv_status st = prepare_memory(h);
+	if (st == HV_OK)
+		st = hv_prepare(&g_hv);
+	struct vcpu *v = st == HV_OK ? vcpu_create(&g_hv, 0, cpu_apic_id()) : NULL;
+	if (st == HV_OK && !v)
+		st = HV_ERR_NO_MEMORY;
+	if (st != HV_OK) {
+		log_error("vmxray cannot start on this machine; returning to the firmware unchanged");
+		return (int64_t)status_of(st);
+	}
+	log_info("launching on cpu%u: the firmware continues in VMX non-root mode", v->apic_id);
+	h->cpus_launched = 1;
+	/* From here on root mode never calls UEFI: drop the console sink. */
+	log_remove_sink(efi_console_sink);
+	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, EFI_SUCCESS };
+	st = vmx_cpu_launch(&g_hv, v, &e);
+	start_log(&h->opts);
+	log_error("launch failed on cpu%u; returning to the firmware unchanged", v->apic_id);
+	h->cpus_launched = 0;
+	return (int64_t)status_of(st);
+}

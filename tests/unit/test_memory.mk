@@ -1,0 +1,1 @@
+test_memory_SRCS := arch/memory.c arch/paging.c arch/desc.c

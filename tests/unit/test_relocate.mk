@@ -1,0 +1,1 @@
+test_relocate_SRCS := boot/relocate.c

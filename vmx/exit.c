@@ -1,0 +1,177 @@
+/* The VM-exit dispatcher: look up the basic exit reason in one table, run its handler,
+ * count it, trace or dump it when asked, deliver pending events, resume.
+ * Model: ACRN hypervisor/arch/x86/guest/vmexit.c. */
+#include "vmx/exit.h"
+
+#include "arch/cpu.h"
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/decode.h"
+#include "vmx/hv.h"
+#include "vmx/inject.h"
+#include "vmx/vm_insn_errors.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs_dump.h"
+#include "vmx/vmcs_hw.h"
+
+_Static_assert(EXIT_REASON_MAX <= VMX_EXIT_REASON_SLOTS, "exit counters too small");
+
+static void exit_unexpected(struct vcpu *v, struct vmexit *e);
+
+/* Unlisted reasons cannot happen with the controls vmxray sets; exit_unexpected applies
+ * the policy for them (docs/ARCHITECTURE.md, "Fault policy"). */
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = exit_nmi,
+	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL] = exit_init_signal,
+	[EXIT_REASON_SIPI] = exit_sipi,
+	[EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
+	[EXIT_REASON_CPUID] = exit_cpuid,
+	[EXIT_REASON_GETSEC] = exit_inject_ud,
+	[EXIT_REASON_INVD] = exit_invd,
+	[EXIT_REASON_VMCALL] = exit_vmcall,
+	[EXIT_REASON_VMCLEAR] = exit_inject_ud,
+	[EXIT_REASON_VMLAUNCH] = exit_inject_ud,
+	[EXIT_REASON_VMPTRLD] = exit_inject_ud,
+	[EXIT_REASON_VMPTRST] = exit_inject_ud,
+	[EXIT_REASON_VMREAD] = exit_inject_ud,
+	[EXIT_REASON_VMRESUME] = exit_inject_ud,
+	[EXIT_REASON_VMWRITE] = exit_inject_ud,
+	[EXIT_REASON_VMXOFF] = exit_inject_ud,
+	[EXIT_REASON_VMXON] = exit_inject_ud,
+	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
+	[EXIT_REASON_MSR_READ] = exit_msr_read,
+	[EXIT_REASON_MSR_WRITE] = exit_msr_write,
+	[EXIT_REASON_INVALID_GUEST_STATE] = exit_entry_failure,
+	[EXIT_REASON_MSR_LOAD_FAIL] = exit_entry_failure,
+	[EXIT_REASON_MCE_DURING_VMENTRY] = exit_entry_failure,
+	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
+	[EXIT_REASON_INVEPT] = exit_inject_ud,
+	[EXIT_REASON_INVVPID] = exit_inject_ud,
+	[EXIT_REASON_VMFUNC] = exit_inject_ud,
+	[EXIT_REASON_XSETBV] = exit_xsetbv,
+};
+
+static bool mask_has(const uint64_t mask[2], uint32_t basic)
+{
+	return basic < 128 && (mask[basic / 64] >> (basic % 64)) & 1;
+}
+
+/* Trace lines are rate-limited so that a guest never stalls on the serial port. */
+#define TRACE_LINES_PER_WINDOW 200
+#define TRACE_WINDOW_TICKS 1000000000ULL
+
+static bool trace_allowed(struct vcpu *v)
+{
+	uint64_t now = cpu_rdtsc();
+	if (now - v->trace_window_tsc > TRACE_WINDOW_TICKS) {
+		if (v->trace_dropped)
+			log_info("EXIT dropped=%lu", v->trace_dropped);
+		v->trace_window_tsc = now;
+		v->trace_budget = TRACE_LINES_PER_WINDOW;
+		v->trace_dropped = 0;
+	}
+	if (!v->trace_budget) {
+		v->trace_dropped++;
+		return false;
+	}
+	v->trace_budget--;
+	return true;
+}
+
+static void trace_exit(struct vcpu *v, struct vmexit *e, uint64_t rip, uint32_t len)
+{
+	if (!trace_allowed(v))
+		return;
+	log_info("EXIT seq=%lu reason=%s rip=0x%016lx len=%u qual=0x%lx %s", v->exits_total,
+		 exit_reason_name(e->basic), rip, len, e->qual, e->detail);
+}
+
+static void dump_if_asked(struct vcpu *v, struct vmexit *e)
+{
+	if (!g_hv.cfg.dump_count[e->basic])
+		return;
+	g_hv.cfg.dump_count[e->basic]--;
+	char title[64];
+	fmt_snprintf(title, sizeof(title), "dump=%s on cpu%u", exit_reason_short(e->basic), v->apic_id);
+	vmx_dump_current(v, title);
+}
+
+void vmx_exit_handler(struct vcpu *v)
+{
+	struct vmexit e;
+	e.reason = vmcs_read32(VM_EXIT_REASON);
+	e.basic = e.reason & 0xFFFF;
+	e.qual = vmcs_readnw(EXIT_QUALIFICATION);
+	e.tracing = mask_has(g_hv.cfg.trace_mask, e.basic);
+	e.detail[0] = '\0';
+	v->exits_total++;
+
+	uint64_t rip = 0;
+	uint32_t len = 0;
+	if (e.tracing) { /* before the handler moves RIP */
+		rip = vmcs_readnw(GUEST_RIP);
+		len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	}
+	if (e.basic < EXIT_REASON_MAX) {
+		v->exit_count[e.basic]++;
+		if (g_hv.cfg.dump_count[e.basic])
+			dump_if_asked(v, &e);
+	}
+	exit_handler_fn h = e.basic < EXIT_REASON_MAX ? exit_handlers[e.basic] : NULL;
+	(h ? h : exit_unexpected)(v, &e);
+	if (e.tracing)
+		trace_exit(v, &e, rip, len);
+	vcpu_deliver_pending(v);
+}
+
+/* Policy for an exit vmxray never asked for: it is a bug in vmxray, not in the guest.
+ * Dump the VMCS; for an instruction-caused exit, give the guest #UD as a CPU without
+ * the feature would, and go on; otherwise reset the machine. */
+static void exit_unexpected(struct vcpu *v, struct vmexit *e)
+{
+	log_error("unexpected VM exit %u (%s), qualification 0x%lx", e->basic,
+		  exit_reason_name(e->basic), e->qual);
+	vmx_dump_current(v, "unexpected VM exit");
+	if (vmcs_read32(VM_EXIT_INSTRUCTION_LEN) && e->basic != EXIT_REASON_EPT_VIOLATION) {
+		vcpu_inject_ud(v);
+		return;
+	}
+	vmx_panic(v, "unexpected VM exit without an instruction to fault");
+}
+
+void exit_inject_ud(struct vcpu *v, struct vmexit *e)
+{
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "inject=#UD");
+	vcpu_inject_ud(v);
+}
+
+_Noreturn void vmx_resume_failed(struct vcpu *v, int how)
+{
+	uint32_t err = vmcs_read32(VM_INSTRUCTION_ERROR);
+	if (how == 1)
+		log_error("VMRESUME failed: VMfailInvalid (no current VMCS)");
+	else
+		log_error("VMRESUME failed: VM-instruction error %u (%s)", err, vm_insn_error_name(err));
+	vmx_panic(v, "VMRESUME failed");
+}
+
+struct dump_ctx {
+	enum log_level level;
+};
+
+void vmx_dump_current(struct vcpu *v, const char *title)
+{
+	static struct vmcs_snapshot snap; /* 3 KiB: not on the host stack */
+	static struct spinlock dump_lock;
+	enum log_level level = LOG_ERROR;
+
+	(void)v;
+	spin_lock(&dump_lock);
+	vmcs_snapshot_read(&snap);
+	vmcs_dump(&snap, title, vmcs_dump_emit_log, &level);
+	spin_unlock(&dump_lock);
+}

@@ -1,0 +1,65 @@
+/* The hypervisor's global state: one struct, in the relocated image's .data (inside
+ * the reservation). Written before launch; after launch read by every CPU and written
+ * only under hv.lock (EPT changes) or per-CPU. Pure. */
+#ifndef VMXRAY_VMX_HV_H
+#define VMXRAY_VMX_HV_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/memory.h"
+#include "arch/mtrr.h"
+#include "arch/spinlock.h"
+#include "ept/ept.h"
+#include "vmx/caps.h"
+#include "vmx/vcpu.h"
+
+#define HV_MAX_CPUS 64
+#define HV_OWNED_MAX 4
+
+/* Settings the hypervisor part takes from the options (boot/ parses them). */
+struct hv_config {
+	uint64_t trace_mask[2];   /* bit per basic exit reason: trace it */
+	uint64_t dump_mask[2];    /* bit per basic exit reason: dump the VMCS on it */
+	uint32_t dump_count[VMX_EXIT_REASON_SLOTS]; /* dumps left per reason */
+	bool check_every_entry;
+	uint32_t recorder_depth;
+	uint32_t test_flags;      /* HV_TEST_*: test-only fault injection */
+};
+
+#define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */
+#define HV_TEST_ROOT_EXCEPTION (1u << 1)  /* take a #UD in root mode on the first VMCALL 0x7E57 */
+
+struct hv {
+	struct vmx_caps caps;
+	struct vmx_ctrl_request req;
+	struct vmx_controls ctls;
+	struct hv_config cfg;
+
+	struct page_pool pool;
+	struct mem_map ram;                  /* guest RAM (from the UEFI memory map) */
+	struct mem_range owned[HV_OWNED_MAX]; /* what the guest may not touch */
+	unsigned owned_count;
+
+	uint64_t host_cr3;
+	uint8_t *msr_bitmap;                 /* 4 KiB, SDM Vol. 3C 25.6.9 "MSR-Bitmap Address" */
+	uint8_t *io_bitmap_a, *io_bitmap_b;  /* 4 KiB each, 25.6.4 "I/O-Bitmap Addresses" */
+	uint8_t *scratch_page;               /* what an owned page turns into for the guest */
+
+	struct ept ept;
+	struct ept_alloc ept_alloc;          /* over pool, for splits after launch */
+	uint64_t eptp;
+	uint64_t ept_generation;             /* bumped on every EPT change; CPUs INVEPT when theirs is older */
+	struct mtrr_state mtrr;
+	struct spinlock lock;
+
+	unsigned cpu_count;
+	struct vcpu *vcpu[HV_MAX_CPUS];
+	uint64_t owned_violations;           /* guest accesses to owned memory */
+	uint64_t other_violations;           /* EPT violations anywhere else */
+	bool vpid;                           /* VPID in use (VPID = CPU index + 1) */
+	bool invept_single;
+};
+
+extern struct hv g_hv;
+
+#endif

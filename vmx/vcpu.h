@@ -1,0 +1,63 @@
+/* One virtual CPU: everything vmxray keeps per processor, reachable in O(1) from root
+ * mode (HOST_GS_BASE points here, and the top slot of the host stack holds this
+ * pointer for entry.asm). Pure (no privileged instruction). */
+#ifndef VMXRAY_VMX_VCPU_H
+#define VMXRAY_VMX_VCPU_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* General-purpose registers by their number in SDM Vol. 3C, Table 28-3 ("Exit
+ * Qualification for Control-Register Accesses", general-purpose register field):
+ * 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15. */
+enum gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT,
+};
+
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT]; /* gpr[GPR_RSP] is unused: RSP lives in GUEST_RSP */
+};
+
+#define VCPU_HOST_STACK_SIZE (24 * 1024)
+#define VCPU_IST_STACK_SIZE (8 * 1024) /* NMI and double fault, above the host stack */
+/* entry.asm finds its vcpu at [HOST_RSP]; HOST_RSP = stack top - this offset
+ * (keeps the C handler's stack 16-byte aligned after entry.asm's pushes). */
+#define HOST_STACK_VCPU_SLOT_OFFSET 16
+#define VCPU_CANARY "VMXRAY-CANARY-7f3a"
+#define VMX_EXIT_REASON_SLOTS 80
+
+struct hv;
+
+struct vcpu {
+	struct vcpu *self;          /* first: GS:[0] in root mode */
+	struct guest_regs regs;
+	uint64_t launched;          /* 0 until the first VMLAUNCH succeeds (read by entry.asm) */
+	uint32_t index;             /* 0 = the processor vmxray started on */
+	uint32_t apic_id;
+	struct hv *hv;
+
+	void *vmxon_region;         /* 4 KiB each, in the reservation; phys == virt */
+	void *vmcs_region;
+	uint8_t *host_stack;        /* VCPU_HOST_STACK_SIZE bytes */
+	void *host_gdt;             /* struct host_tables, see arch/desc.h */
+
+	/* Event state carried to the next VM entry. */
+	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
+	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */
+	uint64_t fw_cr4;            /* CR4 before VMXON: restored if the first entry fails */
+
+	/* Statistics: exits by basic reason, and the cycles spent in them. */
+	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];
+	uint64_t exits_total;
+	uint32_t trace_budget;      /* trace lines left in this window (rate limit) */
+	uint64_t trace_window_tsc;
+	uint64_t trace_dropped;
+
+	char canary[24];            /* VCPU_CANARY: the in-guest test looks for it */
+};
+
+_Static_assert(offsetof(struct vcpu, self) == 0, "GS:[0] must be the vcpu's own address");
+
+#endif
