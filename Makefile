@@ -29,7 +29,7 @@ EFI_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-pro
 	-DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -Ibuild/gen \
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) \
 	-DVMXRAY_GIT_REV='"$(GIT_REV)"' -MMD -MP
-EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
+EFI_LDFLAGS := -nostdlib -znocombreloc -z defs -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
 EFI_LIBS := -lefi -lgnuefi
 NASMFLAGS := -f elf64 -Ibuild/gen/
 
@@ -99,11 +99,10 @@ $(B)/guest/%.so: $(B)/guest/%.o $(GUEST_SHARED_OBJ) linker.ld
 
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c)
-VMXLOG_LIB_C := $(filter-out tools/vmxlog/main.c,$(VMXLOG_C))
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
-$(B)/vmxlog: $(VMXLOG_C) $(VMXLOG_SHARED)
+$(B)/vmxlog: $(VMXLOG_C) $(wildcard tools/vmxlog/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARN) -O2 -g -I. -D_DEFAULT_SOURCE -o $@ $(VMXLOG_C) $(VMXLOG_SHARED)
+	$(CC) -std=c11 $(WARN) -O2 -g -I. -D_DEFAULT_SOURCE -o $@ $(VMXLOG_C)
 
 # ---- host unit tests ----
 # tests/unit/test_X.c is linked with the pure sources listed in tests/unit/test_X.mk as

@@ -133,8 +133,9 @@ static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
 		return EFI_LOAD_ERROR;
 	INTN n = efi_read_config(li, text, sizeof(text));
 	bool ok = n >= 0 && options_parse_config(o, text, (size_t)n, err, sizeof(err));
+	static const char too_big[] = "vmxray.cfg is larger than 4095 bytes";
 	if (n < 0)
-		strcpy(err, "vmxray.cfg is larger than 4095 bytes");
+		memcpy(err, too_big, sizeof(too_big));
 	if (ok) {
 		efi_load_options_ascii(li, text, sizeof(text));
 		ok = options_parse_cmdline(o, text, err, sizeof(err));

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# vmxray in Bochs (corei7_haswell_4770) from the UEFI shell: a bad option is refused,
+# then vmxray launches with a CPUID dump and trace, the in-guest test program checks
+# every handler and hypercall, and the shell keeps working until it powers off.
+source "$(dirname "$0")/lib.bash"
+out=$B/it/haswell
+shell='\EFI\vmxray\vmxray.efi log=loud;echo BADOPT-RETURNED;\EFI\vmxray\vmxray.efi dump=cpuid:1 trace=cpuid,vmcall;\EFI\vmxray\vmxtest.efi;echo SHELL-STILL-ALIVE'
+boot haswell --bed bochs --cpu corei7_haswell_4770 --smp 1 --timeout 420 --out "$out" --shell "$shell"
+log=$out/serial.log
+
+expect bad_option.names_key_and_values "$log" "vmxray: option 'log': invalid value 'loud' \(valid: error, warn, info, debug, trace\)"
+expect_order bad_option.shell_continues "$log" "invalid value 'loud'" "^BADOPT-RETURNED"
+expect banner "$log" '^\[vmxray/cpu0\] info: vmxray [0-9]+\.[0-9]+ \(.*\) starting'
+expect cpu_line "$log" 'info: CPU: GenuineIntel family 0x6 model 0x3c .*VMX present'
+expect caps.matrix_begin "$log" 'info: CAPS BEGIN format=1'
+expect caps.ept_required_used "$log" 'CAPS PROC2 bit 1  Enable EPT +allowed0=0 allowed1=1 required used'
+expect caps.unrestricted_required_used "$log" 'CAPS PROC2 bit 7  Unrestricted guest +allowed0=0 allowed1=1 required used'
+expect launched "$log" 'info: vmxray is running: the firmware continues as its guest'
+expect dump.begin "$log" 'VMCS dump begin: dump=cpuid on cpu0'
+expect dump.guest_rip "$log" 'VMCS GUEST_RIP +0x681e = 0x[0-9a-f]{16}'
+expect dump.exit_reason_decoded "$log" 'VMCS   ~ VM_EXIT_REASON: CPUID \(10\)'
+expect dump.guest_cs_ar_decoded "$log" 'VMCS   ~ GUEST_CS_AR_BYTES: type=0xb S=1 DPL=0 P=1 L=1'
+expect trace.cpuid_leaf_and_result "$log" 'EXIT seq=[0-9]+ reason=CPUID rip=0x[0-9a-f]{16} len=2 qual=0x0 leaf=0x40000000 subleaf=0x[0-9a-f]+ eax=0x40000001 ebx=0x52786d56 ecx=0x6d567961 edx=0x79615278'
+expect trace.vmcall "$log" 'EXIT seq=[0-9]+ reason=VMCALL .* function=0 status=0'
+vmxtest_summary vmxtest "$log"
+expect owned.violations_logged "$log" 'warn: EPT violation #1 \(access to vmxray memory\)'
+expect_not owned.no_violation_elsewhere "$log" 'EPT violation #[0-9]+ \(outside vmxray memory'
+expect_not no_root_exception "$log" 'root-mode exception'
+expect_not no_panic "$log" 'PANIC'
+expect_order shell_keeps_working "$log" '^vmxtest: [0-9]+ passed' '^SHELL-STILL-ALIVE'
+finish

@@ -1,0 +1,56 @@
+# Helpers for integration tests (sourced). Each check prints exactly one line:
+#   PASS name | FAIL name: why | SKIP name: why
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${B:-$here/build}
+FAILED=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; FAILED=1; }
+skip() { echo "SKIP $1: $2"; }
+
+# clean LOG: the serial log without terminal escapes and carriage returns
+clean() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r//g' "$1"; }
+
+# expect NAME FILE REGEX: the cleaned log holds a line matching REGEX
+expect() {
+	if clean "$2" | grep -aEq -- "$3"; then pass "$1"; else fail "$1" "no line matches /$3/ in $2"; fi
+}
+# expect_not NAME FILE REGEX
+expect_not() {
+	local hit
+	hit=$(clean "$2" | grep -aE -m1 -- "$3")
+	if [ -z "$hit" ]; then pass "$1"; else fail "$1" "unexpected line: $hit"; fi
+}
+# expect_order NAME FILE REGEX1 REGEX2: a line matching REGEX2 comes after one matching REGEX1
+expect_order() {
+	local a b
+	a=$(clean "$2" | grep -aEn -m1 -- "$3" | cut -d: -f1)
+	b=$(clean "$2" | grep -aEn -- "$4" | tail -1 | cut -d: -f1)
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then pass "$1"; else fail "$1" "/$4/ does not follow /$3/"; fi
+}
+# vmxtest_summary NAME LOG: the in-guest test program reported 0 failed
+vmxtest_summary() {
+	local line
+	line=$(clean "$2" | grep -aE '^vmxtest: [0-9]+ passed, [0-9]+ failed' | tail -1)
+	if [ -z "$line" ]; then
+		fail "$1" "no vmxtest summary line in $2"
+	elif [[ "$line" =~ ^vmxtest:\ ([0-9]+)\ passed,\ 0\ failed ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
+		pass "$1 ($line)"
+	else
+		fail "$1" "$line; $(clean "$2" | grep -aE '^vmxtest: FAIL' | sort -u | head -5 | tr '\n' ';')"
+	fi
+}
+# boot NAME RUN-ARGS...: boots with tools/run; passes when the guest powered off
+boot() {
+	local name=$1
+	shift
+	"$here/tools/run" --quiet "$@"
+	local rc=$?
+	case $rc in
+	0) pass "$name.powered_off" ;;
+	3) fail "$name.powered_off" "timeout: the guest never powered off" ;;
+	*) fail "$name.powered_off" "tools/run exited $rc" ;;
+	esac
+	return $rc
+}
+finish() { exit $FAILED; }
