@@ -4,6 +4,7 @@
 #   make run      boot the image in the best test bed, serial log on the terminal
 #   make test     unit tests + integration tests; prints "N passed, M failed"
 #   make unit     host unit tests only
+#   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (default 60)
 
 VERSION_MAJOR := 0
 VERSION_MINOR := 1
@@ -52,8 +53,8 @@ GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 # Keep intermediate objects of the guest programs (make would delete them).
 .SECONDARY:
 
-.PHONY: all image run run-quick test unit integration bench fuzz clean deps vmxlog
-all: $(B)/vmxray.efi $(GUEST_EFI) vmxlog
+.PHONY: all image run run-quick test unit integration bench fuzz clean deps vmxlog hvctl
+all: $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
 
 deps:
 	@tools/deps build
@@ -97,6 +98,16 @@ GUEST_SHARED_OBJ := $(GUEST_SHARED:%.c=$(B)/guest/shared/%.o) $(GUEST_ASM:%.asm=
 $(B)/guest/%.so: $(B)/guest/%.o $(GUEST_SHARED_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
 
+# ---- hvctl.efi: the in-guest tool for users (tools/hvctl/*.c + the guest library) ----
+HVCTL_C := $(wildcard tools/hvctl/*.c)
+HVCTL_OBJ := $(HVCTL_C:%.c=$(B)/guest/hvctl/%.o)
+$(B)/guest/hvctl/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+$(B)/hvctl.so: $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) linker.ld
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
+hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi)
+
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c)
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
@@ -135,6 +146,12 @@ test: deps all $(UNIT_BINS)
 
 integration: deps all
 	@tools/testrun integration
+
+# Host fuzzing (libFuzzer): every parser and decoder that takes outside input.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tools/deps fuzz
+	@tools/fuzz --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(B)

@@ -192,19 +192,43 @@ static int mtrr_block_split(const struct mtrr_state *s, uint64_t base, unsigned 
 	return mtrr_block_type(s, base + BIT(order - 1), order - 1) == lo ? lo : MTRR_MIXED;
 }
 
+/* True when the block's type cannot depend on which of the partly covering ranges match:
+ * every combination of their types (part) with those of the covering ones (seen) resolves
+ * to the same type. */
+static bool mtrr_part_irrelevant(unsigned seen, unsigned part, uint8_t def)
+{
+	uint8_t t = mtrr_resolve_var(seen, def);
+
+	for (unsigned sub = part; sub; sub = (sub - 1) & part)
+		if (mtrr_resolve_var(seen | sub, def) != t)
+			return false;
+	return true;
+}
+
+/* Inside the block only the address bits in split (the mask bits below order of the
+ * ranges that partly cover it) decide which ranges match, so the sub-block up to the
+ * highest of them, [base, base + 2^(h+1)), holds every type the block holds. Splitting
+ * there rather than at order - 1 keeps a discontinuous mask from doubling the work at
+ * every bit it leaves out; a guest can write one (every MTRR write re-types the EPT). */
 static int mtrr_var_block_type(const struct mtrr_state *s, uint64_t base, unsigned order)
 {
-	unsigned seen = 0;
+	unsigned seen = 0, part = 0;
+	uint64_t split = 0;
+	uint8_t def = mtrr_default_type(s);
 
 	for (unsigned n = 0; n < mtrr_vcnt(s); n++) {
 		enum mtrr_cover c = mtrr_var_cover(s, n, base, order);
 
-		if (c == MTRR_COVER_PART)
-			return mtrr_block_split(s, base, order);
-		if (c == MTRR_COVER_ALL)
+		if (c == MTRR_COVER_PART) {
+			part |= (unsigned)BIT(mtrr_var_type(s, n));
+			split |= mtrr_var_mask(s, n) & (BIT(order) - 1);
+		} else if (c == MTRR_COVER_ALL) {
 			seen |= (unsigned)BIT(mtrr_var_type(s, n));
+		}
 	}
-	return mtrr_resolve_var(seen, mtrr_default_type(s));
+	if (!part || mtrr_part_irrelevant(seen, part, def))
+		return mtrr_resolve_var(seen, def);
+	return mtrr_block_split(s, base, 64 - (unsigned)__builtin_clzll(split));
 }
 
 /* Type of the block [base, base + 2^order) (order >= 12, base aligned), or MTRR_MIXED. */
@@ -221,11 +245,12 @@ static int mtrr_block_type(const struct mtrr_state *s, uint64_t base, unsigned o
 }
 
 /* Largest order (in pages) of a naturally aligned block starting at page pfn that fits
- * in npages pages. */
+ * in npages pages. At most 2^63 bytes: the whole 2^64 space (pfn 0, npages 2^52) is two
+ * blocks, since BIT(64) in mtrr_block_type() would be undefined. */
 static unsigned mtrr_block_order(uint64_t pfn, uint64_t npages)
 {
 	unsigned fit = 63 - (unsigned)__builtin_clzll(npages);
-	unsigned align = pfn ? (unsigned)__builtin_ctzll(pfn) : 63;
+	unsigned align = pfn ? (unsigned)__builtin_ctzll(pfn) : 63 - MTRR_MIN_ORDER;
 
 	return fit < align ? fit : align;
 }

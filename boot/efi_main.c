@@ -8,8 +8,10 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "boot/acpi.h"
 #include "boot/efi_io.h"
 #include "boot/handoff.h"
+#include "boot/mp.h"
 #include "boot/relocate.h"
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
@@ -22,6 +24,14 @@ extern char ImageBase[];
 extern struct elf64_dyn _DYNAMIC[];
 int64_t vmxray_trampoline(int64_t (*fn)(struct handoff *), struct handoff *h);
 int64_t vmxray_main(struct handoff *h);
+int64_t vmxray_ap_main(struct handoff *h);
+
+/* What the copy hands each AP through the MP services protocol. Lives in the copy
+ * (read by the APs before any of them launches). */
+struct ap_call {
+	int64_t (*fn)(struct handoff *h); /* vmxray_ap_main in the copy */
+	const struct handoff *bsp;
+};
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
 struct hv g_hv;
@@ -74,16 +84,26 @@ static void finish_log(struct handoff *h)
 		log_add_sink(uart16550_log_sink, &u);
 }
 
+/* The AP procedure, in the original image: like efi_main, it enters the copy through
+ * the trampoline, so that after VMLAUNCH the AP resumes here as a guest and returns to
+ * the firmware's MP code. */
+static VOID EFIAPI ap_entry(VOID *arg)
+{
+	const struct ap_call *c = arg;
+	struct handoff h = *c->bsp;
+	vmxray_trampoline(c->fn, &h);
+}
+
 static EFI_STATUS boot_finish(struct handoff *h, EFI_STATUS s)
 {
-	if (EFI_ERROR(s)) {
+	if (h->cpus_launched == 0) {
 		uefi_call_wrapper(BS->FreePages, 2, h->reserve_base, h->reserve_pages);
 		Print(L"vmxray: not started (status %r); the boot continues without it\n", s);
 		return s;
 	}
 	finish_log(h);
 	log_info("vmxray is running: the firmware continues as its guest on %u CPU(s)", h->cpus_launched);
-	return EFI_SUCCESS;
+	return s;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -103,6 +123,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	}
 	int64_t (*fn)(struct handoff *) =
 		(int64_t(*)(struct handoff *))((uint64_t)(uintptr_t)vmxray_main - h.orig_base + h.copy_base);
+	h.ap_entry = (uint64_t)(uintptr_t)ap_entry;
 	s = (EFI_STATUS)vmxray_trampoline(fn, &h);
 	return boot_finish(&h, s);
 }
@@ -184,15 +205,62 @@ static enum hv_status prepare_memory(struct handoff *h)
 		return HV_ERR_NO_MEMORY;
 	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
 	g_hv.owned_count = 1;
+	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
 	pool_init(&g_hv.pool, h->copy_base + h->image_size, h->reserve_pages * PAGE_SIZE - h->image_size);
+	log_info("ACPI PM1a control port: 0x%x%s", g_hv.pm1a_cnt, g_hv.pm1a_cnt ? "" : " (unknown: no statistics at power-off)");
 	log_info("memory: %lu KiB reserved at 0x%lx (image %lu KiB, pool %lu KiB); guest RAM top 0x%lx",
 		 h->reserve_pages * 4, h->reserve_base, h->image_size / 1024,
 		 (g_hv.pool.end - g_hv.pool.base) / 1024, mem_map_top(&g_hv.ram));
 	return HV_OK;
 }
 
+/* Runs on each AP (through ap_entry and the trampoline): launch it, or record why not. */
+int64_t vmxray_ap_main(struct handoff *h)
+{
+	uint32_t apic = cpu_apic_id();
+	struct vcpu *v = NULL;
+	for (unsigned i = 1; i < g_hv.cpu_count; i++)
+		if (g_hv.vcpu[i] && g_hv.vcpu[i]->apic_id == apic)
+			v = g_hv.vcpu[i];
+	if (!v)
+		return (int64_t)EFI_NOT_FOUND;
+	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, 0 };
+	enum hv_status st = vmx_cpu_launch(&g_hv, v, &e);
+	log_error("cpu%u (APIC ID %u) was not virtualized (status %d); it runs without vmxray", apic, apic, st);
+	return (int64_t)EFI_ABORTED;
+}
+
+/* Rule for processors that fail (docs/ARCHITECTURE.md): APs launch first, one at a time;
+ * an AP that fails is reported by APIC ID and left running natively; the BSP launches
+ * last. The launch counts as done when at least the BSP runs under vmxray. */
+static unsigned launch_aps(struct handoff *h, EFI_MP_SERVICES_PROTOCOL *mp, const struct mp_cpus *cpus)
+{
+	static struct ap_call call;
+	unsigned ok = 0;
+	if (!mp || cpus->count < 2)
+		return 0;
+	call.fn = vmxray_ap_main;
+	call.bsp = h;
+	EFI_STATUS s = uefi_call_wrapper(mp->StartupAllAPs, 7, mp, (EFI_AP_PROCEDURE)(uintptr_t)h->ap_entry,
+					 TRUE, NULL, 0, &call, NULL);
+	if (EFI_ERROR(s))
+		log_error("MP services could not start the APs: status 0x%lx", (uint64_t)s);
+	for (unsigned i = 1; i < cpus->count; i++)
+		ok += g_hv.vcpu[i] && g_hv.vcpu[i]->launched;
+	return ok;
+}
+
+static enum hv_status create_vcpus(const struct mp_cpus *cpus)
+{
+	for (unsigned i = 0; i < cpus->count; i++)
+		if (!vcpu_create(&g_hv, i, cpus->apic_id[i]))
+			return HV_ERR_NO_MEMORY;
+	return HV_OK;
+}
+
 int64_t vmxray_main(struct handoff *h)
 {
+	static struct mp_cpus cpus;
 	InitializeLib(h->image_handle, h->system_table);
 	EFI_STATUS s = read_options(h, &h->opts);
 	if (EFI_ERROR(s))
@@ -200,24 +268,30 @@ int64_t vmxray_main(struct handoff *h)
 	start_log(&h->opts);
 	log_banner(&h->opts);
 	boot_config_apply(&g_hv.cfg, &h->opts);
+	EFI_MP_SERVICES_PROTOCOL *mp = mp_enumerate(&cpus, cpu_apic_id());
+	if (cpus.count > RESERVE_MAX_CPUS) {
+		log_warn("%u CPUs: vmxray virtualizes the first %u", cpus.count, RESERVE_MAX_CPUS);
+		cpus.count = RESERVE_MAX_CPUS;
+	}
 	enum hv_status st = prepare_memory(h);
 	if (st == HV_OK)
 		st = hv_prepare(&g_hv);
-	struct vcpu *v = st == HV_OK ? vcpu_create(&g_hv, 0, cpu_apic_id()) : NULL;
-	if (st == HV_OK && !v)
-		st = HV_ERR_NO_MEMORY;
+	if (st == HV_OK)
+		st = create_vcpus(&cpus);
 	if (st != HV_OK) {
 		log_error("vmxray cannot start on this machine; returning to the firmware unchanged");
 		return (int64_t)status_of(st);
 	}
-	log_info("launching on cpu%u: the firmware continues in VMX non-root mode", v->apic_id);
-	h->cpus_launched = 1;
-	/* From here on root mode never calls UEFI: drop the console sink. */
+	/* From here on root mode never calls UEFI, and APs must not: drop the console sink. */
 	log_remove_sink(efi_console_sink);
+	log_info("launching on %u CPU(s): the firmware continues in VMX non-root mode", cpus.count);
+	h->cpus_launched = launch_aps(h, mp, &cpus);
+	h->cpus_launched++; /* counts the BSP: true from the moment VMLAUNCH succeeds */
 	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, EFI_SUCCESS };
-	st = vmx_cpu_launch(&g_hv, v, &e);
+	st = vmx_cpu_launch(&g_hv, g_hv.vcpu[0], &e);
+	h->cpus_launched--;
 	start_log(&h->opts);
-	log_error("launch failed on cpu%u; returning to the firmware unchanged", v->apic_id);
-	h->cpus_launched = 0;
+	log_error("launch failed on the BSP (cpu%u)%s", g_hv.vcpu[0]->apic_id,
+		  h->cpus_launched ? "; the APs already launched stay under vmxray" : "; returning to the firmware unchanged");
 	return (int64_t)status_of(st);
 }

@@ -5,6 +5,7 @@
 #include "vmx/exit.h"
 #include "vmx/inject.h"
 #include "vmx/policy.h"
+#include "vmx/vmcs.h"
 
 #define VMXRAY_VERSION ((VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR)
 
@@ -15,7 +16,11 @@ void exit_cpuid(struct vcpu *v, struct vmexit *e)
 	struct cpuid_regs hw = cpu_cpuid(leaf, subleaf);
 	struct cpuid_result r = { hw.eax, hw.ebx, hw.ecx, hw.edx };
 
-	cpuid_policy_apply(leaf, subleaf, &r, VMXRAY_VERSION);
+	uint64_t cr4 = 0;
+	if (leaf == 1 || leaf == 7) /* only these leaves mirror guest CR4 bits: keep the path short */
+		cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
+		      (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK));
+	cpuid_policy_apply(leaf, subleaf, &r, VMXRAY_VERSION, cr4);
 	/* CPUID writes EAX..EDX and clears bits 63:32 of RAX, RBX, RCX, RDX. */
 	v->regs.gpr[GPR_RAX] = r.eax;
 	v->regs.gpr[GPR_RBX] = r.ebx;

@@ -1,5 +1,5 @@
-/* I/O instruction exits. The I/O bitmaps (vmx/setup.c) intercept only the reset
- * control register (0xCF9), so vmxray can print its statistics before a reset. The
+/* I/O instruction exits. The I/O bitmaps (vmx/setup.c) intercept only the ports that
+ * reset or power off the machine, so vmxray can print its statistics first. The
  * access is then done for the guest, exactly as asked. SDM Vol. 3C, 25.6.4 "I/O-Bitmap
  * Addresses"; Table 28-5 "Exit Qualification for I/O Instructions". */
 #include "arch/cpu.h"
@@ -7,10 +7,14 @@
 #include "drivers/log.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
+#include "vmx/hv.h"
 #include "vmx/inject.h"
 
 #define PORT_RESET_CONTROL 0xCF9
 #define RESET_CONTROL_RESET (1u << 2)
+#define PORT_KBC_COMMAND 0x64
+#define KBC_PULSE_RESET 0xFE
+#define PM1_CNT_SLP_EN (1u << 13)
 
 static uint32_t port_in(uint16_t port, unsigned size)
 {
@@ -45,6 +49,10 @@ static void before_out(uint16_t port, uint32_t value)
 {
 	if (port == PORT_RESET_CONTROL && (value & RESET_CONTROL_RESET))
 		vmx_stats_print("reset");
+	else if (port == PORT_KBC_COMMAND && (value & 0xFF) == KBC_PULSE_RESET)
+		vmx_stats_print("reset");
+	else if (g_hv.pm1a_cnt && port == g_hv.pm1a_cnt && (value & PM1_CNT_SLP_EN))
+		vmx_stats_print("power-off");
 }
 
 void exit_io(struct vcpu *v, struct vmexit *e)

@@ -44,6 +44,7 @@ struct hv {
 	uint8_t *msr_bitmap;                 /* 4 KiB, SDM Vol. 3C 25.6.9 "MSR-Bitmap Address" */
 	uint8_t *io_bitmap_a, *io_bitmap_b;  /* 4 KiB each, 25.6.4 "I/O-Bitmap Addresses" */
 	uint8_t *scratch_page;               /* what an owned page turns into for the guest */
+	uint16_t pm1a_cnt;                   /* ACPI PM1a control port (0: unknown) */
 
 	struct ept ept;
 	struct ept_alloc ept_alloc;          /* over pool, for splits after launch */

@@ -103,7 +103,7 @@ enum hv_status hv_prepare(struct hv *hv)
 	if (!hv->msr_bitmap || !hv->io_bitmap_a || !hv->io_bitmap_b || !hv->scratch_page)
 		return HV_ERR_NO_MEMORY;
 	setup_msr_bitmap(hv->msr_bitmap);
-	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b);
+	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b, hv->pm1a_cnt);
 	if ((st = build_ept(hv)) != HV_OK)
 		return st;
 	bool use_1g = hv->caps.cpu.page1gb;
@@ -264,9 +264,13 @@ static void write_guest_segments(void)
 	write_guest_segment(&gdt, cpu_read_gs(), (struct seg_fields){ GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES });
 	write_guest_segment(&gdt, cpu_sldt(), (struct seg_fields){ GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES });
 	uint16_t tr = cpu_str();
-	if (tr) {
+	struct seg_state trs;
+	desc_decode_segment((const uint8_t *)(uintptr_t)gdt.base, gdt.limit, tr, &trs);
+	if (tr && !(trs.ar & SEG_AR_UNUSABLE)) {
 		write_guest_segment(&gdt, tr, (struct seg_fields){ GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES });
 	} else {
+		if (tr)
+			log_warn("TR 0x%x does not name a TSS in the current GDT; the guest gets an empty busy TSS", tr);
 		/* OVMF runs without a task register; VM entry still wants a busy 64-bit TSS
 		 * (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers", TR). */
 		vmcs_write16(GUEST_TR_SELECTOR, 0);

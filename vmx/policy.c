@@ -6,7 +6,9 @@
 #include "vmx/hypercall_abi.h"
 
 #define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID7_ECX_OSPKE (1u << 4)
 
 static uint32_t sig_word(unsigned i)
 {
@@ -15,11 +17,22 @@ static uint32_t sig_word(unsigned i)
 	       (uint32_t)(uint8_t)s[i + 2] << 16 | (uint32_t)(uint8_t)s[i + 3] << 24;
 }
 
-void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version)
+static uint32_t mirror(uint32_t reg, uint32_t bit, bool on)
 {
-	(void)subleaf;
+	return on ? reg | bit : reg & ~bit;
+}
+
+void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
+			uint64_t guest_cr4)
+{
 	if (leaf == 1) {
 		r->ecx = (r->ecx & ~CPUID1_ECX_VMX) | CPUID1_ECX_HYPERVISOR;
+		if (r->ecx & (1u << 26)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
+			r->ecx = mirror(r->ecx, CPUID1_ECX_OSXSAVE, guest_cr4 & CR4_OSXSAVE);
+		return;
+	}
+	if (leaf == 7 && subleaf == 0 && (r->ecx & (1u << 3))) { /* PKU supported */
+		r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
 	}
 	if ((leaf & 0xF0000000u) != 0x40000000u)

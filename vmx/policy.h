@@ -10,8 +10,11 @@ struct cpuid_result {
 };
 
 /* Rewrites the hardware's CPUID result as the guest must see it: hypervisor present
- * (CPUID.1:ECX[31]), VMX hidden (CPUID.1:ECX[5]), vmxray's leaves 0x40000000-1. */
-void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version);
+ * (CPUID.1:ECX[31]), VMX hidden (CPUID.1:ECX[5]), vmxray's leaves 0x40000000-1, and
+ * the bits that mirror the guest's CR4 rather than root mode's (CPUID.1:ECX[27]
+ * OSXSAVE, CPUID.(7,0):ECX[4] OSPKE), since CPUID itself runs in root mode. */
+void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
+			uint64_t guest_cr4);
 
 /* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
 bool msr_is_hidden_vmx(uint32_t msr);

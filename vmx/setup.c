@@ -79,7 +79,12 @@ void io_bitmap_intercept(uint8_t *a, uint8_t *b, uint16_t port)
 	bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
-void setup_io_bitmaps(uint8_t *a, uint8_t *b)
+void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
 {
-	io_bitmap_intercept(a, b, 0xCF9); /* reset control: statistics before a reset */
+	/* Only the ports through which the guest resets or powers off the machine: vmxray
+	 * prints its statistics first. */
+	io_bitmap_intercept(a, b, 0xCF9);     /* reset control register */
+	io_bitmap_intercept(a, b, 0x64);      /* keyboard controller command: 0xFE pulses reset */
+	if (pm1a_cnt)
+		io_bitmap_intercept(a, b, pm1a_cnt); /* ACPI PM1a control: SLP_EN */
 }

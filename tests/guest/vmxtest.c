@@ -21,6 +21,7 @@
 #include "arch/cpu.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
+#include "boot/mp.h"
 #include "drivers/fmt.h"
 #include "tests/guest/lib/efimem.h"
 #include "tests/guest/lib/probe.h"
@@ -1009,6 +1010,59 @@ static void parse_options(EFI_HANDLE image)
 	}
 }
 
+/* Every processor: CPUID run on each AP through the MP services protocol must show the
+ * hypervisor bit (under vmxray) or not show it (bare). */
+struct ap_cpuid {
+	volatile uint32_t ecx[MP_MAX_CPUS];
+	volatile uint32_t apic[MP_MAX_CPUS];
+	volatile uint32_t done;
+};
+
+static VOID EFIAPI ap_cpuid(VOID *arg)
+{
+	struct ap_cpuid *r = arg;
+	struct cpuid_regs c = cpu_cpuid(1, 0);
+	uint32_t i = __atomic_fetch_add(&r->done, 1, __ATOMIC_SEQ_CST);
+	if (i < MP_MAX_CPUS) {
+		r->ecx[i] = c.ecx;
+		r->apic[i] = c.ebx >> 24;
+	}
+}
+
+static void test_all_cpus(void)
+{
+	static EFI_GUID guid = EFI_MP_SERVICES_PROTOCOL_GUID;
+	static struct ap_cpuid r;
+	EFI_MP_SERVICES_PROTOCOL *mp = NULL;
+	UINTN n = 0, enabled = 0;
+
+	if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&mp)) || !mp ||
+	    EFI_ERROR(uefi_call_wrapper(mp->GetNumberOfProcessors, 3, mp, &n, &enabled))) {
+		report_skip("smp.every_cpu", "no MP services protocol");
+		return;
+	}
+	if (enabled < 2) {
+		report_skip("smp.every_cpu", "one processor only");
+		return;
+	}
+	memset((void *)&r, 0, sizeof(r));
+	EFI_STATUS s = uefi_call_wrapper(mp->StartupAllAPs, 7, mp, ap_cpuid, TRUE, NULL, 5000000, &r, NULL);
+	if (EFI_ERROR(s) || r.done != enabled - 1) {
+		report_fail("smp.every_cpu", "StartupAllAPs: status 0x%lx, %u of %lu APs answered", (uint64_t)s,
+			    r.done, (uint64_t)(enabled - 1));
+		return;
+	}
+	for (uint32_t i = 0; i < r.done && i < MP_MAX_CPUS; i++) {
+		char name[48];
+		fmt_snprintf(name, sizeof(name), "smp.ap_apic%u_hypervisor_bit", r.apic[i]);
+		bool hv = (r.ecx[i] >> 31) & 1, vmx = (r.ecx[i] >> 5) & 1;
+		if (hv == !T.o.bare && vmx == T.o.bare)
+			report_pass(name);
+		else
+			report_fail(name, "CPUID.1:ECX 0x%x: hypervisor=%u vmx=%u", r.ecx[i], hv, vmx);
+	}
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
@@ -1026,6 +1080,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		memset(T.scratch, 0, PAGE_SIZE);
 		test_cpuid_leaf1();
 		test_cpuid_hv_leaves();
+		test_all_cpus();
 		test_msrs();
 		test_cr4();
 		test_xsetbv();

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Debian's stock Linux kernel in Bochs with 2 CPUs, WITHOUT vmxray: the baseline the
+# vmxray runs are compared with. The UEFI shell runs acpitables.efi (OVMF in Bochs has
+# no ACPI tables of its own), then starts the kernel through its EFI stub; the initrd's
+# /init prints "LINUXTEST: key=value" lines and powers off.
+# Skipped (exit 77) when the Debian archive cannot be reached and no kernel is cached.
+source "$(dirname "$0")/lib.bash"
+out=$B/it/linux-bare
+payload=$B/linux-payload
+mkdir -p "$out"
+
+"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
+rc=$?
+if [ $rc -eq 77 ]; then
+	skip linux_bare "$(grep -m1 'cannot be reached' "$out/payload.log" | sed 's/^linux-payload: //')"
+	exit 77
+elif [ $rc -ne 0 ]; then
+	fail linux_bare.payload "tools/linux-payload exited $rc: $(tail -1 "$out/payload.log")"
+	finish
+fi
+# The Makefile builds into build/ whatever B says.
+acpitables=$here/build/guest/acpitables.efi
+if ! make -s -C "$here" build/guest/acpitables.efi >"$out/make.log" 2>&1; then
+	fail linux_bare.build "make build/guest/acpitables.efi failed: $(tail -1 "$out/make.log")"
+	finish
+fi
+
+cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
+printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "\\EFI\\linux\\vmlinuz.efi $cmdline" \
+	'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
+"$here/tools/mkimage" shell "$out/disk.img" --no-vmxray --startup "$out/startup.nsh" \
+	--add "$acpitables=\\EFI\\vmxray\\acpitables.efi" \
+	--add "$payload/vmlinuz.efi=\\EFI\\linux\\vmlinuz.efi" \
+	--add "$payload/initrd.img=\\EFI\\linux\\initrd.img" || {
+	fail linux_bare.image "tools/mkimage failed"
+	finish
+}
+
+start=$(date +%s)
+boot linux_bare --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 900 \
+	--out "$out" --image "$out/disk.img"
+wall=$(($(date +%s) - start))
+log=$out/serial.log
+
+expect linux_bare.acpi_installed "$log" '^acpitables: installed MADT: 2 local APICs'
+expect linux_bare.kernel_started "$log" 'Linux version [0-9]'
+expect linux_bare.init_done "$log" '^LINUXTEST: done'
+expect linux_bare.cpus_online "$log" '^LINUXTEST: cpus_online=2$'
+expect linux_bare.smp_brought_up "$log" '^LINUXTEST: dmesg_smp=.*smp: Brought up 1 node, 2 CPUs'
+expect linux_bare.vmx_flag "$log" '^LINUXTEST: vmx_flag=yes$'
+expect linux_bare.no_hypervisor_flag "$log" '^LINUXTEST: hypervisor_flag=no$'
+expect linux_bare.power_down "$log" 'reboot: Power down'
+expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic'
+
+ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
+echo "INFO linux_bare_ticks=${ticks:-unknown}"
+echo "INFO linux_bare_wall_s=$wall"
+clean "$log" | grep -a '^LINUXTEST: ' | sed 's/^/INFO /'
+finish

@@ -1,0 +1,226 @@
+/* Unit tests: vmx/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/setup.c (MSR and I/O
+ * bitmaps, the control request), vmx/hypercall_check.c (buffer checks). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "arch/cr.h"
+#include "arch/memory.h"
+#include "arch/msr.h"
+#include "vmx/controls.h"
+#include "vmx/hypercall.h"
+#include "vmx/hypercall_abi.h"
+#include "vmx/policy.h"
+#include "vmx/setup.h"
+
+static void test_cpuid_leaf1(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0x306c3, 0x800, 0xfffaf3bf | (1u << 26), 0xbfebfbff };
+	cpuid_policy_apply(1, 0, &r, 0x1, 0);
+	assert_int_equal(r.ecx & (1u << 5), 0);           /* VMX hidden */
+	assert_int_equal(r.ecx >> 31, 1);                 /* hypervisor present */
+	assert_int_equal((r.ecx >> 27) & 1, 0);           /* guest CR4.OSXSAVE = 0 */
+	assert_int_equal(r.eax, 0x306c3);                 /* untouched */
+	r.ecx = 0x04000000; /* XSAVE, OSXSAVE clear in root's view */
+	cpuid_policy_apply(1, 0, &r, 0x1, CR4_OSXSAVE);
+	assert_int_equal(r.ecx, 0x04000000u | (1u << 27) | (1u << 31));
+	r.ecx = 0x08000000; /* no XSAVE: OSXSAVE left as the hardware said */
+	cpuid_policy_apply(1, 0, &r, 0x1, 0);
+	assert_int_equal(r.ecx, 0x08000000u | (1u << 31));
+}
+
+static void test_cpuid_leaf7_ospke(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0, 0, (1u << 3) | (1u << 4), 0 };
+	cpuid_policy_apply(7, 0, &r, 0x1, 0);
+	assert_int_equal(r.ecx, 1u << 3);
+	cpuid_policy_apply(7, 0, &r, 0x1, CR4_PKE);
+	assert_int_equal(r.ecx, (1u << 3) | (1u << 4));
+}
+
+static void test_cpuid_hypervisor_leaves(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0xd, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	cpuid_policy_apply(0x40000000, 0, &r, 0x1, 0);
+	assert_int_equal(r.eax, 0x40000001);
+	char sig[13];
+	memcpy(sig, &r.ebx, 4);
+	memcpy(sig + 4, &r.ecx, 4);
+	memcpy(sig + 8, &r.edx, 4);
+	sig[12] = 0;
+	assert_string_equal(sig, "VmxRayVmxRay");
+	r = (struct cpuid_result){ 1, 2, 3, 4 };
+	cpuid_policy_apply(0x40000001, 0, &r, 0x00000001, 0);
+	assert_int_equal(r.eax, 1);
+	assert_int_equal(r.ebx | r.ecx | r.edx, 0);
+	r = (struct cpuid_result){ 1, 2, 3, 4 };
+	cpuid_policy_apply(0x4FFFFFFF, 0, &r, 0x1, 0);
+	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	r = (struct cpuid_result){ 1, 2, 3, 4 };
+	cpuid_policy_apply(0x80000001, 0, &r, 0x1, 0);
+	assert_int_equal(r.eax, 1);
+	assert_int_equal(r.edx, 4);
+}
+
+static void test_msr_views(void **state)
+{
+	(void)state;
+	assert_true(msr_is_hidden_vmx(0x480));
+	assert_true(msr_is_hidden_vmx(0x492));
+	assert_false(msr_is_hidden_vmx(0x47F));
+	assert_false(msr_is_hidden_vmx(0x493));
+	assert_int_equal(feature_control_guest_view(0x0), 0x1);
+	assert_int_equal(feature_control_guest_view(0x5), 0x1);
+	assert_int_equal(feature_control_guest_view(0xFF07), 0xFF01);
+}
+
+static const struct cr_context long_mode = {
+	.cr0 = CR0_PG | CR0_PE | CR0_NE | CR0_ET, .cr3 = 0x1000,
+	.cr4 = CR4_PAE | CR4_OSFXSR, .efer = EFER_LME | EFER_LMA, .cs_l = true,
+	.cr4_supported = 0x3767FF,
+};
+
+static void test_cr0_rules(void **state)
+{
+	(void)state;
+	assert_false(cr0_write_faults(&long_mode, long_mode.cr0 | CR0_WP));
+	assert_true(cr0_write_faults(&long_mode, 1ULL << 32));                 /* reserved */
+	assert_true(cr0_write_faults(&long_mode, CR0_PG | CR0_NE));           /* PG without PE */
+	assert_true(cr0_write_faults(&long_mode, long_mode.cr0 | CR0_NW));    /* NW without CD */
+	assert_false(cr0_write_faults(&long_mode, long_mode.cr0 | CR0_NW | CR0_CD));
+	assert_true(cr0_write_faults(&long_mode, CR0_PE | CR0_NE));           /* PG off in 64-bit code */
+	struct cr_context c = { .cr0 = CR0_PE, .cr4 = 0, .efer = EFER_LME };
+	assert_true(cr0_write_faults(&c, CR0_PE | CR0_PG));                   /* LME without PAE */
+	c.cr4 = CR4_PAE;
+	assert_false(cr0_write_faults(&c, CR0_PE | CR0_PG));
+}
+
+static void test_cr4_rules(void **state)
+{
+	(void)state;
+	assert_false(cr4_write_faults(&long_mode, long_mode.cr4 | CR4_PGE));
+	assert_true(cr4_write_faults(&long_mode, long_mode.cr4 | CR4_VMXE));  /* VMX hidden */
+	assert_true(cr4_write_faults(&long_mode, long_mode.cr4 | (1ULL << 63)));
+	assert_true(cr4_write_faults(&long_mode, CR4_OSFXSR));                /* PAE off in long mode */
+	assert_true(cr4_write_faults(&long_mode, long_mode.cr4 | CR4_LA57));  /* LA57 change */
+	struct cr_context c = long_mode;
+	c.cr3 = 0x2005;
+	assert_true(cr4_write_faults(&c, c.cr4 | CR4_PCIDE)); /* CR3[11:0] != 0 */
+	c.cr3 = 0x2000;
+	assert_false(cr4_write_faults(&c, c.cr4 | CR4_PCIDE));
+	c.efer = 0;
+	assert_true(cr4_write_faults(&c, CR4_PCIDE));                         /* PCIDE outside long mode */
+}
+
+static void test_xsetbv_rules(void **state)
+{
+	(void)state;
+	uint64_t sup = 0x7; /* x87 SSE AVX */
+	assert_false(xsetbv_faults(0, 0x7, sup, 0));
+	assert_false(xsetbv_faults(0, 0x3, sup, 0));
+	assert_true(xsetbv_faults(0, 0x7, sup, 3));   /* CPL 3 */
+	assert_true(xsetbv_faults(1, 0x7, sup, 0));   /* XCR1 */
+	assert_true(xsetbv_faults(0, 0x6, sup, 0));   /* x87 clear */
+	assert_true(xsetbv_faults(0, 0x5, sup, 0));   /* AVX without SSE */
+	assert_true(xsetbv_faults(0, 0x8 | 1, sup, 0)); /* unsupported */
+	assert_true(xsetbv_faults(0, 1ULL << 63 | 1, sup, 0));
+	uint64_t mpx = 0x1F, avx512 = 0xE7;
+	assert_true(xsetbv_faults(0, 0x0B, mpx, 0));  /* BNDREGS without BNDCSR */
+	assert_false(xsetbv_faults(0, 0x1B, mpx, 0));
+	assert_true(xsetbv_faults(0, 0x27, avx512, 0)); /* part of AVX-512 */
+	assert_false(xsetbv_faults(0, 0xE7, avx512, 0));
+}
+
+static void test_msr_bitmap(void **state)
+{
+	(void)state;
+	static uint8_t bm[4096];
+	memset(bm, 0, sizeof(bm));
+	setup_msr_bitmap(bm);
+	assert_true(msr_bitmap_intercepts(bm, MSR_IA32_VMX_BASIC, false));
+	assert_true(msr_bitmap_intercepts(bm, MSR_IA32_VMX_BASIC, true));
+	assert_true(msr_bitmap_intercepts(bm, MSR_IA32_FEATURE_CONTROL, false));
+	assert_false(msr_bitmap_intercepts(bm, MSR_IA32_MTRR_DEF_TYPE, false)); /* reads pass */
+	assert_true(msr_bitmap_intercepts(bm, MSR_IA32_MTRR_DEF_TYPE, true));
+	assert_true(msr_bitmap_intercepts(bm, 0x20F, true));                    /* PHYSMASK7 */
+	assert_true(msr_bitmap_intercepts(bm, MSR_IA32_MTRR_FIX4K_F8000, true));
+	assert_false(msr_bitmap_intercepts(bm, MSR_IA32_APERF, false));        /* Linux reads it 2000x */
+	assert_false(msr_bitmap_intercepts(bm, MSR_IA32_EFER, true));
+	assert_false(msr_bitmap_intercepts(bm, MSR_IA32_TSC, false));
+	assert_true(msr_bitmap_intercepts(bm, 0x40000000, false));             /* outside both ranges */
+	/* layout: read-low at 0, write-low at 2048 (SDM 25.6.9) */
+	assert_int_equal(bm[0x480 / 8], 0xFF);
+	assert_int_equal(bm[2048 + 0x3A / 8] & (1u << (0x3A % 8)), 1u << (0x3A % 8));
+}
+
+static void test_io_bitmap(void **state)
+{
+	(void)state;
+	static uint8_t a[4096], b[4096];
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	setup_io_bitmaps(a, b, 0xB004);
+	assert_int_equal(a[0xCF9 / 8], 1u << (0xCF9 % 8));
+	assert_int_equal(a[0x64 / 8], 1u << (0x64 % 8));
+	assert_int_equal(b[(0xB004 & 0x7FFF) / 8], 1u << (0xB004 % 8));
+	assert_int_equal(a[0x3F8 / 8], 0);
+	unsigned set = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		set += __builtin_popcount(a[i]) + __builtin_popcount(b[i]);
+	assert_int_equal(set, 3);
+}
+
+static void test_control_request(void **state)
+{
+	(void)state;
+	struct vmx_ctrl_request r;
+	setup_control_request(&r);
+	assert_true(r.required[VMX_CTRL_PROC2] & SECONDARY_EXEC_ENABLE_EPT);
+	assert_true(r.required[VMX_CTRL_PROC2] & SECONDARY_EXEC_UNRESTRICTED_GUEST);
+	assert_true(r.required[VMX_CTRL_PROC] & CPU_BASED_USE_MSR_BITMAPS);
+	assert_true(r.required[VMX_CTRL_PROC] & CPU_BASED_USE_IO_BITMAPS);
+	assert_true(r.optional[VMX_CTRL_PROC2] & SECONDARY_EXEC_ENABLE_VPID);
+	assert_false(r.required[VMX_CTRL_PROC] & CPU_BASED_HLT_EXITING);
+}
+
+static void test_hypercall_buffers(void **state)
+{
+	(void)state;
+	struct mem_map ram = { 0 };
+	mem_map_add(&ram, 0, 0xA0000);
+	mem_map_add(&ram, 0x100000, 0xFF00000);
+	struct mem_range owned[1] = { { 0xDD59000, 0x2B7000 } };
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0x200000, 4096, 640), VMXRAY_HC_OK);
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0x200000, 639, 640), VMXRAY_HC_ENOSPC);
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0x200004, 4096, 640), VMXRAY_HC_EINVAL);
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0xFFFFFFFFF000, 4096, 640), VMXRAY_HC_EFAULT);
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0xA0000, 4096, 8), VMXRAY_HC_EFAULT); /* VGA hole */
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0xDD59000, 4096, 8), VMXRAY_HC_EFAULT);
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0xDD58FF8, 4096, 16), VMXRAY_HC_EFAULT); /* straddles */
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0xFFFFFFFFFFFFFFF8ULL, 64, 16), VMXRAY_HC_EFAULT); /* wraps */
+	assert_int_equal(hypercall_check_buffer(&ram, owned, 1, 0x9FFF8, 4096, 16), VMXRAY_HC_EFAULT); /* runs past RAM */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuid_leaf1),
+		cmocka_unit_test(test_cpuid_leaf7_ospke),
+		cmocka_unit_test(test_cpuid_hypervisor_leaves),
+		cmocka_unit_test(test_msr_views),
+		cmocka_unit_test(test_cr0_rules),
+		cmocka_unit_test(test_cr4_rules),
+		cmocka_unit_test(test_xsetbv_rules),
+		cmocka_unit_test(test_msr_bitmap),
+		cmocka_unit_test(test_io_bitmap),
+		cmocka_unit_test(test_control_request),
+		cmocka_unit_test(test_hypercall_buffers),
+	};
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
