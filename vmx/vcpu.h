@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmx/recorder.h"
+
 /* General-purpose registers by their number in SDM Vol. 3C, Table 28-3 ("Exit
  * Qualification for Control-Register Accesses", general-purpose register field):
  * 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15. */
@@ -30,6 +32,23 @@ struct guest_regs {
 
 struct hv;
 
+/* The firmware's state as vmx_cpu_launch found it, before VMXON: what vmx_cpu_fail_open
+ * restores when the very first VM entry fails, so that the firmware continues at the
+ * resume point as if the launch call had returned an error (vmx/launch_hw.c). */
+struct fw_state {
+	/* Loaded by vmx_firmware_resume (vmx/entry.asm; offsets in boot/asm_offsets.c). */
+	uint64_t rip, rsp, rflags;  /* the resume point: GUEST_RIP/RSP/RFLAGS as first written */
+	uint64_t rax;               /* what the firmware finds in RAX there: an error status */
+	uint64_t cs, ss, ds, es, fs, gs;
+	uint64_t fs_base, gs_base;  /* IA32_FS_BASE, IA32_GS_BASE */
+	/* Restored in C. */
+	uint64_t cr3, cr4, dr7, debugctl;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t gdt_base, idt_base;
+	uint16_t gdt_limit, idt_limit, ldtr, tr;
+	uint32_t *launch_count;     /* decremented when the launch fails open (may be NULL) */
+};
+
 struct vcpu {
 	struct vcpu *self;          /* first: GS:[0] in root mode */
 	struct guest_regs regs;
@@ -46,7 +65,7 @@ struct vcpu {
 	/* Event state carried to the next VM entry. */
 	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
 	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */
-	uint64_t fw_cr4;            /* CR4 before VMXON: restored if the first entry fails */
+	struct fw_state fw;         /* restored if the first entry fails */
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */
 	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];
@@ -54,6 +73,7 @@ struct vcpu {
 	uint32_t trace_budget;      /* trace lines left in this window (rate limit) */
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;
+	struct recorder recorder;   /* the last exits (hv.cfg.recorder_depth) */
 
 	char canary[24];            /* VCPU_CANARY: the in-guest test looks for it */
 };
