@@ -1,20 +1,57 @@
 /* I/O instruction exits. The I/O bitmaps (vmx/setup.c) intercept only the ports that
  * reset or power off the machine, so vmxray can print its statistics first. The
- * access is then done for the guest, exactly as asked. SDM Vol. 3C, 25.6.4 "I/O-Bitmap
- * Addresses"; Table 28-5 "Exit Qualification for I/O Instructions". */
+ * access is then done for the guest, exactly as asked: every access that touches an
+ * intercepted port exits, whatever its first port and size (a dword at 0xCF8 covers
+ * 0xCF9), and so does every access that wraps past port 0xFFFF. SDM Vol. 3C, 25.6.4
+ * "I/O-Bitmap Addresses"; Table 28-5 "Exit Qualification for I/O Instructions".
+ *
+ * INS and OUTS (string I/O, with or without REP) are emulated one element per exit:
+ * the element moves between the port and guest memory, RSI or RDI steps, and with REP
+ * RCX counts down; while the count is not 0, RIP stays on the instruction, which runs
+ * again and exits again (vmx/string_io.h has the arithmetic). Guest memory is reached
+ * through the guest's own page tables (vmx/guest_walk.h); a translation that fails
+ * becomes the #PF (or #GP/#SS for a non-canonical address) the instruction would have
+ * taken, with nothing moved and no register changed. Segment-limit, unusable-segment
+ * and alignment checks need no emulation: those faults take priority over the VM exit
+ * (SDM Vol. 3C, 26.1.1 "Relative Priority of Faults and VM Exits").
+ *
+ * Guest-physical memory is host-physical memory (the EPT is an identity map), read
+ * and written directly, except vmxray's own memory (g_hv.owned[]): the EPT shows the
+ * guest the scratch page there (vmx/exit_ept.c), so the emulation reads and writes the
+ * scratch page in its place, as the guest's own access would, and never touches
+ * vmxray's data. Guest-physical addresses beyond the host's identity map (only above
+ * 64 GiB, without 1-GByte pages) read as zeros and take no writes. */
+#include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cr.h"
+#include "arch/msr.h"
+#include "arch/paging.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "vmx/caps.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
+#include "vmx/guest_walk.h"
 #include "vmx/hv.h"
 #include "vmx/inject.h"
+#include "vmx/string_io.h"
+#include "vmx/vmcs.h"
 
+#define PORT_PCI_CONFIG_ADDRESS 0xCF8
 #define PORT_RESET_CONTROL 0xCF9
 #define RESET_CONTROL_RESET (1u << 2)
 #define PORT_KBC_COMMAND 0x64
 #define KBC_PULSE_RESET 0xFE
 #define PM1_CNT_SLP_EN (1u << 13)
+
+/* RFLAGS bits arch/cr.h does not name yet (SDM Vol. 1, 3.4.3 "EFLAGS Register"). */
+#define RFLAGS_DF_BIT (1ULL << 10)
+#define RFLAGS_AC_BIT (1ULL << 18)
+#define VECTOR_SS 12
+#define PENDING_DBG_BS (1ULL << 14) /* Table 25-4 "Format of Pending-Debug-Exceptions" */
+
+typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
+typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
 
 static uint32_t port_in(uint16_t port, unsigned size)
 {
@@ -45,14 +82,333 @@ static uint64_t size_mask(unsigned size)
 	return size == 4 ? 0xFFFFFFFFULL : size == 2 ? 0xFFFFULL : 0xFFULL;
 }
 
-static void before_out(uint16_t port, uint32_t value)
+/* The byte an OUT of `bytes` bytes at `first` writes to `port`, if it writes one. */
+static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t port, uint8_t *b)
 {
-	if (port == PORT_RESET_CONTROL && (value & RESET_CONTROL_RESET))
+	int lane = io_port_lane(first, bytes, port);
+	if (lane < 0)
+		return false;
+	*b = (uint8_t)(value >> (8 * lane));
+	return true;
+}
+
+/* Before an OUT that resets or powers off the machine, the statistics. A dword access
+ * at 0xCF8 is CONFIG_ADDRESS, not a write to the reset control register at 0xCF9 (PCI
+ * Local Bus Specification, 3.2.2.3.2 "Software Generation of Configuration
+ * Transactions"). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its second byte. */
+static void before_out(uint16_t port, unsigned bytes, uint32_t value)
+{
+	bool config_address = port == PORT_PCI_CONFIG_ADDRESS && bytes == 4;
+	uint8_t b;
+
+	if (!config_address && out_byte(port, bytes, value, PORT_RESET_CONTROL, &b) && (b & RESET_CONTROL_RESET))
 		vmx_stats_print("reset");
-	else if (port == PORT_KBC_COMMAND && (value & 0xFF) == KBC_PULSE_RESET)
+	else if (out_byte(port, bytes, value, PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
 		vmx_stats_print("reset");
-	else if (g_hv.pm1a_cnt && port == g_hv.pm1a_cnt && (value & PM1_CNT_SLP_EN))
+	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, (uint16_t)(g_hv.pm1a_cnt + 1), &b) &&
+		 (b & (PM1_CNT_SLP_EN >> 8)))
 		vmx_stats_print("power-off");
+}
+
+/* ---- guest memory ---- */
+
+static bool page_is_owned(uint64_t gpa)
+{
+	uint64_t page = align_down(gpa, PAGE_SIZE);
+	for (unsigned i = 0; i < g_hv.owned_count; i++)
+		if (mem_ranges_overlap(page, PAGE_SIZE, g_hv.owned[i].base, g_hv.owned[i].size))
+			return true;
+	return false;
+}
+
+/* Where the guest's view of guest-physical address gpa lies for the host (see the top
+ * of this file); NULL beyond the host's identity map. A range inside one page is
+ * contiguous there. */
+static uint8_t *gpa_host(uint64_t gpa)
+{
+	if (page_is_owned(gpa))
+		return g_hv.scratch_page + (gpa & (PAGE_SIZE - 1));
+	if (gpa >= paging_identity_limit(vmx_caps_maxphyaddr(&g_hv.caps), g_hv.caps.cpu.page1gb))
+		return NULL;
+	return (uint8_t *)(uintptr_t)gpa;
+}
+
+/* The walker's callback: one paging-structure entry (4 or 8 bytes, naturally aligned). */
+static uint64_t gpa_read_entry(void *ctx, uint64_t gpa, unsigned size)
+{
+	(void)ctx;
+	const volatile uint8_t *h = gpa_host(gpa);
+	if (!h)
+		return 0;
+	return size == 8 ? *(const volatile uint64_t *)h : *(const volatile uint32_t *)h;
+}
+
+static struct guest_paging guest_paging_now(void)
+{
+	return (struct guest_paging){
+		.cr0 = vmcs_readnw(GUEST_CR0),
+		.cr3 = vmcs_readnw(GUEST_CR3),
+		.cr4 = vmcs_readnw(GUEST_CR4),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.pdptr = { vmcs_read64(GUEST_PDPTR0), vmcs_read64(GUEST_PDPTR1), vmcs_read64(GUEST_PDPTR2),
+			   vmcs_read64(GUEST_PDPTR3) },
+		.cpl = vcpu_guest_cpl(),
+		.rflags_ac = vmcs_readnw(GUEST_RFLAGS) & RFLAGS_AC_BIT,
+		.maxphyaddr = vmx_caps_maxphyaddr(&g_hv.caps),
+		.page1gb = g_hv.caps.cpu.page1gb,
+		.read = gpa_read_entry,
+		.ctx = NULL,
+	};
+}
+
+/* An access of up to a page at a linear address: one guest-physical piece, or two
+ * when it crosses into the next page. */
+struct span {
+	unsigned pieces;
+	uint64_t gpa[2];
+	unsigned len[2];
+};
+
+/* Why a span could not be translated: the walk's verdict and the linear address of
+ * the page that failed (what CR2 receives). */
+struct span_fault {
+	struct guest_walk walk;
+	uint64_t la;
+};
+
+/* The processor sets the accessed flag of every paging-structure entry it uses, and
+ * the dirty flag of the one that maps the page on a write (SDM Vol. 3A, 4.8 "Accessed
+ * and Dirty Flags"). Both are in the entry's low byte. */
+static void set_accessed_dirty(const struct guest_walk *w, bool write)
+{
+	for (unsigned i = 0; i < w->entries; i++) {
+		uint8_t bits = (uint8_t)(PTE_A | (write && i + 1 == w->entries ? PTE_D : 0));
+		uint8_t *h = gpa_host(w->entry_gpa[i]);
+		if (h && (*(volatile uint8_t *)h & bits) != bits)
+			__atomic_fetch_or(h, bits, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* Translates [la, la + len), len <= 4096. Both pages are translated before either is
+ * touched, so a fault on the second leaves memory as it was. */
+static bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsigned len,
+			   enum guest_access a, struct span *s, struct span_fault *f)
+{
+	struct guest_walk w[2];
+	uint64_t la2;
+
+	s->pieces = string_io_split_page(la, len, mode64, &s->len[0], &la2);
+	s->len[1] = len - s->len[0];
+	for (unsigned i = 0; i < s->pieces; i++) {
+		f->la = i ? la2 : la;
+		w[i] = guest_walk(p, f->la, a);
+		if (w[i].status != GUEST_WALK_OK) {
+			f->walk = w[i];
+			return false;
+		}
+		s->gpa[i] = w[i].gpa;
+	}
+	for (unsigned i = 0; i < s->pieces; i++)
+		set_accessed_dirty(&w[i], a == GUEST_ACCESS_WRITE);
+	return true;
+}
+
+/* The byte at offset i of a span, for the host. */
+static volatile uint8_t *span_byte(const struct span *s, unsigned i)
+{
+	unsigned piece = i < s->len[0] ? 0 : 1;
+	return gpa_host(s->gpa[piece] + (piece ? i - s->len[0] : i));
+}
+
+/* Reads len bytes; an element (1, 2 or 4 bytes) within one page is one access of its
+ * size, as the instruction makes it (it may be memory-mapped I/O). */
+static uint32_t span_read_element(const struct span *s, unsigned len)
+{
+	volatile uint8_t *h = s->pieces == 1 ? gpa_host(s->gpa[0]) : NULL;
+	uint32_t v = 0;
+
+	if (h && len == 4)
+		return *(volatile u32_unaligned *)h;
+	if (h && len == 2)
+		return *(volatile u16_unaligned *)h;
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(s, i);
+		v |= (uint32_t)(b ? *b : 0) << (8 * i);
+	}
+	return v;
+}
+
+static void span_write_element(const struct span *s, unsigned len, uint32_t v)
+{
+	volatile uint8_t *h = s->pieces == 1 ? gpa_host(s->gpa[0]) : NULL;
+
+	if (h && len == 4) {
+		*(volatile u32_unaligned *)h = v;
+		return;
+	}
+	if (h && len == 2) {
+		*(volatile u16_unaligned *)h = (uint16_t)v;
+		return;
+	}
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(s, i);
+		if (b)
+			*b = (uint8_t)(v >> (8 * i));
+	}
+}
+
+/* The fault a failed translation raises: #PF with CR2 = the linear address (CR2 is no
+ * VMCS field; root mode never page-faults, so the register still holds the guest's
+ * value and VM entry leaves it alone), or for a non-canonical address #GP(0), #SS(0)
+ * through SS (SDM Vol. 2B, INS and OUTS, "64-Bit Mode Exceptions"). */
+static void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg)
+{
+	if (f->walk.status == GUEST_WALK_PF) {
+		cpu_write_cr2(f->la);
+		vcpu_inject_exception(v, VECTOR_PF, f->walk.error_code);
+	} else if (seg == STRING_IO_SEG_SS) {
+		vcpu_inject_exception(v, VECTOR_SS, 0);
+	} else {
+		vcpu_inject_gp0(v);
+	}
+}
+
+/* ---- INS and OUTS ---- */
+
+struct string_operands {
+	bool mode64;
+	unsigned asize; /* enum string_io_asize */
+	unsigned seg;   /* enum string_io_seg */
+};
+
+/* Without the instruction-information field, the instruction's own bytes: fetched
+ * through the guest's page tables from CS:RIP. False when they cannot be (another CPU
+ * changed the mapping since): the guest then runs the instruction again. */
+static bool operands_from_bytes(const struct guest_paging *p, struct seg_ar cs, struct string_operands *o)
+{
+	uint8_t insn[15];
+	unsigned len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	uint64_t rip = vmcs_readnw(GUEST_RIP);
+	uint64_t la = o->mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
+	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : cs.db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
+	struct span s;
+	struct span_fault f;
+	struct string_io_prefixes pre;
+
+	if (len > sizeof(insn))
+		len = sizeof(insn);
+	if (!span_translate(p, o->mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
+		return false;
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(&s, i);
+		insn[i] = b ? *b : 0;
+	}
+	if (!string_io_decode_prefixes(insn, len, o->mode64, def, &pre))
+		return false;
+	o->asize = pre.asize;
+	o->seg = pre.seg;
+	return true;
+}
+
+/* Address size and segment: from the VM-exit instruction-information field where the
+ * processor reports it for INS/OUTS (IA32_VMX_BASIC bit 54; SDM Vol. 3C, 28.2.5, Table
+ * "Format of the VM-Exit Instruction-Information Field as Used for INS and OUTS":
+ * address size bits 9:7, segment bits 17:15, undefined for INS, which uses ES). */
+static bool string_operands(const struct io_qual *q, const struct guest_paging *p, struct string_operands *o)
+{
+	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
+
+	o->mode64 = (p->efer & EFER_LMA) && cs.l;
+	if (!(vmx_caps_msr(&g_hv.caps, MSR_IA32_VMX_BASIC) & VMX_BASIC_INS_OUTS_INFO))
+		return operands_from_bytes(p, cs, o);
+	struct vmx_insn_info info = vmx_insn_info_decode(vmcs_read32(VMX_INSTRUCTION_INFO));
+	o->asize = info.address_size;
+	o->seg = q->in ? STRING_IO_SEG_ES : info.segment;
+	return true;
+}
+
+/* The segment base the memory operand uses; in 64-bit mode only FS and GS have one. */
+static uint64_t segment_base(const struct string_operands *o)
+{
+	if (o->mode64 && o->seg != STRING_IO_SEG_FS && o->seg != STRING_IO_SEG_GS)
+		return 0;
+	switch (o->seg) {
+	case STRING_IO_SEG_ES: return vmcs_readnw(GUEST_ES_BASE);
+	case STRING_IO_SEG_CS: return vmcs_readnw(GUEST_CS_BASE);
+	case STRING_IO_SEG_SS: return vmcs_readnw(GUEST_SS_BASE);
+	case STRING_IO_SEG_FS: return vmcs_readnw(GUEST_FS_BASE);
+	case STRING_IO_SEG_GS: return vmcs_readnw(GUEST_GS_BASE);
+	default: return vmcs_readnw(GUEST_DS_BASE);
+	}
+}
+
+/* One element between the port and guest memory at la. INS translates its target
+ * before reading the port, so a #PF leaves the device untouched. False when a fault
+ * was injected. */
+static bool string_transfer(struct vcpu *v, const struct io_qual *q, const struct guest_paging *p,
+			    const struct string_operands *o, uint64_t la, uint32_t *value)
+{
+	struct span s;
+	struct span_fault f;
+	enum guest_access a = q->in ? GUEST_ACCESS_WRITE : GUEST_ACCESS_READ;
+
+	if (!span_translate(p, o->mode64, la, q->bytes, a, &s, &f)) {
+		inject_span_fault(v, &f, o->seg);
+		return false;
+	}
+	if (q->in) {
+		*value = port_in(q->port, q->bytes);
+		span_write_element(&s, q->bytes, *value);
+	} else {
+		*value = span_read_element(&s, q->bytes);
+		before_out(q->port, q->bytes, *value);
+		port_out(q->port, q->bytes, *value);
+	}
+	return true;
+}
+
+/* RIP stays on a REP instruction with a count left: it runs again and exits again. As
+ * when an interrupt comes between iterations, RF is set so that an instruction
+ * breakpoint on it does not fire again (SDM Vol. 3A, 18.3.1.1 "Instruction-Breakpoint
+ * Exception Condition"), and with TF set a single-step trap follows the iteration
+ * (18.3.1.4 "Single-Step Exception Condition"). A finished instruction clears RF. */
+static void string_finish(struct vcpu *v, bool finished, uint64_t rflags)
+{
+	if (finished) {
+		vcpu_skip_instruction(v);
+		if (rflags & RFLAGS_RF)
+			vmcs_writenw(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+		return;
+	}
+	vmcs_writenw(GUEST_RFLAGS, rflags | RFLAGS_RF);
+	if (rflags & RFLAGS_TF)
+		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+}
+
+static void exit_io_string(struct vcpu *v, struct vmexit *e, const struct io_qual *q)
+{
+	struct guest_paging p = guest_paging_now();
+	struct string_operands o;
+	uint64_t rflags = vmcs_readnw(GUEST_RFLAGS);
+	enum gpr ireg = q->in ? GPR_RDI : GPR_RSI;
+	uint32_t value = 0;
+
+	if (!string_operands(q, &p, &o))
+		return;
+	struct string_io_step s = string_io_step(q->rep, o.asize, rflags & RFLAGS_DF_BIT, q->bytes,
+						 v->regs.gpr[GPR_RCX], v->regs.gpr[ireg]);
+	uint64_t la = string_io_linear(o.mode64, segment_base(&o), v->regs.gpr[ireg], o.asize);
+
+	if (s.transfer && !string_transfer(v, q, &p, &o, la, &value))
+		return;
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail),
+			     "port=0x%04x size=%u dir=%s string rep=%d la=0x%lx rcx=0x%lx value=0x%x%s", q->port,
+			     q->bytes, q->in ? "in" : "out", q->rep, la, v->regs.gpr[GPR_RCX], value,
+			     s.transfer ? "" : " (count 0)");
+	v->regs.gpr[GPR_RCX] = s.rcx;
+	v->regs.gpr[ireg] = s.index;
+	string_finish(v, s.finished, rflags);
 }
 
 void exit_io(struct vcpu *v, struct vmexit *e)
@@ -61,10 +417,7 @@ void exit_io(struct vcpu *v, struct vmexit *e)
 	uint32_t value = 0;
 
 	if (q.string) {
-		/* String I/O to an intercepted port: not emulated (no guest reaches 0xCF9 that
-		 * way). The guest gets #UD rather than a silently lost access. */
-		log_warn("string I/O to intercepted port 0x%x: not emulated, #UD", q.port);
-		vcpu_inject_ud(v);
+		exit_io_string(v, e, &q);
 		return;
 	}
 	if (q.in) {
@@ -73,7 +426,7 @@ void exit_io(struct vcpu *v, struct vmexit *e)
 		v->regs.gpr[GPR_RAX] = (q.bytes == 4) ? value : ((v->regs.gpr[GPR_RAX] & ~m) | value);
 	} else {
 		value = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(q.bytes));
-		before_out(q.port, value);
+		before_out(q.port, q.bytes, value);
 		port_out(q.port, q.bytes, value);
 	}
 	if (e->tracing)

@@ -35,7 +35,12 @@ void vcpu_skip_instruction(struct vcpu *v)
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
 			     intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	if (vmcs_readnw(GUEST_RFLAGS) & RFLAGS_TF)
+	uint64_t rflags = vmcs_readnw(GUEST_RFLAGS);
+	/* A completed instruction clears RF (SDM Vol. 3A, 18.3.1.1 "Instruction-Breakpoint
+	 * Exception Condition"). */
+	if (rflags & RFLAGS_RF)
+		vmcs_writenw(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	if (rflags & RFLAGS_TF)
 		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS,
 			     vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }

@@ -85,6 +85,8 @@ void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
 	 * prints its statistics first. */
 	io_bitmap_intercept(a, b, 0xCF9);     /* reset control register */
 	io_bitmap_intercept(a, b, 0x64);      /* keyboard controller command: 0xFE pulses reset */
-	if (pm1a_cnt)
-		io_bitmap_intercept(a, b, pm1a_cnt); /* ACPI PM1a control: SLP_EN */
+	if (pm1a_cnt) { /* ACPI PM1a control, both bytes: SLP_EN is bit 13 */
+		io_bitmap_intercept(a, b, pm1a_cnt);
+		io_bitmap_intercept(a, b, (uint16_t)(pm1a_cnt + 1));
+	}
 }

@@ -1,0 +1,1 @@
+test_guest_walk_SRCS := vmx/guest_walk.c

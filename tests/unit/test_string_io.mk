@@ -1,0 +1,1 @@
+test_string_io_SRCS := vmx/string_io.c
