@@ -33,5 +33,12 @@ void asm_offsets(void)
 	OFFSET(VCPU_R14, struct vcpu, regs.gpr[GPR_R14]);
 	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
+
+	OFFSET(FW_RIP, struct fw_state, rip);
+	OFFSET(FW_RSP, struct fw_state, rsp);
+	OFFSET(FW_RFLAGS, struct fw_state, rflags);
+	OFFSET(FW_RAX, struct fw_state, rax);
+	OFFSET(FW_CS, struct fw_state, cs);
+	OFFSET(FW_SS, struct fw_state, ss);
 	VALUE(HOST_STACK_VCPU_SLOT, HOST_STACK_VCPU_SLOT_OFFSET);
 }

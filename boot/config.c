@@ -59,6 +59,17 @@ static void add_dump(void *ctx, const char *s, size_t n, unsigned count)
 	}
 }
 
+/* test=<flag>[,<flag>...]: fault injection for the integration tests
+ * (tests/integration/80-faults.sh); never for use on a machine that matters.
+ *   bad-guest-state   breaks GUEST_CR0 (PG without PE) after the launch checker: the
+ *                     first VM entry fails (INVALID_GUEST_STATE) and vmxray must fail
+ *                     open, back to the firmware with the launch failed.
+ *   root-exception    the guest's VMCALL with RAX = 0x7E57 (VMXRAY_HC_TEST_ROOT_EXCEPTION)
+ *                     executes UD2 in root mode: the root-mode exception path (log,
+ *                     VMCS dump, recorder), which stops that CPU.
+ *   bad-resume-state  after the guest's VMCALL with RAX = 0x7E57, breaks GUEST_CR0 as
+ *                     bad-guest-state does: with check=on the checker refuses the state
+ *                     before VMRESUME; without it the VM entry fails. Both panic. */
 static void add_test(void *ctx, const char *s, size_t n, unsigned count)
 {
 	struct hv_config *cfg = ctx;
@@ -67,6 +78,8 @@ static void add_test(void *ctx, const char *s, size_t n, unsigned count)
 		cfg->test_flags |= HV_TEST_BAD_GUEST_STATE;
 	else if (n == 14 && !memcmp(s, "root-exception", 14))
 		cfg->test_flags |= HV_TEST_ROOT_EXCEPTION;
+	else if (n == 16 && !memcmp(s, "bad-resume-state", 16))
+		cfg->test_flags |= HV_TEST_BAD_RESUME_STATE;
 	else
 		log_warn("test: unknown fault injection '%.*s' ignored", (int)n, s);
 }

@@ -9,6 +9,7 @@
 #include "arch/bits.h"
 #include "arch/cpu.h"
 #include "boot/acpi.h"
+#include "boot/chain.h"
 #include "boot/efi_io.h"
 #include "boot/handoff.h"
 #include "boot/mp.h"
@@ -103,7 +104,8 @@ static EFI_STATUS boot_finish(struct handoff *h, EFI_STATUS s)
 	}
 	finish_log(h);
 	log_info("vmxray is running: the firmware continues as its guest on %u CPU(s)", h->cpus_launched);
-	return s;
+	EFI_STATUS c = chain_next(h->image_handle, &h->opts);
+	return EFI_ERROR(s) ? s : c;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -224,7 +226,7 @@ int64_t vmxray_ap_main(struct handoff *h)
 			v = g_hv.vcpu[i];
 	if (!v)
 		return (int64_t)EFI_NOT_FOUND;
-	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, 0 };
+	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, 0, EFI_ABORTED, NULL };
 	enum hv_status st = vmx_cpu_launch(&g_hv, v, &e);
 	log_error("cpu%u (APIC ID %u) was not virtualized (status %d); it runs without vmxray", apic, apic, st);
 	return (int64_t)EFI_ABORTED;
@@ -287,7 +289,10 @@ int64_t vmxray_main(struct handoff *h)
 	log_info("launching on %u CPU(s): the firmware continues in VMX non-root mode", cpus.count);
 	h->cpus_launched = launch_aps(h, mp, &cpus);
 	h->cpus_launched++; /* counts the BSP: true from the moment VMLAUNCH succeeds */
-	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, EFI_SUCCESS };
+	/* A failed first VM entry takes the count back and resumes the firmware with
+	 * EFI_ABORTED instead (vmx_cpu_fail_open): boot_finish then frees the reservation. */
+	struct guest_entry e = { h->guest_rip, h->guest_rsp, h->guest_rflags, EFI_SUCCESS, EFI_ABORTED,
+				 &h->cpus_launched };
 	st = vmx_cpu_launch(&g_hv, g_hv.vcpu[0], &e);
 	h->cpus_launched--;
 	start_log(&h->opts);

@@ -98,6 +98,11 @@ static bool set_chain(struct vmxray_options *o, const char *v, size_t n)
 	return copy_value(o->chain, sizeof(o->chain), v, n);
 }
 
+static bool set_chain_args(struct vmxray_options *o, const char *v, size_t n)
+{
+	return copy_value(o->chain_args, sizeof(o->chain_args), v, n);
+}
+
 static bool set_trace(struct vmxray_options *o, const char *v, size_t n)
 {
 	return copy_value(o->trace, sizeof(o->trace), v, n);
@@ -142,6 +147,8 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "console", "auto, on, off", set_console },
 	{ "chain", "none, or the path of the next EFI image, e.g. \\EFI\\debian\\grubx64.efi",
 	  set_chain },
+	{ "chain_args", "the load options of the chained image (in vmxray.cfg the rest of the line)",
+	  set_chain_args },
 	{ "trace", "all, or exit reason names separated by commas, e.g. cpuid,msr_read", set_trace },
 	{ "dump", "exit reason names with an optional :count, e.g. cpuid:1", set_dump },
 	{ "check", "on, off", set_check },

@@ -22,6 +22,7 @@ struct vmxray_options {
 	enum log_level log_level;
 	enum opt_console console;   /* copy log lines to the UEFI console */
 	char chain[OPT_PATH_MAX];   /* "" = default rule, "none" = do not chain */
+	char chain_args[OPT_LIST_MAX]; /* load options for the chained image (kernel command line) */
 	char trace[OPT_LIST_MAX];   /* exit reason names, comma separated, or "all" */
 	char dump[OPT_LIST_MAX];    /* exit reason name[:count], comma separated */
 	bool check_every_entry;     /* check=on: run the VM-entry checker before every VMRESUME */

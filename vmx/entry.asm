@@ -99,4 +99,18 @@ vmx_exit_entry:
 	call vmx_resume_failed
 	ud2
 
+; void vmx_firmware_resume(const struct fw_state *fw)   (does not return)
+; The end of the fail-open path (vmx_cpu_fail_open): VMX is off and the firmware's
+; system registers, data segments and FS/GS bases are back. IRETQ to the resume point
+; with the firmware's CS, SS, RSP and RFLAGS, and RAX = fw->rax.
+global vmx_firmware_resume
+vmx_firmware_resume:
+	push qword [rdi + FW_SS]
+	push qword [rdi + FW_RSP]
+	push qword [rdi + FW_RFLAGS]
+	push qword [rdi + FW_CS]
+	push qword [rdi + FW_RIP]
+	mov rax, [rdi + FW_RAX]
+	iretq
+
 section .note.GNU-stack noalloc noexec nowrite progbits

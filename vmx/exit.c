@@ -4,11 +4,15 @@
 #include "vmx/exit.h"
 
 #include "arch/cpu.h"
+#include "arch/cr.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "vmx/decode.h"
 #include "vmx/hv.h"
+#include "vmx/hypercall.h"
 #include "vmx/inject.h"
+#include "vmx/launch.h"
+#include "vmx/recorder.h"
 #include "vmx/vm_insn_errors.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmcs_dump.h"
@@ -99,6 +103,50 @@ static void dump_if_asked(struct vcpu *v, struct vmexit *e)
 	vmx_dump_current(v, title);
 }
 
+/* The flight recorder's entry for this exit, taken before the handler changes anything
+ * (vmx/recorder.h): a fixed handful of VMREADs, the GPRs from memory. */
+static struct recorder_entry *record_exit(struct vcpu *v, const struct vmexit *e)
+{
+	struct recorder_entry *r = recorder_push(&v->recorder, v->exits_total, e->reason, e->qual);
+	if (!r)
+		return NULL;
+	r->field[REC_GUEST_RIP] = vmcs_readnw(GUEST_RIP);
+	r->field[REC_GUEST_RSP] = vmcs_readnw(GUEST_RSP);
+	r->field[REC_GUEST_RFLAGS] = vmcs_readnw(GUEST_RFLAGS);
+	r->field[REC_GUEST_CR0] = vmcs_readnw(GUEST_CR0);
+	r->field[REC_GUEST_CR3] = vmcs_readnw(GUEST_CR3);
+	r->field[REC_GUEST_CR4] = vmcs_readnw(GUEST_CR4);
+	r->field[REC_GUEST_INTERRUPTIBILITY] = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	r->field[REC_RAX] = v->regs.gpr[GPR_RAX];
+	r->field[REC_RCX] = v->regs.gpr[GPR_RCX];
+	r->field[REC_RDX] = v->regs.gpr[GPR_RDX];
+	r->field[REC_RBX] = v->regs.gpr[GPR_RBX];
+	return r;
+}
+
+/* check=on: the software VM-entry checker before every VMRESUME. A state it refuses is a
+ * vmxray bug caught before the processor reports it as an entry failure. */
+static void check_before_resume(struct vcpu *v)
+{
+	if (vmx_check_current_vmcs(&g_hv.caps) != 0)
+		vmx_panic(v, "the VM-entry checker refused the state for VMRESUME");
+}
+
+/* test=bad-resume-state: after the guest's VMCALL 0x7E57, CR0.PG without CR0.PE, which
+ * VM entry never accepts (SDM Vol. 3C, 27.3.1.1 "Checks on Guest Control Registers, Debug
+ * Registers, and MSRs"): the VMRESUME that follows fails, or check=on refuses it. */
+static bool test_breaks_state(const struct vcpu *v, const struct vmexit *e)
+{
+	return (g_hv.cfg.test_flags & HV_TEST_BAD_RESUME_STATE) && e->basic == EXIT_REASON_VMCALL &&
+	       v->regs.gpr[GPR_RAX] == VMXRAY_HC_TEST_ROOT_EXCEPTION;
+}
+
+static void test_break_state(void)
+{
+	log_info("test=bad-resume-state: breaking GUEST_CR0 before VMRESUME");
+	vmcs_writenw(GUEST_CR0, (vmcs_readnw(GUEST_CR0) | CR0_PG) & ~CR0_PE);
+}
+
 void vmx_exit_handler(struct vcpu *v)
 {
 	struct vmexit e;
@@ -108,11 +156,14 @@ void vmx_exit_handler(struct vcpu *v)
 	e.tracing = mask_has(g_hv.cfg.trace_mask, e.basic);
 	e.detail[0] = '\0';
 	v->exits_total++;
+	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
+		vmx_ept_flush_if_stale();
+	struct recorder_entry *rec = record_exit(v, &e);
 
 	uint64_t rip = 0;
 	uint32_t len = 0;
 	if (e.tracing) { /* before the handler moves RIP */
-		rip = vmcs_readnw(GUEST_RIP);
+		rip = rec ? rec->field[REC_GUEST_RIP] : vmcs_readnw(GUEST_RIP);
 		len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	}
 	if (e.basic < EXIT_REASON_MAX) {
@@ -120,11 +171,18 @@ void vmx_exit_handler(struct vcpu *v)
 		if (g_hv.cfg.dump_count[e.basic])
 			dump_if_asked(v, &e);
 	}
+	bool break_state = test_breaks_state(v, &e);
 	exit_handler_fn h = e.basic < EXIT_REASON_MAX ? exit_handlers[e.basic] : NULL;
 	(h ? h : exit_unexpected)(v, &e);
+	if (break_state)
+		test_break_state();
 	if (e.tracing)
 		trace_exit(v, &e, rip, len);
 	vcpu_deliver_pending(v);
+	if (rec)
+		rec->field[REC_ENTRY_INTR_INFO] = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+	if (g_hv.cfg.check_every_entry)
+		check_before_resume(v);
 }
 
 /* Policy for an exit vmxray never asked for: it is a bug in vmxray, not in the guest.
@@ -163,15 +221,24 @@ struct dump_ctx {
 	enum log_level level;
 };
 
+static void recorder_emit_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_error("%s", line);
+}
+
+/* The VMCS, then the flight recorder of the same CPU: the state that broke and the exits
+ * that led to it, in one block (lines of other CPUs' dumps wait for the lock). */
 void vmx_dump_current(struct vcpu *v, const char *title)
 {
 	static struct vmcs_snapshot snap; /* 3 KiB: not on the host stack */
 	static struct spinlock dump_lock;
 	enum log_level level = LOG_ERROR;
 
-	(void)v;
 	spin_lock(&dump_lock);
 	vmcs_snapshot_read(&snap);
 	vmcs_dump(&snap, title, vmcs_dump_emit_log, &level);
+	if (v)
+		recorder_format(&v->recorder, v->apic_id, title, recorder_emit_log, NULL);
 	spin_unlock(&dump_lock);
 }

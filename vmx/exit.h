@@ -25,6 +25,9 @@ void vmx_exit_handler(struct vcpu *v);
 /* Called by entry.asm when VMRESUME fails; does not return. */
 _Noreturn void vmx_resume_failed(struct vcpu *v, int how);
 
+/* INVEPT on this CPU when the shared EPT changed since its last flush (vmx/exit_ept.c). */
+void vmx_ept_flush_if_stale(void);
+
 /* Handlers (vmx/exit_*.c). */
 void exit_cpuid(struct vcpu *v, struct vmexit *e);
 void exit_msr_read(struct vcpu *v, struct vmexit *e);

@@ -40,6 +40,21 @@ static void invept_local(void)
 		vmx_invept(INVEPT_ALL_CONTEXT, 0);
 }
 
+/* Changes to the shared EPT that can weaken a translation (memory types after an MTRR
+ * write) bump hv.ept_generation; each CPU invalidates its EPT-derived translations the
+ * next time it is in root mode (SDM Vol. 3C, 29.4.3.1 "Operations that Invalidate Cached
+ * Mappings": INVEPT). */
+void vmx_ept_flush_if_stale(void)
+{
+	struct vcpu *v;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	uint64_t gen = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
+	if (v->ept_generation == gen)
+		return;
+	invept_local();
+	v->ept_generation = gen;
+}
+
 void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 {
 	uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);

@@ -7,6 +7,7 @@
 #include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/inject.h"
+#include "vmx/launch.h"
 #include "vmx/policy.h"
 #include "vmx/vmcs.h"
 
@@ -53,11 +54,18 @@ void exit_triple_fault(struct vcpu *v, struct vmexit *e)
 }
 
 /* VM-entry failures that are reported as VM exits (SDM Vol. 3C, 27.8 "VM-Entry Failures
- * During or After Loading Guest State"): reason 33, 34 or 41 with bit 31 set. */
+ * During or After Loading Guest State"): reason 33, 34 or 41 with bit 31 set. When it is
+ * the vCPU's very first entry, no guest instruction has run and the firmware's state is
+ * still known: vmxray fails open (the launch fails, the firmware goes on without it).
+ * A later one is a broken invariant. */
 void exit_entry_failure(struct vcpu *v, struct vmexit *e)
 {
 	log_error("VM entry failed: exit reason %u (%s), qualification 0x%lx", e->basic,
 		  exit_reason_name(e->basic), e->qual);
+	if (v->exits_total == 1 && exit_reason_decode(e->reason).failed_vmentry) {
+		vmx_dump_current(v, "first VM entry failed");
+		vmx_cpu_fail_open(v);
+	}
 	vmx_panic(v, "VM entry failed");
 }
 

@@ -59,6 +59,8 @@ static bool write_mtrr(uint32_t msr, uint64_t value)
 		g_hv.ept_generation++;
 	}
 	spin_unlock(&g_hv.lock);
+	if (ok)
+		vmx_ept_flush_if_stale(); /* this CPU now; the others at their next exit */
 	return ok;
 }
 

@@ -28,6 +28,7 @@ struct hv_config {
 
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */
 #define HV_TEST_ROOT_EXCEPTION (1u << 1)  /* take a #UD in root mode on the first VMCALL 0x7E57 */
+#define HV_TEST_BAD_RESUME_STATE (1u << 2) /* break the guest state after VMCALL 0x7E57 */
 
 struct hv {
 	struct vmx_caps caps;

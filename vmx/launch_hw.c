@@ -125,7 +125,10 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	struct host_tables *t = pool_alloc_pages(&hv->pool, (sizeof(struct host_tables) + PAGE_SIZE - 1) / PAGE_SIZE);
 	_Static_assert(sizeof(struct vcpu) <= PAGE_SIZE, "struct vcpu must fit one page");
 
-	if (!v || !vmxon || !vmcs || !stack || !t)
+	uint32_t depth = hv->cfg.recorder_depth < RECORDER_DEPTH_MAX ? hv->cfg.recorder_depth : RECORDER_DEPTH_MAX;
+	struct recorder_entry *ring = depth ? pool_alloc_pages(&hv->pool, (recorder_bytes(depth) + PAGE_SIZE - 1) / PAGE_SIZE) : NULL;
+
+	if (!v || !vmxon || !vmcs || !stack || !t || (depth && !ring))
 		return NULL;
 	v->self = v;
 	v->index = index;
@@ -135,6 +138,7 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	v->vmcs_region = vmcs;
 	v->host_stack = stack;
 	v->host_gdt = t;
+	recorder_init(&v->recorder, ring, depth);
 	memcpy(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY));
 	desc_build_host_tables(t, isr_table, (uint64_t)(uintptr_t)(stack + VCPU_HOST_STACK_SIZE + VCPU_IST_STACK_SIZE));
 	uint8_t *top = stack + VCPU_HOST_STACK_SIZE;
@@ -239,6 +243,10 @@ static void write_host_state(struct hv *hv, struct vcpu *v)
 	vmcs_writenw(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
 }
 
+/* Access rights, type (bits 3:0) and S (bit 4): a busy 64-bit TSS is type 11, S = 0. */
+#define SEG_AR_TYPE_S_MASK 0x1Fu
+#define SEG_AR_BUSY_TSS64 0x0Bu
+
 struct seg_fields {
 	uint32_t sel, base, limit, ar;
 };
@@ -266,13 +274,15 @@ static void write_guest_segments(void)
 	uint16_t tr = cpu_str();
 	struct seg_state trs;
 	desc_decode_segment((const uint8_t *)(uintptr_t)gdt.base, gdt.limit, tr, &trs);
-	if (tr && !(trs.ar & SEG_AR_UNUSABLE)) {
+	if (tr && !(trs.ar & SEG_AR_UNUSABLE) && (trs.ar & SEG_AR_TYPE_S_MASK) == SEG_AR_BUSY_TSS64) {
 		write_guest_segment(&gdt, tr, (struct seg_fields){ GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES });
 	} else {
 		if (tr)
 			log_warn("TR 0x%x does not name a TSS in the current GDT; the guest gets an empty busy TSS", tr);
 		/* OVMF runs without a task register; VM entry still wants a busy 64-bit TSS
-		 * (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers", TR). */
+		 * (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers", TR). A TR that
+		 * names something else is what a failed launch leaves (vmx_cpu_fail_open: a
+		 * null TR cannot be reloaded). */
 		vmcs_write16(GUEST_TR_SELECTOR, 0);
 		vmcs_writenw(GUEST_TR_BASE, 0);
 		vmcs_write32(GUEST_TR_LIMIT, 0xFFFF);
@@ -310,32 +320,65 @@ static void write_guest_state(const struct guest_entry *e, uint64_t cr4_before)
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
 
-static bool run_entry_checker(struct hv *hv)
+unsigned vmx_check_current_vmcs(const struct vmx_caps *caps)
 {
-	static struct vmcs_snapshot snap;
+	static struct vmcs_snapshot snap; /* 3 KiB each: not on the host stack */
 	static struct vmx_check_result res;
+	static struct spinlock check_lock; /* check=on runs it on every CPU */
+
+	spin_lock(&check_lock);
 	vmcs_snapshot_read(&snap);
-	unsigned n = vmx_check_entry(&hv->caps, &snap, &res);
+	unsigned n = vmx_check_entry(caps, &snap, &res);
 	for (unsigned i = 0; i < n && i < VMX_CHECK_MAX; i++) {
 		char text[256];
 		vmx_check_failure_format(&res.item[i], text, sizeof(text));
 		log_error("CHECK fail %s", text);
 	}
+	spin_unlock(&check_lock);
+	return n;
+}
+
+static bool run_entry_checker(struct hv *hv)
+{
+	unsigned n = vmx_check_current_vmcs(&hv->caps);
 	if (n == 0)
 		log_debug("CHECK ok");
 	return n == 0;
 }
 
-static void leave_vmx(uint64_t cr4_before)
+static void leave_vmx(struct vcpu *v, uint64_t cr4_before)
 {
-	vmx_vmclear(0); /* harmless when it fails; VMXOFF is what matters */
+	vmx_vmclear((uint64_t)(uintptr_t)v->vmcs_region); /* VMXOFF is what matters */
 	vmx_off();
 	cpu_write_cr4(cr4_before);
+}
+
+/* What vmx_cpu_fail_open needs to give the firmware back its CPU, read before anything
+ * of it changes (VMXON, the test hook). */
+static void save_firmware_state(struct vcpu *v, const struct guest_entry *e)
+{
+	struct fw_state *fw = &v->fw;
+	struct cpu_dtr gdt = cpu_sgdt(), idt = cpu_sidt();
+
+	*fw = (struct fw_state){
+		.rip = e->rip, .rsp = e->rsp, .rflags = e->rflags, .rax = e->fail_rax,
+		.cs = cpu_read_cs(), .ss = cpu_read_ss(), .ds = cpu_read_ds(), .es = cpu_read_es(),
+		.fs = cpu_read_fs(), .gs = cpu_read_gs(),
+		.fs_base = cpu_rdmsr(MSR_IA32_FS_BASE), .gs_base = cpu_rdmsr(MSR_IA32_GS_BASE),
+		.cr3 = cpu_read_cr3(), .cr4 = cpu_read_cr4(), .dr7 = cpu_read_dr7(),
+		.debugctl = cpu_rdmsr(MSR_IA32_DEBUGCTL),
+		.sysenter_cs = cpu_rdmsr(MSR_IA32_SYSENTER_CS),
+		.sysenter_esp = cpu_rdmsr(MSR_IA32_SYSENTER_ESP),
+		.sysenter_eip = cpu_rdmsr(MSR_IA32_SYSENTER_EIP),
+		.gdt_base = gdt.base, .idt_base = idt.base, .gdt_limit = gdt.limit, .idt_limit = idt.limit,
+		.ldtr = cpu_sldt(), .tr = cpu_str(), .launch_count = e->launch_count,
+	};
 }
 
 enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_entry *e)
 {
 	uint64_t cr4_before = cpu_read_cr4();
+	save_firmware_state(v, e);
 	enum hv_status st = enable_vmx_operation(hv, v);
 	if (st != HV_OK)
 		return st;
@@ -344,7 +387,7 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 	write_host_state(hv, v);
 	write_guest_state(e, cr4_before);
 	if (!run_entry_checker(hv)) {
-		leave_vmx(cr4_before);
+		leave_vmx(v, cr4_before);
 		return HV_ERR_CHECK;
 	}
 	if (hv->cfg.test_flags & HV_TEST_BAD_GUEST_STATE) {
@@ -355,7 +398,6 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 	}
 	v->regs.gpr[GPR_RAX] = e->rax;
 	v->launched = 1;
-	v->fw_cr4 = cr4_before;
 	int how = vmx_launch(v);
 	v->launched = 0;
 	uint32_t err = how == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
@@ -365,6 +407,77 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 		log_error("VMLAUNCH failed: VMfailInvalid");
 	if (how == 2)
 		vmx_dump_current(v, "VMLAUNCH failed");
-	leave_vmx(cr4_before);
+	leave_vmx(v, cr4_before);
 	return HV_ERR_VMX_INSN;
+}
+
+/* ---- Fail-open: a failed first VM entry gives the CPU back to the firmware ---- */
+
+_Noreturn void vmx_firmware_resume(const struct fw_state *fw); /* vmx/entry.asm */
+
+/* The busy flag B, bit 1 of a TSS descriptor's type (SDM Vol. 3A, "TSS Descriptor"). */
+#define DESC_TSS_BUSY_BIT 0x02
+
+static inline void cpu_write_dr7(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+
+static inline void cpu_lldt(uint16_t sel)
+{
+	__asm__ volatile("lldt %0" ::"rm"(sel));
+}
+
+static inline void cpu_ltr(uint16_t sel)
+{
+	__asm__ volatile("ltr %0" ::"rm"(sel) : "memory");
+}
+
+/* The VM exit that reported the failure loaded vmxray's host state (SDM Vol. 3C, 27.8:
+ * "processor state is loaded as would be done on a VM exit"); a VM exit also sets DR7 to
+ * 400H, clears IA32_DEBUGCTL and loads the SYSENTER MSRs from the host-state area (28.5.1
+ * "Loading Host Control Registers, Debug Registers, MSRs"). CR0, IA32_EFER and IA32_PAT
+ * are the firmware's already: vmxray's host values are copies of them. */
+static void restore_firmware_tables(const struct fw_state *fw)
+{
+	struct cpu_dtr gdt = { fw->gdt_limit, fw->gdt_base }, idt = { fw->idt_limit, fw->idt_base };
+
+	cpu_write_cr3(fw->cr3);
+	cpu_lgdt(&gdt);
+	cpu_lidt(&idt);
+	cpu_lldt(fw->ldtr);
+	/* LTR faults on a busy TSS descriptor (SDM Vol. 2A, LTR: "#GP(selector) if ... the
+	 * segment descriptor is ... for a busy TSS"), and the firmware's has been busy since
+	 * its own LTR. A null TR cannot be loaded at all: a firmware without a task register
+	 * (OVMF) keeps vmxray's TSS in TR, which 64-bit code at CPL 0 without IST never reads. */
+	if (fw->tr) {
+		volatile uint8_t *access = (volatile uint8_t *)(uintptr_t)(fw->gdt_base + (fw->tr & ~7u) + 5);
+		*access = (uint8_t)(*access & ~DESC_TSS_BUSY_BIT);
+		cpu_ltr(fw->tr);
+	}
+	/* vmxray's code uses no data segment base (64-bit mode) and reads GS only in its
+	 * NMI and exception hooks, which the firmware's IDT now replaces. The bases after the
+	 * selectors: a selector load in 64-bit mode sets only their low 32 bits. */
+	__asm__ volatile("mov %0, %%ds\n\tmov %1, %%es\n\tmov %2, %%fs\n\tmov %3, %%gs"
+			 ::"r"((uint16_t)fw->ds), "r"((uint16_t)fw->es), "r"((uint16_t)fw->fs), "r"((uint16_t)fw->gs)
+			 : "memory");
+	cpu_wrmsr(MSR_IA32_FS_BASE, fw->fs_base);
+	cpu_wrmsr(MSR_IA32_GS_BASE, fw->gs_base);
+	cpu_write_dr7(fw->dr7);
+	cpu_wrmsr(MSR_IA32_DEBUGCTL, fw->debugctl);
+	cpu_wrmsr(MSR_IA32_SYSENTER_CS, fw->sysenter_cs);
+	cpu_wrmsr(MSR_IA32_SYSENTER_ESP, fw->sysenter_esp);
+	cpu_wrmsr(MSR_IA32_SYSENTER_EIP, fw->sysenter_eip);
+}
+
+_Noreturn void vmx_cpu_fail_open(struct vcpu *v)
+{
+	log_error("cpu%u: the first VM entry failed: leaving VMX operation and returning to the firmware "
+		  "at 0x%lx with status 0x%lx (the launch failed)", v->apic_id, v->fw.rip, v->fw.rax);
+	v->launched = 0;
+	if (v->fw.launch_count)
+		(*v->fw.launch_count)--;
+	leave_vmx(v, v->fw.cr4);
+	restore_firmware_tables(&v->fw);
+	vmx_firmware_resume(&v->fw); /* IRETQ to the resume point */
 }

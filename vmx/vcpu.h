@@ -39,9 +39,10 @@ struct fw_state {
 	/* Loaded by vmx_firmware_resume (vmx/entry.asm; offsets in boot/asm_offsets.c). */
 	uint64_t rip, rsp, rflags;  /* the resume point: GUEST_RIP/RSP/RFLAGS as first written */
 	uint64_t rax;               /* what the firmware finds in RAX there: an error status */
-	uint64_t cs, ss, ds, es, fs, gs;
-	uint64_t fs_base, gs_base;  /* IA32_FS_BASE, IA32_GS_BASE */
+	uint64_t cs, ss;
 	/* Restored in C. */
+	uint64_t ds, es, fs, gs;
+	uint64_t fs_base, gs_base;  /* IA32_FS_BASE, IA32_GS_BASE */
 	uint64_t cr3, cr4, dr7, debugctl;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t gdt_base, idt_base;
