@@ -133,7 +133,7 @@ unit: $(UNIT_BINS)
 	@tools/testrun unit $(UNIT_BINS)
 
 image: all
-	tools/mkimage usb $(B)/vmxray.img
+	tools/mkimage usb $(B)/vmxray.img --cfg "log=info console=auto"
 
 run: all
 	tools/run $(RUN_ARGS)
