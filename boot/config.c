@@ -69,7 +69,17 @@ static void add_dump(void *ctx, const char *s, size_t n, unsigned count)
  *                     VMCS dump, recorder), which stops that CPU.
  *   bad-resume-state  after the guest's VMCALL with RAX = 0x7E57, breaks GUEST_CR0 as
  *                     bad-guest-state does: with check=on the checker refuses the state
- *                     before VMRESUME; without it the VM entry fails. Both panic. */
+ *                     before VMRESUME; without it the VM entry fails. Both panic.
+ * Used by tests/integration/85-failopen.sh:
+ *   unexpected-exit   sets "RDPMC exiting" (when the CPU allows it), for which vmxray has
+ *                     no handler: the guest's RDPMC (tests/guest/vmxcall.efi rdpmc) takes
+ *                     the unexpected-exit policy (error line, VMCS dump, #UD to the guest).
+ *   feature-control-locked
+ *                     treats IA32_FEATURE_CONTROL as locked with VMX disabled (the value
+ *                     read is replaced, the MSR is not touched): vmxray must refuse to
+ *                     start and return to the firmware unchanged.
+ *   no-memory         cuts the page pool to HV_TEST_NO_MEMORY_PAGES pages: the preparation
+ *                     runs out of memory and vmxray returns to the firmware unchanged. */
 static void add_test(void *ctx, const char *s, size_t n, unsigned count)
 {
 	struct hv_config *cfg = ctx;
@@ -80,6 +90,12 @@ static void add_test(void *ctx, const char *s, size_t n, unsigned count)
 		cfg->test_flags |= HV_TEST_ROOT_EXCEPTION;
 	else if (n == 16 && !memcmp(s, "bad-resume-state", 16))
 		cfg->test_flags |= HV_TEST_BAD_RESUME_STATE;
+	else if (n == 15 && !memcmp(s, "unexpected-exit", 15))
+		cfg->test_flags |= HV_TEST_UNEXPECTED_EXIT;
+	else if (n == 22 && !memcmp(s, "feature-control-locked", 22))
+		cfg->test_flags |= HV_TEST_FEATURE_CONTROL_LOCKED;
+	else if (n == 9 && !memcmp(s, "no-memory", 9))
+		cfg->test_flags |= HV_TEST_NO_MEMORY;
 	else
 		log_warn("test: unknown fault injection '%.*s' ignored", (int)n, s);
 }

@@ -209,6 +209,10 @@ static enum hv_status prepare_memory(struct handoff *h)
 	g_hv.owned_count = 1;
 	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
 	pool_init(&g_hv.pool, h->copy_base + h->image_size, h->reserve_pages * PAGE_SIZE - h->image_size);
+	if (g_hv.cfg.test_flags & HV_TEST_NO_MEMORY) {
+		log_info("test=no-memory: cutting the page pool to %u pages", HV_TEST_NO_MEMORY_PAGES);
+		pool_init(&g_hv.pool, h->copy_base + h->image_size, HV_TEST_NO_MEMORY_PAGES * PAGE_SIZE);
+	}
 	log_info("ACPI PM1a control port: 0x%x%s", g_hv.pm1a_cnt, g_hv.pm1a_cnt ? "" : " (unknown: no statistics at power-off)");
 	log_info("memory: %lu KiB reserved at 0x%lx (image %lu KiB, pool %lu KiB); guest RAM top 0x%lx",
 		 h->reserve_pages * 4, h->reserve_base, h->image_size / 1024,
@@ -280,6 +284,10 @@ int64_t vmxray_main(struct handoff *h)
 		st = hv_prepare(&g_hv);
 	if (st == HV_OK)
 		st = create_vcpus(&cpus);
+	if (st == HV_ERR_NO_MEMORY)
+		log_error("out of memory: the reservation is too small (page pool %lu KiB, %lu KiB "
+			  "of it handed out)",
+			  (g_hv.pool.end - g_hv.pool.base) / 1024, (g_hv.pool.next - g_hv.pool.base) / 1024);
 	if (st != HV_OK) {
 		log_error("vmxray cannot start on this machine; returning to the firmware unchanged");
 		return (int64_t)status_of(st);

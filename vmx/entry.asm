@@ -4,6 +4,26 @@
 
 bits 64
 default rel
+
+; Loads the guest's general registers from the vcpu at RAX (RAX itself last).
+%macro LOAD_GUEST_GPRS 0
+	mov rcx, [rax + VCPU_RCX]
+	mov rdx, [rax + VCPU_RDX]
+	mov rbx, [rax + VCPU_RBX]
+	mov rbp, [rax + VCPU_RBP]
+	mov rsi, [rax + VCPU_RSI]
+	mov rdi, [rax + VCPU_RDI]
+	mov r8, [rax + VCPU_R8]
+	mov r9, [rax + VCPU_R9]
+	mov r10, [rax + VCPU_R10]
+	mov r11, [rax + VCPU_R11]
+	mov r12, [rax + VCPU_R12]
+	mov r13, [rax + VCPU_R13]
+	mov r14, [rax + VCPU_R14]
+	mov r15, [rax + VCPU_R15]
+	mov rax, [rax + VCPU_RAX]
+%endmacro
+
 section .text
 extern vmx_exit_handler, vmx_resume_failed
 
@@ -22,21 +42,7 @@ vmx_launch:
 	push r15
 	push rdi
 	mov rax, rdi
-	mov rcx, [rax + VCPU_RCX]
-	mov rdx, [rax + VCPU_RDX]
-	mov rbx, [rax + VCPU_RBX]
-	mov rbp, [rax + VCPU_RBP]
-	mov rsi, [rax + VCPU_RSI]
-	mov rdi, [rax + VCPU_RDI]
-	mov r8, [rax + VCPU_R8]
-	mov r9, [rax + VCPU_R9]
-	mov r10, [rax + VCPU_R10]
-	mov r11, [rax + VCPU_R11]
-	mov r12, [rax + VCPU_R12]
-	mov r13, [rax + VCPU_R13]
-	mov r14, [rax + VCPU_R14]
-	mov r15, [rax + VCPU_R15]
-	mov rax, [rax + VCPU_RAX]
+	LOAD_GUEST_GPRS
 	vmlaunch
 	; VMLAUNCH failed: CF=1 VMfailInvalid, ZF=1 VMfailValid
 	mov eax, 2
@@ -75,21 +81,7 @@ vmx_exit_entry:
 	mov rdi, rax
 	call vmx_exit_handler
 	mov rax, [rsp]
-	mov rcx, [rax + VCPU_RCX]
-	mov rdx, [rax + VCPU_RDX]
-	mov rbx, [rax + VCPU_RBX]
-	mov rbp, [rax + VCPU_RBP]
-	mov rsi, [rax + VCPU_RSI]
-	mov rdi, [rax + VCPU_RDI]
-	mov r8, [rax + VCPU_R8]
-	mov r9, [rax + VCPU_R9]
-	mov r10, [rax + VCPU_R10]
-	mov r11, [rax + VCPU_R11]
-	mov r12, [rax + VCPU_R12]
-	mov r13, [rax + VCPU_R13]
-	mov r14, [rax + VCPU_R14]
-	mov r15, [rax + VCPU_R15]
-	mov rax, [rax + VCPU_RAX]
+	LOAD_GUEST_GPRS
 	vmresume
 	; VMRESUME failed: report and stop (vmx_resume_failed does not return).
 	mov esi, 2

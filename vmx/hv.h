@@ -29,6 +29,10 @@ struct hv_config {
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */
 #define HV_TEST_ROOT_EXCEPTION (1u << 1)  /* take a #UD in root mode on the first VMCALL 0x7E57 */
 #define HV_TEST_BAD_RESUME_STATE (1u << 2) /* break the guest state after VMCALL 0x7E57 */
+#define HV_TEST_UNEXPECTED_EXIT (1u << 3)  /* set RDPMC exiting, which has no handler */
+#define HV_TEST_FEATURE_CONTROL_LOCKED (1u << 4) /* act as if IA32_FEATURE_CONTROL were locked, VMX off */
+#define HV_TEST_NO_MEMORY (1u << 5)        /* cut the page pool to HV_TEST_NO_MEMORY_PAGES */
+#define HV_TEST_NO_MEMORY_PAGES 4
 
 struct hv {
 	struct vmx_caps caps;

@@ -92,9 +92,25 @@ static enum hv_status build_ept(struct hv *hv)
 enum hv_status hv_prepare(struct hv *hv)
 {
 	vmx_caps_read(&hv->caps);
+	if (hv->cfg.test_flags & HV_TEST_FEATURE_CONTROL_LOCKED) {
+		log_info("test=feature-control-locked: treating IA32_FEATURE_CONTROL as 0x%lx "
+			 "(locked, VMX disabled) instead of 0x%lx",
+			 (uint64_t)FEATURE_CONTROL_LOCK, hv->caps.feature_control);
+		hv->caps.feature_control_valid = true;
+		hv->caps.feature_control = FEATURE_CONTROL_LOCK;
+	}
 	enum hv_status st = check_caps(hv);
 	if (st != HV_OK)
 		return st;
+	if (hv->cfg.test_flags & HV_TEST_UNEXPECTED_EXIT) {
+		struct vmx_ctrl_allowed a;
+		if (vmx_caps_ctrl_allowed(&hv->caps, VMX_CTRL_PROC, &a) && (a.allowed1 & CPU_BASED_RDPMC_EXITING)) {
+			hv->ctls.proc |= (uint32_t)CPU_BASED_RDPMC_EXITING;
+			log_info("test=unexpected-exit: RDPMC exiting on (no handler: the unexpected-exit policy)");
+		} else {
+			log_warn("test=unexpected-exit: this CPU cannot set RDPMC exiting; ignored");
+		}
+	}
 	hv->vpid = hv->ctls.proc2 & SECONDARY_EXEC_ENABLE_VPID;
 	hv->msr_bitmap = pool_alloc_pages(&hv->pool, 1);
 	hv->io_bitmap_a = pool_alloc_pages(&hv->pool, 1);

@@ -8,6 +8,10 @@
  *                                  #GP and #DF, find no gate, and the processor shuts down
  *                                  (a triple fault: SDM Vol. 3A, "Interrupt 8—Double Fault
  *                                  Exception (#DF)"). Under vmxray that is a VM exit.
+ *   vmxcall rdpmc                  RDPMC (ECX = 0) under the fault catcher; prints the
+ *                                  value or the fault. With vmxray's test=unexpected-exit
+ *                                  RDPMC exits without a handler and the guest gets #UD
+ *                                  (tests/integration/85-failopen.sh).
  *
  * Output on the UEFI console (which OVMF mirrors on COM1), lines starting "vmxcall: ".
  * Exit status: EFI_SUCCESS, EFI_INVALID_PARAMETER (usage), EFI_DEVICE_ERROR (VMCALL
@@ -132,6 +136,31 @@ static void vmxcall_triple_fault(void)
 		cpu_hlt(); /* not reached: the processor has shut down */
 }
 
+static void vmxcall_rdpmc_fn(void *arg)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0u));
+	*(uint64_t *)arg = (uint64_t)hi << 32 | lo;
+}
+
+static EFI_STATUS vmxcall_rdpmc(void)
+{
+	uint64_t val = 0;
+	char why[96];
+
+	vmxcall_printf("vmxcall: RDPMC ecx=0x0");
+	probe_init();
+	int v = probe_call(vmxcall_rdpmc_fn, &val);
+	if (v != PROBE_NO_FAULT) {
+		probe_describe(v, why, sizeof(why));
+		vmxcall_printf("vmxcall: RDPMC raised %s", why);
+		return EFI_DEVICE_ERROR;
+	}
+	vmxcall_printf("vmxcall: RDPMC returned 0x%lx", val);
+	return EFI_SUCCESS;
+}
+
 static bool vmxcall_is_efi_name(const char *w)
 {
 	size_t n = strlen(w);
@@ -154,8 +183,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		first = 1;
 	if (n == first + 1 && !strcmp(w[first], "triple-fault"))
 		vmxcall_triple_fault();
+	if (n == first + 1 && !strcmp(w[first], "rdpmc"))
+		return vmxcall_rdpmc();
 	if (n > first && n - first <= 3)
 		return vmxcall_call(&w[first], n - first);
-	vmxcall_printf("usage: vmxcall FUNCTION [RBX [RCX]] | vmxcall triple-fault");
+	vmxcall_printf("usage: vmxcall FUNCTION [RBX [RCX]] | vmxcall triple-fault | vmxcall rdpmc");
 	return EFI_INVALID_PARAMETER;
 }

@@ -6,35 +6,7 @@
 # Skipped (exit 77) when the Debian archive cannot be reached and no kernel is cached.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/linux-bare
-payload=$B/linux-payload
-mkdir -p "$out"
-
-"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
-rc=$?
-if [ $rc -eq 77 ]; then
-	skip linux_bare "$(grep -m1 'cannot be reached' "$out/payload.log" | sed 's/^linux-payload: //')"
-	exit 77
-elif [ $rc -ne 0 ]; then
-	fail linux_bare.payload "tools/linux-payload exited $rc: $(tail -1 "$out/payload.log")"
-	finish
-fi
-# The Makefile builds into build/ whatever B says.
-acpitables=$here/build/guest/acpitables.efi
-if ! make -s -C "$here" build/guest/acpitables.efi >"$out/make.log" 2>&1; then
-	fail linux_bare.build "make build/guest/acpitables.efi failed: $(tail -1 "$out/make.log")"
-	finish
-fi
-
-cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "\\EFI\\linux\\vmlinuz.efi $cmdline" \
-	'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
-"$here/tools/mkimage" shell "$out/disk.img" --no-vmxray --startup "$out/startup.nsh" \
-	--add "$acpitables=\\EFI\\vmxray\\acpitables.efi" \
-	--add "$payload/vmlinuz.efi=\\EFI\\linux\\vmlinuz.efi" \
-	--add "$payload/initrd.img=\\EFI\\linux\\initrd.img" || {
-	fail linux_bare.image "tools/mkimage failed"
-	finish
-}
+linux_image linux_bare "$out"
 
 start=$(date +%s)
 boot linux_bare --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 900 \

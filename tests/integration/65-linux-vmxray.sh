@@ -8,28 +8,7 @@
 # is the nested-KVM test bed's.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/linux-vmxray
-payload=$B/linux-payload
-mkdir -p "$out"
-
-"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
-rc=$?
-if [ $rc -eq 77 ]; then
-	skip linux_vmxray "$(grep -m1 'cannot be reached' "$out/payload.log" | sed 's/^linux-payload: //')"
-	exit 77
-elif [ $rc -ne 0 ]; then
-	fail linux_vmxray.payload "tools/linux-payload exited $rc: $(tail -1 "$out/payload.log")"
-	finish
-fi
-
-cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' '\EFI\vmxray\vmxray.efi' \
-	"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
-B=$B "$here/tools/mkimage" shell "$out/disk.img" --startup "$out/startup.nsh" \
-	--add "$payload/vmlinuz.efi=\\EFI\\linux\\vmlinuz.efi" \
-	--add "$payload/initrd.img=\\EFI\\linux\\initrd.img" || {
-	fail linux_vmxray.image "tools/mkimage failed"
-	finish
-}
+linux_image linux_vmxray "$out" with-vmxray
 
 start=$(date +%s)
 boot linux_vmxray --bed bochs --cpu corei7_haswell_4770 --smp 1 --megs 256 --timeout 900 \

@@ -54,3 +54,36 @@ boot() {
 	return $rc
 }
 finish() { exit $FAILED; }
+
+# linux_image NAME OUT [with-vmxray]: fetches the Linux payload (tools/linux-payload) and
+# builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray, then the
+# kernel's EFI stub. Skips the test (exit 77) when the Debian archive cannot be reached
+# and nothing is cached; fails the test when anything else goes wrong.
+linux_image() {
+	local name=$1 out=$2 with=${3:-} payload=$B/linux-payload
+	mkdir -p "$out"
+	"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
+	local rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "$name" "$(grep -m1 'cannot be reached' "$out/payload.log" | sed 's/^linux-payload: //')"
+		exit 77
+	elif [ $rc -ne 0 ]; then
+		fail "$name.payload" "tools/linux-payload exited $rc: $(tail -1 "$out/payload.log")"
+		finish
+	fi
+	if ! make -s -C "$here" B="$B" "$B/guest/acpitables.efi" >"$out/make.log" 2>&1; then
+		fail "$name.build" "building acpitables.efi failed: $(tail -1 "$out/make.log")"
+		finish
+	fi
+	local cmdline vmx=() mk=()
+	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
+	[ "$with" = with-vmxray ] && vmx=('\EFI\vmxray\vmxray.efi') || mk=(--no-vmxray)
+	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
+		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
+	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \
+		--add "$payload/vmlinuz.efi=\\EFI\\linux\\vmlinuz.efi" \
+		--add "$payload/initrd.img=\\EFI\\linux\\initrd.img" || {
+		fail "$name.image" "tools/mkimage failed"
+		finish
+	}
+}
