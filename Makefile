@@ -147,11 +147,18 @@ test: deps all $(UNIT_BINS)
 integration: deps all
 	@tools/testrun integration
 
-# Host fuzzing (libFuzzer): every parser and decoder that takes outside input.
+# Exit-path costs, launch, Linux boot overhead, memory (tools/bench; --linux via BENCH_ARGS).
+bench: all
+	tools/bench $(BENCH_ARGS)
+
+# Host fuzzing (libFuzzer): every parser and decoder that takes outside input, then the
+# in-guest fuzzer under vmxray with GUEST_FUZZ_COUNT cases (make test runs ~12000).
 FUZZ_SECONDS ?= 60
-fuzz:
+GUEST_FUZZ_COUNT ?= 100000
+fuzz: all
 	@tools/deps fuzz
 	@tools/fuzz --seconds $(FUZZ_SECONDS)
+	@VMXFUZZ_COUNT=$(GUEST_FUZZ_COUNT) bash tests/integration/70-fuzz.sh
 
 clean:
 	rm -rf $(B)

@@ -10,15 +10,20 @@
 source "$(dirname "$0")/lib.bash"
 out=$B/it/fuzz
 fz='\EFI\vmxray\vmxfuzz.efi'
+# make fuzz runs this longer: VMXFUZZ_COUNT cases (default: the program's own, ~12000)
+# from seed VMXFUZZ_SEED (default 1).
+seed=${VMXFUZZ_SEED:-1}
+args="seed=$seed${VMXFUZZ_COUNT:+ count=$VMXFUZZ_COUNT}"
+timeout=$((600 + ${VMXFUZZ_COUNT:-0} / 100))
 hv='\EFI\vmxray\hvctl.efi'
 shell="$hv version;echo HVCTL-BARE-STATUS %lasterror%"
-shell+=";$fz mode=record seed=1;echo RECORD-DONE"
+shell+=";$fz mode=record $args;echo RECORD-DONE"
 shell+=';\EFI\vmxray\vmxray.efi'
-shell+=";$fz mode=check seed=1;echo CHECK-DONE"
+shell+=";$fz mode=check $args;echo CHECK-DONE"
 shell+=";$hv version;echo HVCTL-VERSION-STATUS %lasterror%"
 shell+=";$hv stats;$hv owned;$hv dump"
 shell+=";$hv frobnicate;echo HVCTL-BAD-STATUS %lasterror%"
-boot fuzz --bed bochs --cpu corei7_haswell_4770 --smp 1 --timeout 600 --out "$out" --shell "$shell"
+boot fuzz --bed bochs --cpu corei7_haswell_4770 --smp 1 --timeout "$timeout" --out "$out" --shell "$shell"
 log=$out/serial.log
 
 # fuzz_summary NAME LOG N: the N-th "vmxfuzz: cases=..." summary (1 = record, 2 = check)
@@ -40,10 +45,10 @@ expect hvctl.bare_not_running "$log" '^vmxray is not running$'
 expect hvctl.bare_error_status "$log" '^HVCTL-BARE-STATUS 0x[0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*$'
 expect_not hvctl.bare_no_fault "$log" '^hvctl: .*raised'
 
-expect record.wrote "$log" '^vmxfuzz: INFO wrote [0-9]+ cases to \\EFI\\vmxray\\fuzz-1\.bin'
+expect record.wrote "$log" "^vmxfuzz: INFO wrote [0-9]+ cases to \\\\EFI\\\\vmxray\\\\fuzz-$seed\\.bin"
 fuzz_summary record.summary "$log" 1
 expect launched "$log" 'info: vmxray is running: the firmware continues as its guest'
-expect check.read_record "$log" '^vmxfuzz: INFO mode=check seed=1 count=[0-9]+ record=\\EFI\\vmxray\\fuzz-1\.bin'
+expect check.read_record "$log" "^vmxfuzz: INFO mode=check seed=$seed count=[0-9]+ record=\\\\EFI\\\\vmxray\\\\fuzz-$seed\\.bin"
 fuzz_summary check.summary "$log" 2
 expect_order check.finished "$log" '^vmxfuzz: INFO mode=check' '^CHECK-DONE'
 
@@ -63,12 +68,12 @@ expect_not no_root_exception "$log" 'root-mode exception'
 expect_not no_panic "$log" 'PANIC'
 
 # The record went through OVMF's FAT driver to the image file (ESP at 1 MiB).
-rec=$out/fuzz-1.bin
+rec=$out/fuzz-$seed.bin
 rm -f "$rec"
-if mcopy -n -i "$out/disk.img@@1M" '::/EFI/vmxray/fuzz-1.bin' "$rec" 2>/dev/null &&
+if mcopy -n -i "$out/disk.img@@1M" "::/EFI/vmxray/fuzz-$seed.bin" "$rec" 2>/dev/null &&
 	[ "$(head -c 8 "$rec")" = VMXFUZZ1 ] && [ "$(stat -c %s "$rec")" -gt 32 ]; then
 	pass "record.on_disk ($(stat -c %s "$rec") bytes)"
 else
-	fail record.on_disk "\\EFI\\vmxray\\fuzz-1.bin is not in $out/disk.img (or not a record)"
+	fail record.on_disk "\\EFI\\vmxray\\fuzz-$seed.bin is not in $out/disk.img (or not a record)"
 fi
 finish
