@@ -1,0 +1,256 @@
+/* vmxbench: round-trip cost of the guest operations vmxray intercepts (tools/bench).
+ *
+ *   vmxbench        one line per measurement, "vmxbench: <name> ticks=<n>" (per operation,
+ *                   the minimum over VMXBENCH_RUNS runs of VMXBENCH_ITERS iterations, RDTSC
+ *                   around each run, interrupts off), then "vmxbench: done". The first line,
+ *                   "vmxbench: tsc=<n>", is the TSC when the program started.
+ *   vmxbench tsc    prints "vmxbench: tsc=<n>" only: tools/bench runs it before and after
+ *                   vmxray.efi to time the launch.
+ *
+ * The same binary runs bare and under vmxray; the difference is the hypervisor's path.
+ * Under Bochs with "clock: sync=none" RDTSC counts instructions, so ticks are repeatable.
+ * Operations that cannot run here print "vmxbench: <name> n/a: <why>". Output goes to COM1
+ * (to the UEFI console when no UART answers), once. */
+#include <efi.h>
+#include <efilib.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arch/cpu.h"
+#include "drivers/fmt.h"
+#include "tests/guest/lib/serial.h"
+#include "vmx/hypercall_abi.h"
+
+#define VMXBENCH_RUNS 8
+#define VMXBENCH_ITERS 64
+#define VMXBENCH_LINE_MAX 160
+
+#define MSR_FEATURE_CONTROL 0x3Au
+#define MSR_MTRR_DEF_TYPE 0x2FFu
+#define KBC_STATUS_PORT 0x64
+#define CR0_NE_BIT (1ull << 5)
+#define CR4_OSXSAVE_BIT (1ull << 18)
+#define CPUID1_ECX_XSAVE (1u << 26)
+
+static EFI_SYSTEM_TABLE *bench_st;
+static bool bench_serial;
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	char line[VMXBENCH_LINE_MAX];
+	va_list ap;
+	size_t n = fmt_snprintf(line, sizeof(line), "vmxbench: ");
+
+	va_start(ap, fmt);
+	n += fmt_vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	line[n] = 0;
+	if (bench_serial) {
+		serial_write(line, n);
+		return;
+	}
+	CHAR16 w[VMXBENCH_LINE_MAX + 2];
+	size_t j = 0;
+	for (size_t i = 0; i < n && j < VMXBENCH_LINE_MAX; i++) {
+		if (line[i] == '\n')
+			w[j++] = L'\r';
+		w[j++] = (CHAR16)(unsigned char)line[i];
+	}
+	w[j] = 0;
+	uefi_call_wrapper(bench_st->ConOut->OutputString, 2, bench_st->ConOut, w);
+}
+
+static inline uint64_t irq_save(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f)::"memory");
+	return f;
+}
+
+static inline void irq_restore(uint64_t f)
+{
+	__asm__ volatile("pushq %0; popfq" ::"r"(f) : "memory", "cc");
+}
+
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr0(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline void xsetbv(uint32_t idx, uint64_t v)
+{
+	__asm__ volatile("xsetbv" ::"c"(idx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline uint64_t vmcall_version(void)
+{
+	uint64_t rax = VMXRAY_HC_VERSION, rbx = 0, rcx = 0, rdx = 0;
+	__asm__ volatile("vmcall" : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx)::"memory");
+	return rbx;
+}
+
+/* The benchmarked operations: one call = `ops` of the operation. */
+struct bench_ctx {
+	uint64_t cr0, cr4, xcr0, mtrr_def;
+};
+
+static void op_baseline(struct bench_ctx *c) { __asm__ volatile("" ::"r"(c) : "memory"); }
+static void op_cpuid(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(0, 0); }
+static void op_vmcall(struct bench_ctx *c) { (void)c; (void)vmcall_version(); }
+static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)rdmsr(MSR_FEATURE_CONTROL); }
+static void op_wrmsr(struct bench_ctx *c) { wrmsr(MSR_MTRR_DEF_TYPE, c->mtrr_def); }
+static void op_in(struct bench_ctx *c) { (void)c; (void)cpu_inb(KBC_STATUS_PORT); }
+static void op_xsetbv(struct bench_ctx *c) { xsetbv(0, c->xcr0); }
+/* Two MOV to CR0 per call: CR0.NE off, then back on (NE is host-owned under VMX). */
+static void op_cr0_ne(struct bench_ctx *c)
+{
+	write_cr0(c->cr0 ^ CR0_NE_BIT);
+	write_cr0(c->cr0);
+}
+
+static uint64_t measure(void (*op)(struct bench_ctx *), struct bench_ctx *c, unsigned ops)
+{
+	uint64_t best = UINT64_MAX;
+	for (int run = 0; run < VMXBENCH_RUNS; run++) {
+		uint64_t f = irq_save();
+		uint64_t t0 = cpu_rdtsc();
+		for (int i = 0; i < VMXBENCH_ITERS; i++)
+			op(c);
+		uint64_t t = cpu_rdtsc() - t0;
+		irq_restore(f);
+		if (t < best)
+			best = t;
+	}
+	return best / ((uint64_t)VMXBENCH_ITERS * ops);
+}
+
+static void bench(const char *name, void (*op)(struct bench_ctx *), struct bench_ctx *c, unsigned ops)
+{
+	out("%s ticks=%lu", name, measure(op, c, ops));
+}
+
+static bool under_vmxray(void)
+{
+	struct cpuid_regs r = cpu_cpuid(1, 0);
+	if (!(r.ecx & (1u << 31)))
+		return false; /* CPUID.1:ECX.hypervisor */
+	r = cpu_cpuid(VMXRAY_CPUID_LEAF_BASE, 0);
+	char sig[13];
+	memcpy(sig, &r.ebx, 4);
+	memcpy(sig + 4, &r.ecx, 4);
+	memcpy(sig + 8, &r.edx, 4);
+	sig[12] = 0;
+	return memcmp(sig, VMXRAY_CPUID_SIGNATURE, 12) == 0;
+}
+
+/* True when the second word of the command line is "tsc". */
+static bool tsc_only(EFI_HANDLE image)
+{
+	EFI_LOADED_IMAGE *li = NULL;
+	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS || !li ||
+	    !li->LoadOptions)
+		return false;
+	const CHAR16 *s = li->LoadOptions;
+	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
+	char w[8];
+	size_t wn = 0;
+	unsigned word = 0;
+	for (size_t i = 0; i <= n; i++) {
+		CHAR16 ch = i < n ? s[i] : 0;
+		if (ch != 0 && ch != L' ' && ch != L'\t') {
+			if (wn < sizeof(w) - 1)
+				w[wn++] = (char)(ch | 0x20);
+			continue;
+		}
+		if (wn) {
+			w[wn] = 0;
+			if (word == 1)
+				return strcmp(w, "tsc") == 0;
+			word++;
+			wn = 0;
+		}
+		if (ch == 0)
+			break;
+	}
+	return false;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	uint64_t start = cpu_rdtsc();
+	InitializeLib(image, st);
+	bench_st = st;
+	bench_serial = serial_present();
+	out("tsc=%lu", start);
+	if (tsc_only(image))
+		return EFI_SUCCESS;
+
+	bool hv = under_vmxray();
+	struct bench_ctx c = { .cr0 = read_cr0(), .cr4 = read_cr4() };
+	out("mode=%s iters=%u runs=%u", hv ? "vmxray" : "bare", VMXBENCH_ITERS, VMXBENCH_RUNS);
+
+	bench("baseline", op_baseline, &c, 1);
+	bench("cpuid", op_cpuid, &c, 1);
+	if (hv)
+		bench("vmcall_version", op_vmcall, &c, 1);
+	else
+		out("vmcall_version n/a: no hypervisor (VMCALL would #UD)");
+	bench("rdmsr_feature_control", op_rdmsr, &c, 1);
+	c.mtrr_def = rdmsr(MSR_MTRR_DEF_TYPE);
+	bench("wrmsr_mtrr_def_type", op_wrmsr, &c, 1);
+	bench("in_port_0x64", op_in, &c, 1);
+	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
+	write_cr0(c.cr0);
+
+	if (cpu_cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) {
+		uint64_t f = irq_save();
+		if (!(c.cr4 & CR4_OSXSAVE_BIT))
+			write_cr4(c.cr4 | CR4_OSXSAVE_BIT);
+		c.xcr0 = cpu_xgetbv(0);
+		irq_restore(f);
+		bench("xsetbv", op_xsetbv, &c, 1);
+		if (!(c.cr4 & CR4_OSXSAVE_BIT))
+			write_cr4(c.cr4);
+	} else {
+		out("xsetbv n/a: no XSAVE (CPUID.1:ECX[26] = 0)");
+	}
+	out("done");
+	return EFI_SUCCESS;
+}
