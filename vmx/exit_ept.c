@@ -46,8 +46,7 @@ static void invept_local(void)
  * Mappings": INVEPT). */
 void vmx_ept_flush_if_stale(void)
 {
-	struct vcpu *v;
-	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	struct vcpu *v = vcpu_current();
 	uint64_t gen = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
 	if (v->ept_generation == gen)
 		return;

@@ -96,7 +96,6 @@ void exit_nmi_window(struct vcpu *v, struct vmexit *e)
 void vmx_root_nmi(const struct exception_frame *f)
 {
 	(void)f;
-	struct vcpu *v;
-	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	struct vcpu *v = vcpu_current();
 	v->nmi_pending = true;
 }

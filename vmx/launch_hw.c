@@ -30,9 +30,8 @@ void vmx_root_nmi(const struct exception_frame *f);
 /* A root-mode exception: dump the VMCS of this CPU (arch/exception.c then stops it). */
 static void vmx_root_panic(const struct exception_frame *f)
 {
-	struct vcpu *v;
 	(void)f;
-	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	struct vcpu *v = vcpu_current();
 	vmx_dump_current(v, "root-mode exception");
 }
 

@@ -81,4 +81,12 @@ struct vcpu {
 
 _Static_assert(offsetof(struct vcpu, self) == 0, "GS:[0] must be the vcpu's own address");
 
+/* The vcpu of the CPU running this code, in root mode only (HOST_GS_BASE = the vcpu). */
+static inline struct vcpu *vcpu_current(void)
+{
+	struct vcpu *v;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	return v;
+}
+
 #endif
