@@ -152,6 +152,27 @@ static inline void cpu_hlt(void)
 	__asm__ volatile("hlt");
 }
 
+/* IRET to the next instruction, same privilege level: ends the blocking of NMIs that
+ * an NMI leaves behind even when it caused a VM exit instead of running a handler
+ * (SDM Vol. 3C, "Architectural State Before a VM Exit": "An NMI causes subsequent NMIs
+ * to be blocked, but only after the VM exit completes"; only IRET unblocks them).
+ * Needs no red zone (the hypervisor is built with -mno-red-zone). */
+static inline void cpu_unblock_nmi(void)
+{
+	__asm__ volatile("mov %%ss, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "leaq 8(%%rsp), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "pushfq\n\t"
+			 "mov %%cs, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 ::: "rax", "memory", "cc");
+}
+
 static inline uint64_t cpu_xgetbv(uint32_t idx)
 {
 	uint32_t lo, hi;

@@ -16,6 +16,7 @@
 #include "boot/relocate.h"
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
+#include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/launch.h"
 
@@ -284,6 +285,8 @@ int64_t vmxray_main(struct handoff *h)
 		st = hv_prepare(&g_hv);
 	if (st == HV_OK)
 		st = create_vcpus(&cpus);
+	if (st == HV_OK)
+		apic_intercept_setup(&g_hv);
 	if (st == HV_ERR_NO_MEMORY)
 		log_error("out of memory: the reservation is too small (page pool %lu KiB, %lu KiB "
 			  "of it handed out)",

@@ -129,6 +129,17 @@ static bool set_check(struct vmxray_options *o, const char *v, size_t n)
 	return true;
 }
 
+static bool set_ipi(struct vmxray_options *o, const char *v, size_t n)
+{
+	if (word_eq(v, n, "soft"))
+		o->ipi_hardware = false;
+	else if (word_eq(v, n, "hardware"))
+		o->ipi_hardware = true;
+	else
+		return false;
+	return true;
+}
+
 #define RECORDER_MAX_DEPTH 1024
 
 static bool set_recorder(struct vmxray_options *o, const char *v, size_t n)
@@ -153,6 +164,7 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "dump", "exit reason names with an optional :count, e.g. cpuid:1", set_dump },
 	{ "check", "on, off", set_check },
 	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
+	{ "ipi", "soft (INIT and SIPI between CPUs in software), hardware", set_ipi },
 	{ "test", "test-only fault injection (see docs/ARCHITECTURE.md)", set_test },
 };
 
@@ -269,9 +281,10 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(port, sizeof(port), "none");
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
-			    "recorder=%u%s%s",
+			    "recorder=%u ipi=%s%s%s",
 			    port, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
-			    o->recorder_depth, o->test[0] ? " test=" : "", o->test);
+			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->test[0] ? " test=" : "",
+			    o->test);
 }

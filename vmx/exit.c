@@ -178,6 +178,8 @@ void vmx_exit_handler(struct vcpu *v)
 		test_break_state();
 	if (e.tracing)
 		trace_exit(v, &e, rip, len);
+	if (__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE)) /* another CPU sent INIT */
+		vcpu_soft_init(v);
 	vcpu_deliver_pending(v);
 	if (rec)
 		rec->field[REC_ENTRY_INTR_INFO] = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);

@@ -47,6 +47,19 @@ void exit_ept_misconfig(struct vcpu *v, struct vmexit *e);
 void exit_init_signal(struct vcpu *v, struct vmexit *e);
 void exit_sipi(struct vcpu *v, struct vmexit *e);
 
+/* The processor's INIT state in the VMCS and the vcpu (vmx/exit_init_sipi.c), and the
+ * start at a SIPI's vector << 12 in real mode. */
+void vcpu_load_init_state(struct vcpu *v);
+void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
+
+/* INIT and SIPI in software (vmx/exit_apic.c). */
+struct hv;
+void apic_intercept_setup(struct hv *hv);       /* before launch: write-protect the APIC page */
+bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from the EPT violation */
+bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRMSR 0x830 */
+bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
+void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
+
 /* Logs a decoded VMCS dump of the current VMCS (and the flight recorder) at error
  * level; title says why. */
 void vmx_dump_current(struct vcpu *v, const char *title);

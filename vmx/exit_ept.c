@@ -61,7 +61,8 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 	uint64_t hpa = page;
 	int rc;
 
-	(void)v;
+	if (page == g_hv.apic_base && exit_apic_write(v, e, gpa))
+		return;
 	spin_lock(&g_hv.lock);
 	if (gpa_is_owned(gpa)) {
 		log_violation("access to vmxray memory", ++g_hv.owned_violations, gpa, e->qual);

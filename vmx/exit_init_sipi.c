@@ -32,7 +32,7 @@ static void set_real_segment(uint32_t sel_f, uint32_t base_f, uint32_t limit_f, 
 	vmcs_write_raw(ar_f, ar);
 }
 
-static void load_init_state(struct vcpu *v)
+void vcpu_load_init_state(struct vcpu *v)
 {
 	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG);
 	vmcs_writenw(CR0_READ_SHADOW, INIT_CR0);
@@ -80,7 +80,7 @@ void exit_init_signal(struct vcpu *v, struct vmexit *e)
 {
 	(void)e;
 	log_debug("INIT: cpu%u waits for SIPI", v->apic_id);
-	load_init_state(v);
+	vcpu_load_init_state(v);
 	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
 }
 
@@ -88,6 +88,12 @@ void exit_sipi(struct vcpu *v, struct vmexit *e)
 {
 	unsigned vector = e->qual & 0xFF;
 	log_debug("SIPI: cpu%u starts at 0x%x", v->apic_id, vector << 12);
+	vcpu_start_at_sipi(v, (uint8_t)vector);
+}
+
+void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
+{
+	(void)v;
 	vmcs_write16(GUEST_CS_SELECTOR, (uint16_t)(vector << 8));
 	vmcs_writenw(GUEST_CS_BASE, (uint64_t)vector << 12);
 	vmcs_writenw(GUEST_RIP, 0);

@@ -76,7 +76,9 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
 	struct intr_info ii = intr_info_decode(info);
 	if (ii.valid && ii.type == INTR_TYPE_NMI) {
-		v->nmi_pending = true;
+		if (!vcpu_take_kick(v)) /* vmxray's own NMI only makes this CPU exit */
+			v->nmi_pending = true;
+		cpu_unblock_nmi(); /* or this CPU never takes another NMI */
 		return;
 	}
 	log_error("unexpected exception exit: %s (vector %u)", exception_name(ii.vector), ii.vector);
@@ -92,10 +94,14 @@ void exit_nmi_window(struct vcpu *v, struct vmexit *e)
 	(void)e; /* vcpu_deliver_pending() injects the NMI now that the window is open */
 }
 
-/* NMI taken in root mode (host IDT vector 2): remember it for the guest. */
+/* NMI taken in root mode (host IDT vector 2): remember it for the guest, unless it was
+ * vmxray's own (vmx/exit_apic.c). */
 void vmx_root_nmi(const struct exception_frame *f)
 {
 	(void)f;
 	struct vcpu *v = vcpu_current();
-	v->nmi_pending = true;
+	/* A processor waiting for SIPI does not take NMIs (SDM Vol. 3A, "MP Initialization
+	 * Protocol Algorithm for MP Systems"). */
+	if (!vcpu_take_kick(v) && !__atomic_load_n(&v->wait_sipi, __ATOMIC_ACQUIRE))
+		v->nmi_pending = true;
 }

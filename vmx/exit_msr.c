@@ -7,6 +7,7 @@
 #include "arch/msr.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "vmx/apic.h"
 #include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/inject.h"
@@ -82,6 +83,8 @@ void exit_msr_write(struct vcpu *v, struct vmexit *e)
 		fault = true; /* locked, and read-only */
 	else if (mtrr_is_mtrr_msr(msr))
 		fault = !write_mtrr(msr, value);
+	else if (msr == APIC_MSR_ICR && apic_x2apic_icr_write(v, value))
+		fault = false; /* INIT or SIPI, delivered in software (vmx/exit_apic.c) */
 	else
 		fault = msr_safe_write(msr, value) != 0;
 	trace_msr(e, msr, value, fault);

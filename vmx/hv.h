@@ -22,6 +22,7 @@ struct hv_config {
 	uint64_t dump_mask[2];    /* bit per basic exit reason: dump the VMCS on it */
 	uint32_t dump_count[VMX_EXIT_REASON_SLOTS]; /* dumps left per reason */
 	bool check_every_entry;
+	bool ipi_hardware;        /* ipi=hardware: INIT and SIPI reach the processors (no APIC-page intercept) */
 	uint32_t recorder_depth;
 	uint32_t test_flags;      /* HV_TEST_*: test-only fault injection */
 };
@@ -50,6 +51,8 @@ struct hv {
 	uint8_t *io_bitmap_a, *io_bitmap_b;  /* 4 KiB each, 25.6.4 "I/O-Bitmap Addresses" */
 	uint8_t *scratch_page;               /* what an owned page turns into for the guest */
 	uint16_t pm1a_cnt;                   /* ACPI PM1a control port (0: unknown) */
+	uint64_t apic_base;                  /* the local APIC page (IA32_APIC_BASE at start) */
+	bool apic_intercept;                 /* guest writes to it exit (vmx/exit_apic.c) */
 
 	struct ept ept;
 	struct ept_alloc ept_alloc;          /* over pool, for splits after launch */

@@ -28,9 +28,13 @@ bool exception_has_error_code(unsigned vector)
 
 void vcpu_skip_instruction(struct vcpu *v)
 {
+	vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+void vcpu_advance_rip(struct vcpu *v, unsigned len)
+{
 	(void)v;
-	uint64_t rip = vmcs_readnw(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
-	vmcs_writenw(GUEST_RIP, rip);
+	vmcs_writenw(GUEST_RIP, vmcs_readnw(GUEST_RIP) + len);
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,

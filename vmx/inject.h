@@ -36,6 +36,9 @@ bool exception_has_error_code(unsigned vector);
  * itself would have (SDM Vol. 3C, 27.3.1.5 "Checks on Guest Non-Register State" for
  * the interruptibility rules; 18.3.1.4 "Single-Step Exception Condition"). */
 void vcpu_skip_instruction(struct vcpu *v);
+/* The same for an instruction of `len` bytes that vmxray decoded itself (exits where
+ * the VM-exit instruction-length field is undefined, such as EPT violations). */
+void vcpu_advance_rip(struct vcpu *v, unsigned len);
 /* Injects a hardware exception (with error code where the vector has one). The
  * instruction that exited is not completed: RIP stays on it. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code);

@@ -43,5 +43,11 @@ void vmx_stats_print(const char *why)
 			log_info("STATS total %s %lu", exit_reason_name(r), sum);
 		total += sum;
 	}
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		const struct vcpu *v = g_hv.vcpu[c];
+		if (v && (v->soft_inits || v->soft_sipis || v->ipis_sent || v->apic_writes))
+			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu apic_writes=%lu", v->apic_id, v->soft_inits,
+				 v->soft_sipis, v->ipis_sent, v->apic_writes);
+	}
 	log_info("STATS end exits=%lu", total);
 }

@@ -66,6 +66,17 @@ struct vcpu {
 	/* Event state carried to the next VM entry. */
 	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
 	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */
+
+	/* INIT and SIPI sent in software (vmx/exit_apic.c): written by the sending CPU,
+	 * taken by this one. Atomic accesses only. */
+	uint32_t init_pending;      /* an INIT waits: enter the INIT state, wait for a SIPI */
+	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */
+	uint32_t wait_sipi;         /* 1 while this CPU waits for a SIPI in root mode */
+	uint32_t kick_pending;      /* an NMI was sent to make this CPU exit: not the guest's */
+	/* Counted by the CPU they happen on. */
+	uint64_t soft_inits, soft_sipis; /* INITs and SIPIs this CPU received in software */
+	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */
+	uint64_t ipis_sent;         /* INIT/SIPI IPIs this CPU's guest sent, handled in software */
 	struct fw_state fw;         /* restored if the first entry fails */
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */

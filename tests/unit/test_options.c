@@ -115,7 +115,14 @@ static void test_describe(void **state)
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
-				 "check=on recorder=16");
+				 "check=on recorder=16 ipi=soft");
+	assert_true(options_parse_cmdline(&o, "ipi=hardware", err, sizeof(err)));
+	assert_true(o.ipi_hardware);
+	options_describe(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ipi=hardware"));
+	assert_false(options_parse_cmdline(&o, "ipi=fast", err, sizeof(err)));
+	assert_non_null(strstr(err, "soft"));
+	assert_true(o.ipi_hardware); /* a refused value changes nothing */
 }
 
 int main(void)

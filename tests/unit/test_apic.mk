@@ -1,0 +1,1 @@
+test_apic_SRCS := vmx/apic.c

@@ -1,0 +1,1 @@
+test_mmio_decode_SRCS := vmx/mmio_decode.c

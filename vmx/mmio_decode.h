@@ -1,0 +1,62 @@
+/* Pure decoder of the instruction behind an EPT violation on a write to a memory-mapped
+ * device page (the local APIC page): from up to 15 bytes fetched at the guest's CS:RIP,
+ * the instruction's length (the VM-exit instruction-length field is not valid for EPT
+ * violations: SDM Vol. 3C, 28.2.5 "Information for VM Exits Due to Instruction
+ * Execution" lists the exits that set it), the size of the store, and where the stored
+ * value comes from: a general register or an immediate.
+ *
+ * Decoded: MOV r/m, r (88, 89), MOV r/m, imm (C6 /0, C7 /0), XCHG r/m, r (86, 87) and
+ * MOV moffs, AL/rAX (A2, A3), each with a memory operand; anything else is
+ * MMIO_DECODE_UNSUPPORTED. SDM Vol. 2A, 2.1 "Instruction Format for Protected Mode,
+ * Real-Address Mode, and Virtual-8086 Mode", 2.2.1 "REX Prefixes", and Vol. 2B, "MOV"
+ * and "XCHG". */
+#ifndef VMXRAY_VMX_MMIO_DECODE_H
+#define VMXRAY_VMX_MMIO_DECODE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "The maximum length of an Intel 64 and IA-32 instruction remains 15 bytes" (SDM Vol.
+ * 2A, 2.3.11 "AVX Instruction Length"); a longer one raises #GP. */
+#define MMIO_INSN_MAX_LEN 15
+
+/* Default operand and address size of the code segment (CS.D outside IA-32e mode);
+ * 64 = 64-bit mode (IA-32e mode with CS.L set). */
+enum mmio_cpu_mode { MMIO_MODE_16 = 16, MMIO_MODE_32 = 32, MMIO_MODE_64 = 64 };
+
+enum mmio_src { MMIO_SRC_REG, MMIO_SRC_IMM };
+
+struct mmio_insn {
+	unsigned len;    /* bytes of the whole instruction, prefixes included */
+	unsigned size;   /* bytes written: 1, 2, 4 or 8 */
+	enum mmio_src src;
+	unsigned reg;    /* MMIO_SRC_REG: GPR number 0-15 in SDM order (0 RAX, 1 RCX, 2 RDX,
+			  * 3 RBX, 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15) */
+	bool high8;      /* size 1 without REX, reg 4-7 encode AH CH DH BH: the byte is bits
+			  * 15:8 of reg-4 (reg is then set to 0-3) */
+	uint64_t imm;    /* MMIO_SRC_IMM: the value, sign-extended to 64 bits for an imm32
+			  * with REX.W; zero-extended otherwise */
+	bool xchg;       /* XCHG: the register also receives the old memory value */
+	uint8_t opcode;  /* the primary opcode (88 89 86 87 C6 C7 A2 A3); 0 when the decode
+			  * failed */
+};
+
+enum mmio_decode_status {
+	MMIO_DECODE_OK,
+	MMIO_DECODE_TRUNCATED,   /* needs more bytes than given */
+	MMIO_DECODE_UNSUPPORTED, /* not a store we emulate (or longer than 15 bytes) */
+};
+
+/* Decodes bytes[0..n) (bytes past the 15th are never read) as an instruction of a code
+ * segment of `mode`. On MMIO_DECODE_OK fills *out; otherwise *out is all zeros.
+ * TRUNCATED when the instruction, as far as the n bytes tell, is a supported one that
+ * goes on past them; UNSUPPORTED as soon as the bytes show it is not, or that it would
+ * be longer than 15 bytes. */
+enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum mmio_cpu_mode mode,
+					  struct mmio_insn *out);
+
+/* A printable name for logs: "mov r/m, r", "mov r/m, imm", "xchg", "mov moffs, rAX", or
+ * "unsupported" (a failed decode, or NULL). */
+const char *mmio_insn_name(const struct mmio_insn *insn);
+
+#endif
