@@ -63,31 +63,34 @@ static bool mask_has(const uint64_t mask[2], uint32_t basic)
 	return basic < 128 && (mask[basic / 64] >> (basic % 64)) & 1;
 }
 
-/* Trace lines are rate-limited so that a guest never stalls on the serial port. */
+/* Trace lines are rate-limited so that a guest never stalls on the serial port; per
+ * exit reason, so that a flood of one kind does not hide the others. */
 #define TRACE_LINES_PER_WINDOW 200
 #define TRACE_WINDOW_TICKS 1000000000ULL
 
-static bool trace_allowed(struct vcpu *v)
+static bool trace_allowed(struct vcpu *v, uint32_t basic)
 {
 	uint64_t now = cpu_rdtsc();
 	if (now - v->trace_window_tsc > TRACE_WINDOW_TICKS) {
 		if (v->trace_dropped)
 			log_info("EXIT dropped=%lu", v->trace_dropped);
 		v->trace_window_tsc = now;
-		v->trace_budget = TRACE_LINES_PER_WINDOW;
+		for (unsigned r = 0; r < VMX_EXIT_REASON_SLOTS; r++)
+			v->trace_budget[r] = TRACE_LINES_PER_WINDOW;
 		v->trace_dropped = 0;
 	}
-	if (!v->trace_budget) {
+	unsigned slot = basic < VMX_EXIT_REASON_SLOTS ? basic : VMX_EXIT_REASON_SLOTS - 1;
+	if (!v->trace_budget[slot]) {
 		v->trace_dropped++;
 		return false;
 	}
-	v->trace_budget--;
+	v->trace_budget[slot]--;
 	return true;
 }
 
 static void trace_exit(struct vcpu *v, struct vmexit *e, uint64_t rip, uint32_t len)
 {
-	if (!trace_allowed(v))
+	if (!trace_allowed(v, e->basic))
 		return;
 	log_info("EXIT seq=%lu reason=%s rip=0x%016lx len=%u qual=0x%lx %s", v->exits_total,
 		 exit_reason_name(e->basic), rip, len, e->qual, e->detail);

@@ -82,7 +82,7 @@ struct vcpu {
 	/* Statistics: exits by basic reason, and the cycles spent in them. */
 	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];
 	uint64_t exits_total;
-	uint32_t trace_budget;      /* trace lines left in this window (rate limit) */
+	uint16_t trace_budget[VMX_EXIT_REASON_SLOTS]; /* trace lines left in this window, per reason */
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;
 	struct recorder recorder;   /* the last exits (hv.cfg.recorder_depth) */

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.bash"
 out=$B/it/haswell
 shell='\EFI\vmxray\vmxray.efi log=loud;echo BADOPT-RETURNED;\EFI\vmxray\vmxray.efi dump=cpuid:1 trace=cpuid,vmcall;\EFI\vmxray\vmxtest.efi;echo SHELL-STILL-ALIVE'
-boot haswell --bed bochs --cpu corei7_haswell_4770 --smp 1 --timeout 420 --out "$out" --shell "$shell"
+boot haswell --bed bochs --cpu corei7_haswell_4770 --smp 2 --timeout 420 --out "$out" --shell "$shell"
 log=$out/serial.log
 
 expect bad_option.names_key_and_values "$log" "vmxray: option 'log': invalid value 'loud' \(valid: error, warn, info, debug, trace\)"
@@ -16,7 +16,7 @@ expect caps.matrix_begin "$log" 'info: CAPS BEGIN format=1'
 expect caps.ept_required_used "$log" 'CAPS PROC2 bit 1  Enable EPT +allowed0=0 allowed1=1 required used'
 expect caps.unrestricted_required_used "$log" 'CAPS PROC2 bit 7  Unrestricted guest +allowed0=0 allowed1=1 required used'
 expect launched "$log" 'info: vmxray is running: the firmware continues as its guest'
-expect dump.begin "$log" 'VMCS dump begin: dump=cpuid on cpu0'
+expect dump.begin "$log" 'VMCS dump begin: dump=cpuid on cpu[0-9]+'
 expect dump.guest_rip "$log" 'VMCS GUEST_RIP +0x681e = 0x[0-9a-f]{16}'
 expect dump.exit_reason_decoded "$log" 'VMCS   ~ VM_EXIT_REASON: CPUID \(10\)'
 expect dump.guest_cs_ar_decoded "$log" 'VMCS   ~ GUEST_CS_AR_BYTES: type=0xb S=1 DPL=0 P=1 L=1'
