@@ -16,10 +16,40 @@
 #define VMCS_W32_BITS 2
 #define VMCS_NW_BITS 3
 
-/* Implemented in vmx/vmcs_hw.c: VMREAD/VMWRITE of the current VMCS. A failure is a
- * broken invariant (the field exists, the VMCS is current): it panics with a dump. */
-uint64_t vmcs_read_raw(uint32_t field);
-void vmcs_write_raw(uint32_t field, uint64_t value);
+/* Failure reports, out of line (vmx/vmcs_hw.c): a failed VMREAD/VMWRITE is a broken
+ * invariant (the field exists, the VMCS is current), logged with the field's name. */
+uint64_t vmcs_read_failed(uint32_t field);
+void vmcs_write_failed(uint32_t field, uint64_t value);
+
+/* VMREAD/VMWRITE of the current VMCS, inline: on the exit path each is the instruction
+ * and one conditional jump (VMfailInvalid sets CF, VMfailValid ZF: "jbe" catches both;
+ * SDM Vol. 3C, "VMX Instruction Reference", "Conventions"). */
+static inline uint64_t vmcs_read_raw(uint32_t field)
+{
+	uint64_t v;
+	__asm__ goto("vmread %[f], %[v]\n\t"
+		     "jbe %l[fail]"
+		     : [v] "=r"(v)
+		     : [f] "r"((uint64_t)field)
+		     : "cc"
+		     : fail);
+	return v;
+fail:
+	return vmcs_read_failed(field);
+}
+
+static inline void vmcs_write_raw(uint32_t field, uint64_t value)
+{
+	__asm__ goto("vmwrite %[v], %[f]\n\t"
+		     "jbe %l[fail]"
+		     :
+		     : [f] "r"((uint64_t)field), [v] "r"(value)
+		     : "cc", "memory"
+		     : fail);
+	return;
+fail:
+	vmcs_write_failed(field, value);
+}
 
 #define VMCS_CHECK_WIDTH(field, w)                                                   \
 	((void)sizeof(struct {                                                       \

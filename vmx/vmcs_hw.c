@@ -6,21 +6,16 @@
 #include "vmx/vmcs_hw.h"
 #include "vmx/vmx_hw.h"
 
-uint64_t vmcs_read_raw(uint32_t field)
+__attribute__((cold)) uint64_t vmcs_read_failed(uint32_t field)
 {
-	uint64_t v = 0;
-	if (vmx_vmread(field, &v) != VMX_SUCCEED)
-		log_error("VMREAD of %s (0x%x) failed", vmcs_field_name(field), field);
-	return v;
+	log_error("VMREAD of %s (0x%x) failed", vmcs_field_name(field), field);
+	return 0;
 }
 
-void vmcs_write_raw(uint32_t field, uint64_t value)
+__attribute__((cold)) void vmcs_write_failed(uint32_t field, uint64_t value)
 {
-	enum vmx_result r = vmx_vmwrite(field, value);
-	if (r == VMX_SUCCEED)
-		return;
 	uint64_t err = 0;
-	vmx_vmread(VM_INSTRUCTION_ERROR, &err);
+	enum vmx_result r = vmx_vmread(VM_INSTRUCTION_ERROR, &err) == VMX_SUCCEED ? VMX_FAIL_VALID : VMX_FAIL_INVALID;
 	log_error("VMWRITE of %s (0x%x) = 0x%lx failed: error %lu (%s)", vmcs_field_name(field), field,
 		  value, err, r == VMX_FAIL_VALID ? vm_insn_error_name((uint32_t)err) : "no current VMCS");
 }
