@@ -109,4 +109,6 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	for_each_item(o->trace, add_trace, cfg);
 	for_each_item(o->dump, add_dump, cfg);
 	for_each_item(o->test, add_test, cfg);
+	cfg->exit_slow = cfg->check_every_entry || cfg->test_flags || cfg->trace_mask[0] || cfg->trace_mask[1] ||
+			 cfg->dump_mask[0] || cfg->dump_mask[1];
 }

@@ -67,6 +67,7 @@ void vcpu_load_init_state(struct vcpu *v)
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	v->injected = 0;
 	/* General registers: EDX holds the processor signature after INIT. */
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;

@@ -22,6 +22,7 @@ struct hv_config {
 	uint64_t dump_mask[2];    /* bit per basic exit reason: dump the VMCS on it */
 	uint32_t dump_count[VMX_EXIT_REASON_SLOTS]; /* dumps left per reason */
 	bool check_every_entry;
+	bool exit_slow;           /* any of trace, dump, check, test: the dispatcher's slow path */
 	bool ipi_hardware;        /* ipi=hardware: INIT and SIPI reach the processors (no APIC-page intercept) */
 	uint32_t recorder_depth;
 	uint32_t test_flags;      /* HV_TEST_*: test-only fault injection */

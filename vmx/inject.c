@@ -26,24 +26,18 @@ bool exception_has_error_code(unsigned vector)
 	}
 }
 
-void vcpu_skip_instruction(struct vcpu *v)
+/* Blocking by STI or MOV SS (bits 0 and 1), RFLAGS.RF or RFLAGS.TF at the exit. */
+void vcpu_advance_rip_rare(struct vcpu *v)
 {
-	vcpu_advance_rip(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-}
-
-void vcpu_advance_rip(struct vcpu *v, unsigned len)
-{
-	(void)v;
-	vmcs_writenw(GUEST_RIP, vmcs_readnw(GUEST_RIP) + len);
-	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	uint32_t intr = v->at_exit.intr;
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
-			     intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	uint64_t rflags = vmcs_readnw(GUEST_RFLAGS);
+			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	uint64_t rflags = v->at_exit.rflags;
 	/* A completed instruction clears RF (SDM Vol. 3A, 18.3.1.1 "Instruction-Breakpoint
 	 * Exception Condition"). */
 	if (rflags & RFLAGS_RF)
-		vmcs_writenw(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+		vmcs_writenw(GUEST_RFLAGS, vmcs_readnw(GUEST_RFLAGS) & ~RFLAGS_RF);
 	if (rflags & RFLAGS_TF)
 		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS,
 			     vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
@@ -51,9 +45,9 @@ void vcpu_advance_rip(struct vcpu *v, unsigned len)
 
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 {
-	(void)v;
 	bool ec = exception_has_error_code(vector);
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, inject_info(vector, INTR_TYPE_HARD_EXCEPTION, ec));
+	v->injected = inject_info(vector, INTR_TYPE_HARD_EXCEPTION, ec);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
 	if (ec)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 }
@@ -95,7 +89,8 @@ void vcpu_deliver_pending(struct vcpu *v)
 		set_nmi_window(true);
 		return;
 	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, inject_info(VECTOR_NMI, INTR_TYPE_NMI, false));
+	v->injected = inject_info(VECTOR_NMI, INTR_TYPE_NMI, false);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
 	v->nmi_pending = false;
 	set_nmi_window(false);
 }

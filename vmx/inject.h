@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/cr.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
 
 /* Interruption types (SDM Vol. 3C, Table 25-17 "Format of the VM-Entry
  * Interruption-Information Field"). */
@@ -31,14 +33,25 @@ uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code);
 /* Pure: does this hardware exception vector push an error code? (SDM Vol. 3A, Table 6-1) */
 bool exception_has_error_code(unsigned vector);
 
-/* Advances GUEST_RIP by the exit's instruction length, clears blocking by STI and
- * MOV SS, and raises the single-step trap when RFLAGS.TF was set, as the instruction
- * itself would have (SDM Vol. 3C, 27.3.1.5 "Checks on Guest Non-Register State" for
- * the interruptibility rules; 18.3.1.4 "Single-Step Exception Condition"). */
-void vcpu_skip_instruction(struct vcpu *v);
-/* The same for an instruction of `len` bytes that vmxray decoded itself (exits where
- * the VM-exit instruction-length field is undefined, such as EPT violations). */
-void vcpu_advance_rip(struct vcpu *v, unsigned len);
+/* Advances GUEST_RIP by `len` bytes, clears blocking by STI and MOV SS, and raises
+ * the single-step trap when RFLAGS.TF was set, as the instruction itself would have
+ * (SDM Vol. 3C, 27.3.1.5 "Checks on Guest Non-Register State" for the interruptibility
+ * rules; 18.3.1.4 "Single-Step Exception Condition"). It starts from the guest state
+ * as at the exit (v->at_exit, read once by the dispatcher): a handler advances RIP
+ * before it writes GUEST_RIP, GUEST_RFLAGS or GUEST_INTERRUPTIBILITY_INFO itself, never
+ * after. The common case is one VMWRITE; the rest is out of line. */
+void vcpu_advance_rip_rare(struct vcpu *v);
+static inline void vcpu_advance_rip(struct vcpu *v, unsigned len)
+{
+	vmcs_writenw(GUEST_RIP, v->at_exit.rip + len);
+	if (__builtin_expect((v->at_exit.intr & 3) || (v->at_exit.rflags & (RFLAGS_RF | RFLAGS_TF)), 0))
+		vcpu_advance_rip_rare(v);
+}
+/* The instruction that exited, by the VM-exit instruction length. */
+static inline void vcpu_skip_instruction(struct vcpu *v)
+{
+	vcpu_advance_rip(v, v->at_exit.len);
+}
 /* Injects a hardware exception (with error code where the vector has one). The
  * instruction that exited is not completed: RIP stays on it. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code);

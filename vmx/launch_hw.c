@@ -154,6 +154,7 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	v->host_stack = stack;
 	v->host_gdt = t;
 	recorder_init(&v->recorder, ring, depth);
+	v->exit_slow = v->recorder.depth != 0 || hv->cfg.exit_slow;
 	memcpy(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY));
 	desc_build_host_tables(t, isr_table, (uint64_t)(uintptr_t)(stack + VCPU_HOST_STACK_SIZE + VCPU_IST_STACK_SIZE));
 	uint8_t *top = stack + VCPU_HOST_STACK_SIZE;

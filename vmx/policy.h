@@ -15,6 +15,12 @@ struct cpuid_result {
  * OSXSAVE, CPUID.(7,0):ECX[4] OSPKE), since CPUID itself runs in root mode. */
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4);
+/* The leaves cpuid_policy_apply may change (1, 7, 0x4xxxxxxx): every other leaf passes
+ * through as the hardware returns it. For the exit path, which skips the call. */
+static inline bool cpuid_policy_touches(uint32_t leaf)
+{
+	return leaf == 1 || leaf == 7 || (leaf & 0xF0000000u) == 0x40000000u;
+}
 
 /* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
 bool msr_is_hidden_vmx(uint32_t msr);

@@ -63,6 +63,17 @@ struct vcpu {
 	uint8_t *host_stack;        /* VCPU_HOST_STACK_SIZE bytes */
 	void *host_gdt;             /* struct host_tables, see arch/desc.h */
 
+	/* The guest state at this exit, read once by the dispatcher (vmx/exit.c): the
+	 * recorder and vcpu_skip_instruction use these instead of VMREADs. */
+	struct {
+		uint64_t rip, rflags;
+		uint32_t len, intr;     /* VM_EXIT_INSTRUCTION_LEN, GUEST_INTERRUPTIBILITY_INFO */
+	} at_exit;
+	uint32_t injected;          /* VM_ENTRY_INTR_INFO_FIELD as vmxray wrote it in this exit */
+	struct recorder_entry *rec_cur; /* this exit's recorder entry (NULL: recorder off) */
+	bool break_state;           /* test=bad-resume-state fires after this exit */
+	bool exit_slow;             /* recorder on, or trace/dump/check/test: vmx/exit.c's slow path */
+
 	/* Event state carried to the next VM entry. */
 	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
 	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */

@@ -38,6 +38,18 @@ fail:
 	return vmcs_read_failed(field);
 }
 
+/* VMREAD with no failure check, for the exit path's fixed fields right after a checked
+ * VMREAD of the same VMCS succeeded: these fields exist on every processor with VMX,
+ * so with the VMCS current no failure is possible. */
+static inline uint64_t vmcs_read_raw_nocheck(uint32_t field)
+{
+	uint64_t v;
+	__asm__ volatile("vmread %[f], %[v]" : [v] "=r"(v) : [f] "r"((uint64_t)field) : "cc");
+	return v;
+}
+#define vmcs_read32_nocheck(f) (VMCS_CHECK_WIDTH(f, VMCS_W32_BITS), (uint32_t)vmcs_read_raw_nocheck(f))
+#define vmcs_readnw_nocheck(f) (VMCS_CHECK_WIDTH(f, VMCS_NW_BITS), (uint64_t)vmcs_read_raw_nocheck(f))
+
 static inline void vmcs_write_raw(uint32_t field, uint64_t value)
 {
 	__asm__ goto("vmwrite %[v], %[f]\n\t"

@@ -11,7 +11,7 @@
 #   lateentry    the same broken state without check=on: a later VM entry fails, panic
 # The last four never power off: each run ends when its last expected line is in a log.
 source "$(dirname "$0")/lib.bash"
-vmxray='\EFI\vmxray\vmxray.efi'
+vmxray='\EFI\vmxray\vmxray.efi recorder=16'
 vmxcall='\EFI\vmxray\vmxcall.efi'
 
 # boot_until NAME WHERE REGEX COUNT RUN-ARGS...: boots with tools/run (its --timeout caps

@@ -26,7 +26,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.log_level, LOG_INFO);
 	assert_int_equal(o.console, OPT_CONSOLE_AUTO);
 	assert_string_equal(o.chain, "");
-	assert_int_equal(o.recorder_depth, 16);
+	assert_int_equal(o.recorder_depth, 0);
 }
 
 static void test_cmdline_skips_program_name(void **state)
@@ -115,7 +115,7 @@ static void test_describe(void **state)
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
-				 "check=on recorder=16 ipi=soft");
+				 "check=on recorder=0 ipi=soft");
 	assert_true(options_parse_cmdline(&o, "ipi=hardware", err, sizeof(err)));
 	assert_true(o.ipi_hardware);
 	options_describe(&o, buf, sizeof(buf));
