@@ -21,7 +21,10 @@ void *pool_alloc_pages(struct page_pool *p, size_t n)
 	void *v = (void *)(uintptr_t)p->next;
 	p->next += bytes;
 	p->high_water += n;
-	memset(v, 0, bytes);
+	/* Eight bytes a store: libefi's memset is a byte loop, and the launch zeroes
+	 * hundreds of pages (measured in Bochs: 11.6M ticks of launch before, see README). */
+	for (uint64_t *q = v, *end = (uint64_t *)((uint8_t *)v + bytes); q < end; q++)
+		*q = 0;
 	return v;
 }
 

@@ -106,6 +106,7 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	cfg->check_every_entry = o->check_every_entry;
 	cfg->recorder_depth = o->recorder_depth;
 	cfg->ipi_hardware = o->ipi_hardware;
+	cfg->caps_full = o->caps_full;
 	for_each_item(o->trace, add_trace, cfg);
 	for_each_item(o->dump, add_dump, cfg);
 	for_each_item(o->test, add_test, cfg);

@@ -129,6 +129,17 @@ static bool set_check(struct vmxray_options *o, const char *v, size_t n)
 	return true;
 }
 
+static bool set_caps(struct vmxray_options *o, const char *v, size_t n)
+{
+	if (word_eq(v, n, "short"))
+		o->caps_full = false;
+	else if (word_eq(v, n, "full"))
+		o->caps_full = true;
+	else
+		return false;
+	return true;
+}
+
 static bool set_ipi(struct vmxray_options *o, const char *v, size_t n)
 {
 	if (word_eq(v, n, "soft"))
@@ -165,6 +176,7 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "check", "on, off", set_check },
 	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
 	{ "ipi", "soft (INIT and SIPI between CPUs in software), hardware", set_ipi },
+	{ "caps", "short (the controls vmxray uses or lacks), full (every control bit)", set_caps },
 	{ "test", "test-only fault injection (see docs/ARCHITECTURE.md)", set_test },
 };
 
@@ -281,10 +293,10 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(port, sizeof(port), "none");
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
-			    "recorder=%u ipi=%s%s%s",
+			    "recorder=%u ipi=%s caps=%s%s%s",
 			    port, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
-			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->test[0] ? " test=" : "",
+			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short", o->test[0] ? " test=" : "",
 			    o->test);
 }

@@ -239,8 +239,11 @@ size_t vmx_missing_describe(const struct vmx_missing_bit *m, char *buf, size_t n
 /* ---- The capability matrix (vmx/caps_matrix.c; format documented there) ---- */
 #define VMX_CAPS_LINE_MAX 192
 typedef void (*vmx_caps_emit_fn)(void *ctx, const char *line);
-/* req and used may be NULL (nothing requested, nothing negotiated yet). */
+/* req and used may be NULL (nothing requested, nothing negotiated yet). full: a line for
+ * every control bit the CPU or the SDM knows (caps=full); otherwise only for the bits
+ * vmxray asks for, used or missing (caps=short, the default: each line costs the launch
+ * ~4,300 Bochs ticks on the emulated UART at 115200 baud). */
 void vmx_caps_matrix(const struct vmx_caps *c, const struct vmx_ctrl_request *req,
-		     const struct vmx_controls *used, vmx_caps_emit_fn emit, void *ctx);
+		     const struct vmx_controls *used, bool full, vmx_caps_emit_fn emit, void *ctx);
 
 #endif

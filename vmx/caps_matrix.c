@@ -52,6 +52,7 @@ struct matrix {
 	const struct vmx_caps *c;
 	const struct vmx_ctrl_request *req; /* may be NULL */
 	const struct vmx_controls *used;    /* may be NULL */
+	bool full;                          /* every known bit, not only the requested ones */
 	vmx_caps_emit_fn emit;
 	void *ctx;
 };
@@ -204,7 +205,7 @@ static bool bit_listed(const struct matrix *m, enum vmx_ctrl_group g,
 {
 	if (bit_test(requested(m, g), bit))
 		return true;
-	if (!a->present)
+	if (!a->present || !m->full)
 		return false;
 	return vmx_ctrl_text(g, bit) || bit_test(a->allowed0 | a->allowed1, bit);
 }
@@ -321,9 +322,9 @@ static void matrix_vmx(const struct matrix *m)
 }
 
 void vmx_caps_matrix(const struct vmx_caps *c, const struct vmx_ctrl_request *req,
-		     const struct vmx_controls *used, vmx_caps_emit_fn emit, void *ctx)
+		     const struct vmx_controls *used, bool full, vmx_caps_emit_fn emit, void *ctx)
 {
-	const struct matrix m = { c, req, used, emit, ctx };
+	const struct matrix m = { c, req, used, full, emit, ctx };
 
 	emitf(&m, "CAPS BEGIN format=1");
 	matrix_cpu(&m);

@@ -23,6 +23,7 @@ struct hv_config {
 	uint32_t dump_count[VMX_EXIT_REASON_SLOTS]; /* dumps left per reason */
 	bool check_every_entry;
 	bool exit_slow;           /* any of trace, dump, check, test: the dispatcher's slow path */
+	bool caps_full;           /* caps=full: every control bit in the capability matrix */
 	bool ipi_hardware;        /* ipi=hardware: INIT and SIPI reach the processors (no APIC-page intercept) */
 	uint32_t recorder_depth;
 	uint32_t test_flags;      /* HV_TEST_*: test-only fault injection */

@@ -51,7 +51,7 @@ static enum hv_status check_caps(struct hv *hv)
 	setup_control_request(&hv->req);
 	struct vmx_missing missing;
 	bool ok = vmx_negotiate(&hv->caps, &hv->req, &hv->ctls, &missing);
-	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, caps_emit, NULL);
+	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
 	for (unsigned i = 0; i < missing.count; i++) {
 		char text[160];
 		vmx_missing_describe(&missing.item[i], text, sizeof(text));

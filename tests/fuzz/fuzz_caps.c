@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_caps(&f, &caps);
 	if (flags & 1)
-		vmx_caps_matrix(&caps, NULL, NULL, emit, NULL);
+		vmx_caps_matrix(&caps, NULL, NULL, true, emit, NULL);
 	for (int g = 0; g < VMX_CTRL_GROUP_COUNT; g++) {
 		req.required[g] = fz_u64(&f);
 		req.optional[g] = fz_u64(&f);
@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	check_missing(&missing, ok);
-	vmx_caps_matrix(&caps, &req, &ctls, emit, NULL);
+	vmx_caps_matrix(&caps, &req, &ctls, true, emit, NULL);
 	ask_everything(&caps);
 	return 0;
 }

@@ -671,7 +671,7 @@ static void capture(void *ctx, const char *line)
 static void run_matrix(const struct vmx_ctrl_request *r, const struct vmx_controls *v)
 {
 	nlines = 0;
-	vmx_caps_matrix(&caps, r, v, capture, NULL);
+	vmx_caps_matrix(&caps, r, v, true, capture, NULL);
 }
 
 /* The line with this prefix; fails when there is none or more than one. */
@@ -696,6 +696,32 @@ static void assert_no_line(const char *prefix)
 	for (unsigned i = 0; i < nlines; i++)
 		if (strncmp(lines[i], prefix, strlen(prefix)) == 0)
 			fail_msg("unexpected line: %s", lines[i]);
+}
+
+/* caps=short (the default): the same header lines, and bit lines only for the controls
+ * vmxray asks for (used, or missing by name); caps=full lists every known bit. */
+static void test_matrix_short(void **state)
+{
+	struct vmx_ctrl_request r = request();
+	struct vmx_controls v;
+	struct vmx_missing m;
+
+	(void)state;
+	load_cpu(haswell_msrs);
+	assert_true(vmx_negotiate(&caps, &r, &v, &m));
+	run_matrix(&r, &v);
+	unsigned full = nlines;
+	(void)line_with("CAPS PROC2 bit 0  Virtualize APIC accesses");
+	nlines = 0;
+	vmx_caps_matrix(&caps, &r, &v, false, capture, NULL);
+	assert_true(nlines < full / 2);
+	assert_string_equal(lines[0], "CAPS BEGIN format=1");
+	assert_string_equal(lines[nlines - 1], "CAPS END");
+	(void)line_with("CAPS PROC  msr=IA32_VMX_TRUE_PROCBASED_CTLS");
+	(void)line_with("CAPS PROC2 bit 1  Enable EPT");
+	(void)line_with("CAPS PROC2 bit 7  Unrestricted guest");
+	assert_no_line("CAPS PROC2 bit 0  Virtualize APIC accesses");
+	(void)line_with("CAPS CR0 fixed0=");
 }
 
 static void test_matrix_haswell(void **state)
@@ -880,7 +906,7 @@ int main(void)
 		cmocka_unit_test(test_negotiate_pin_exit_entry_missing),
 		cmocka_unit_test(test_negotiate_truncated),
 		cmocka_unit_test(test_ctrl_bad_bits),
-		cmocka_unit_test(test_matrix_haswell),
+		cmocka_unit_test(test_matrix_haswell), cmocka_unit_test(test_matrix_short),
 		cmocka_unit_test(test_matrix_stable),
 		cmocka_unit_test(test_matrix_penryn_before_negotiation),
 		cmocka_unit_test(test_matrix_absent_secondary),

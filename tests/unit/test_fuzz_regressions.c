@@ -326,7 +326,7 @@ static void test_seed_options_rejected_with_message(void **state)
 
 	assert_false(options_seed("word-no-equals", &o, err, &errlen));
 	assert_string_equal(err, "option 'check' is not of the form key=value; keys: serial, log, "
-				 "console, chain, chain_args, trace, dump, check, recorder, ipi, test");
+				 "console, chain, chain_args, trace, dump, check, recorder, ipi, caps, test");
 }
 
 /* ==== Seeds: config lists (fuzz_config) ==== */
@@ -647,7 +647,7 @@ static void test_seed_caps_haswell(void **state)
 	assert_true(vmx_negotiate(&caps, &req, &ctls, &missing));
 	assert_true(ctls.proc2 & SECONDARY_EXEC_ENABLE_EPT);
 	assert_true(ctls.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
-	vmx_caps_matrix(&caps, &req, &ctls, caps_capture, &lines);
+	vmx_caps_matrix(&caps, &req, &ctls, true, caps_capture, &lines);
 	assert_true(lines > 20);
 	assert_null(vmx_caps_unusable_reason(&caps));
 	seed_free(&sd);

@@ -115,7 +115,7 @@ static void test_describe(void **state)
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
-				 "check=on recorder=0 ipi=soft");
+				 "check=on recorder=0 ipi=soft caps=short");
 	assert_true(options_parse_cmdline(&o, "ipi=hardware", err, sizeof(err)));
 	assert_true(o.ipi_hardware);
 	options_describe(&o, buf, sizeof(buf));
