@@ -3,7 +3,7 @@
  * Why: an INIT that reaches a processor in VMX non-root mode exits, and vmxray then
  * plays the processor's part (vmx/exit_init_sipi.c). Debian's Bochs 2.7 never clears
  * such an INIT, so the vCPU exits again on every entry and cannot be restarted
- * (docs/ARCHITECTURE.md, "Bochs and INIT"). So vmxray keeps INIT and SIPI from ever
+ * (docs/ARCHITECTURE.md, "INIT and SIPI between processors"). So vmxray keeps INIT and SIPI from ever
  * reaching a virtualized processor as signals:
  *
  *  - the local APIC page is read-only in the EPT (only when there is more than one

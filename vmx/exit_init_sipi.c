@@ -14,9 +14,10 @@
 #include "vmx/vmx_hw.h"
 
 /* Known test-bed limit: Debian's Bochs 2.7 does not clear an INIT that caused a VM
- * exit, so the INIT exits again every time the vCPU becomes active (measured: 64
- * INIT exits in a row at the SIPI start point after one INIT IPI). APs that the
- * firmware or OS re-INITs therefore cannot resume under Bochs; see docs/ARCHITECTURE.md. */
+ * exit, so the INIT exits again every time the vCPU becomes active. With ipi=soft (the
+ * default with more than one CPU) INITs between processors never reach them as signals
+ * (vmx/exit_apic.c); this path serves ipi=hardware, one CPU, and INIT to oneself.
+ * See docs/ARCHITECTURE.md, "INIT and SIPI between processors". */
 #define ACTIVITY_ACTIVE 0
 #define ACTIVITY_WAIT_FOR_SIPI 3
 #define AR_CODE_REAL 0x9B /* present, code, read, accessed */

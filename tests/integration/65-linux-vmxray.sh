@@ -5,7 +5,7 @@
 # signature, then powers off; vmxray prints its statistics first.
 # Two CPUs: Linux starts its AP with INIT-SIPI-SIPI while both already run under vmxray,
 # which delivers them in software (ipi=soft, vmx/exit_apic.c; Debian's Bochs 2.7 never
-# clears an INIT that caused a VM exit, docs/ARCHITECTURE.md "Bochs and INIT").
+# clears an INIT that caused a VM exit, docs/ARCHITECTURE.md "INIT and SIPI between processors").
 # LINUX_SMP=1 boots one CPU (tools/bench's Linux overhead figure).
 source "$(dirname "$0")/lib.bash"
 smp=${LINUX_SMP:-2}
