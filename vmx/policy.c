@@ -35,7 +35,7 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 		r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
 	}
-	if (!cpuid_policy_touches(leaf))
+	if ((leaf & 0xF0000000u) != 0x40000000u)
 		return;
 	*r = (struct cpuid_result){ 0 };
 	if (leaf == VMXRAY_CPUID_LEAF_BASE) {

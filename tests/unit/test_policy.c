@@ -43,6 +43,28 @@ static void test_cpuid_leaf7_ospke(void **state)
 	assert_int_equal(r.ecx, (1u << 3) | (1u << 4));
 }
 
+/* Leaf 7 passes through unless PKU mirrors CR4.PKE: subleaf 0 without PKU and subleaf 1
+ * keep every bit (regression: a shortcut once zeroed them, hiding SMEP, FSGSBASE, ...
+ * from the guest; found by the in-guest fuzzer, whose CR4 cases follow CPUID). */
+static void test_cpuid_leaf7_passes_through(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0, 0x000027ABu, 0, 0x9C000400u }; /* Haswell 7.0: no PKU */
+	cpuid_policy_apply(7, 0, &r, 0x1, 0);
+	assert_int_equal(r.ebx, 0x000027ABu);
+	assert_int_equal(r.edx, 0x9C000400u);
+	struct cpuid_result s = { 0x04000040u, 0x1, 0x2, 0x3 };
+	cpuid_policy_apply(7, 1, &s, 0x1, CR4_PKE);
+	assert_int_equal(s.eax, 0x04000040u);
+	assert_int_equal(s.ebx, 0x1);
+	assert_int_equal(s.ecx, 0x2);
+	assert_int_equal(s.edx, 0x3);
+	assert_true(cpuid_policy_touches(7));
+	assert_true(cpuid_policy_touches(0x40000001u));
+	assert_false(cpuid_policy_touches(0));
+	assert_false(cpuid_policy_touches(0x80000001u));
+}
+
 static void test_cpuid_hypervisor_leaves(void **state)
 {
 	(void)state;
@@ -211,7 +233,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuid_leaf1),
-		cmocka_unit_test(test_cpuid_leaf7_ospke),
+		cmocka_unit_test(test_cpuid_leaf7_ospke), cmocka_unit_test(test_cpuid_leaf7_passes_through),
 		cmocka_unit_test(test_cpuid_hypervisor_leaves),
 		cmocka_unit_test(test_msr_views),
 		cmocka_unit_test(test_cr0_rules),
