@@ -118,37 +118,31 @@ static bool set_test(struct vmxray_options *o, const char *v, size_t n)
 	return copy_value(o->test, sizeof(o->test), v, n);
 }
 
-static bool set_check(struct vmxray_options *o, const char *v, size_t n)
+/* A key with two words for a flag: `yes` sets it, `no` clears it. */
+static bool set_choice(bool *flag, const char *v, size_t n, const char *yes, const char *no)
 {
-	if (word_eq(v, n, "on"))
-		o->check_every_entry = true;
-	else if (word_eq(v, n, "off"))
-		o->check_every_entry = false;
+	if (word_eq(v, n, yes))
+		*flag = true;
+	else if (word_eq(v, n, no))
+		*flag = false;
 	else
 		return false;
 	return true;
+}
+
+static bool set_check(struct vmxray_options *o, const char *v, size_t n)
+{
+	return set_choice(&o->check_every_entry, v, n, "on", "off");
 }
 
 static bool set_caps(struct vmxray_options *o, const char *v, size_t n)
 {
-	if (word_eq(v, n, "short"))
-		o->caps_full = false;
-	else if (word_eq(v, n, "full"))
-		o->caps_full = true;
-	else
-		return false;
-	return true;
+	return set_choice(&o->caps_full, v, n, "full", "short");
 }
 
 static bool set_ipi(struct vmxray_options *o, const char *v, size_t n)
 {
-	if (word_eq(v, n, "soft"))
-		o->ipi_hardware = false;
-	else if (word_eq(v, n, "hardware"))
-		o->ipi_hardware = true;
-	else
-		return false;
-	return true;
+	return set_choice(&o->ipi_hardware, v, n, "hardware", "soft");
 }
 
 #define RECORDER_MAX_DEPTH 1024
