@@ -25,6 +25,8 @@ static uint32_t mirror(uint32_t reg, uint32_t bit, bool on)
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4)
 {
+	if (!cpuid_policy_touches(leaf))
+		return;
 	if (leaf == 1) {
 		r->ecx = (r->ecx & ~CPUID1_ECX_VMX) | CPUID1_ECX_HYPERVISOR;
 		if (r->ecx & (1u << 26)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
@@ -35,9 +37,9 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 		r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
 	}
-	if ((leaf & 0xF0000000u) != 0x40000000u)
-		return;
-	*r = (struct cpuid_result){ 0 };
+	if (leaf == 7)
+		return; /* without PKU, or another subleaf: as the hardware says */
+	*r = (struct cpuid_result){ 0 }; /* 0x4xxxxxxx: vmxray's leaves, zeros above them */
 	if (leaf == VMXRAY_CPUID_LEAF_BASE) {
 		r->eax = VMXRAY_CPUID_MAX_LEAF;
 		r->ebx = sig_word(0);
