@@ -7,20 +7,13 @@
 #include "drivers/log.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
+#include "vmx/guest_mem.h"
 #include "vmx/hv.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_hw.h"
 
 #define EPT_LOG_FIRST 8
 #define EPT_LOG_EVERY 1024
-
-static bool gpa_is_owned(uint64_t gpa)
-{
-	for (unsigned i = 0; i < g_hv.owned_count; i++)
-		if (mem_ranges_overlap(gpa, 1, g_hv.owned[i].base, g_hv.owned[i].size))
-			return true;
-	return false;
-}
 
 static void log_violation(const char *what, uint64_t n, uint64_t gpa, uint64_t qual)
 {
@@ -64,7 +57,7 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 	if (page == g_hv.apic_base && exit_apic_write(v, e, gpa))
 		return;
 	spin_lock(&g_hv.lock);
-	if (gpa_is_owned(gpa)) {
+	if (guest_page_is_owned(gpa)) {
 		log_violation("access to vmxray memory", ++g_hv.owned_violations, gpa, e->qual);
 		hpa = (uint64_t)(uintptr_t)g_hv.scratch_page;
 		rc = ept_map_4k(&g_hv.ept, page, hpa, EPT_READ | EPT_WRITE | EPT_EXECUTE, MTRR_TYPE_WB,

@@ -114,25 +114,18 @@ struct string_operands {
 /* Without the instruction-information field, the instruction's own bytes: fetched
  * through the guest's page tables from CS:RIP. False when they cannot be (another CPU
  * changed the mapping since): the guest then runs the instruction again. */
-static bool operands_from_bytes(const struct guest_paging *p, struct seg_ar cs, struct string_operands *o)
+static bool operands_from_bytes(struct string_operands *o)
 {
 	uint8_t insn[15];
 	unsigned len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
-	uint64_t rip = vmcs_readnw(GUEST_RIP);
-	uint64_t la = o->mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
-	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : cs.db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
-	struct span s;
-	struct span_fault f;
+	bool mode64, db;
 	struct string_io_prefixes pre;
 
 	if (len > sizeof(insn))
 		len = sizeof(insn);
-	if (!span_translate(p, o->mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
+	if (guest_fetch_insn(insn, len, &mode64, &db) != len)
 		return false;
-	for (unsigned i = 0; i < len; i++) {
-		volatile uint8_t *b = span_byte(&s, i);
-		insn[i] = b ? *b : 0;
-	}
+	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
 	if (!string_io_decode_prefixes(insn, len, o->mode64, def, &pre))
 		return false;
 	o->asize = pre.asize;
@@ -150,7 +143,7 @@ static bool string_operands(const struct io_qual *q, const struct guest_paging *
 
 	o->mode64 = (p->efer & EFER_LMA) && cs.l;
 	if (!(vmx_caps_msr(&g_hv.caps, MSR_IA32_VMX_BASIC) & VMX_BASIC_INS_OUTS_INFO))
-		return operands_from_bytes(p, cs, o);
+		return operands_from_bytes(o);
 	struct vmx_insn_info info = vmx_insn_info_decode(vmcs_read32(VMX_INSTRUCTION_INFO));
 	o->asize = info.address_size;
 	o->seg = q->in ? STRING_IO_SEG_ES : info.segment;

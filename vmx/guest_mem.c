@@ -19,7 +19,7 @@
 typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
 typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
 
-static bool page_is_owned(uint64_t gpa)
+bool guest_page_is_owned(uint64_t gpa)
 {
 	uint64_t page = align_down(gpa, PAGE_SIZE);
 	for (unsigned i = 0; i < g_hv.owned_count; i++)
@@ -33,7 +33,7 @@ static bool page_is_owned(uint64_t gpa)
  * contiguous there. */
 uint8_t *gpa_host(uint64_t gpa)
 {
-	if (page_is_owned(gpa))
+	if (guest_page_is_owned(gpa))
 		return g_hv.scratch_page + (gpa & (PAGE_SIZE - 1));
 	if (gpa >= paging_identity_limit(vmx_caps_maxphyaddr(&g_hv.caps), g_hv.caps.cpu.page1gb))
 		return NULL;

@@ -31,6 +31,10 @@ struct span_fault {
 	uint64_t la;
 };
 
+/* Whether the page holding gpa is vmxray's own memory (g_hv.owned[]), which the EPT
+ * hides from the guest. */
+bool guest_page_is_owned(uint64_t gpa);
+
 /* Where the guest's view of guest-physical address gpa lies for the host; NULL beyond
  * the host's identity map. A range inside one page is contiguous there. */
 uint8_t *gpa_host(uint64_t gpa);
