@@ -28,8 +28,7 @@ EFI_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-pro
 	-fno-stack-check -fpic -fshort-wchar -mno-red-zone -mgeneral-regs-only \
 	-maccumulate-outgoing-args -fno-strict-aliasing -fno-omit-frame-pointer \
 	-DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -Ibuild/gen \
-	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) \
-	-DVMXRAY_GIT_REV='"$(GIT_REV)"' -MMD -MP
+	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 EFI_LDFLAGS := -nostdlib -znocombreloc -z defs -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
 EFI_LIBS := -lefi -lgnuefi
 NASMFLAGS := -f elf64 -Ibuild/gen/
@@ -53,15 +52,28 @@ GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 # Keep intermediate objects of the guest programs (make would delete them).
 .SECONDARY:
 
-.PHONY: all image run run-quick test unit integration bench fuzz clean deps vmxlog hvctl
-all: $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
+.PHONY: all build image run run-quick test unit integration bench fuzz clean deps deps-test vmxlog hvctl
+all: deps
+	@$(MAKE) --no-print-directory build
+build: $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
 
+# Every target that needs a Debian package asks tools/deps first: as root it installs what
+# is missing, otherwise it stops with one line naming the exact command.
 deps:
 	@tools/deps build
+deps-test:
+	@tools/deps test
 
 $(B)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# The banner names the commit that was built: build/gen/git_rev.h is rewritten whenever
+# `git describe` says something else (a new commit, -dirty), and only then, so the file
+# that prints it rebuilds exactly when the revision moves.
+$(shell mkdir -p $(B)/gen; echo '#define VMXRAY_GIT_REV "$(GIT_REV)"' > $(B)/gen/git_rev.h.new; \
+	cmp -s $(B)/gen/git_rev.h.new $(B)/gen/git_rev.h || mv $(B)/gen/git_rev.h.new $(B)/gen/git_rev.h; \
+	rm -f $(B)/gen/git_rev.h.new)
 
 $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
@@ -129,26 +141,32 @@ $(B)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
-unit: $(UNIT_BINS)
+unit: deps
+	@$(MAKE) --no-print-directory unit-run
+.PHONY: unit-run
+unit-run: $(UNIT_BINS)
 	@tools/testrun unit $(UNIT_BINS)
 
 image: all
 	tools/mkimage usb $(B)/vmxray.img --cfg "log=info console=auto"
 
-run: all
+run: deps-test all
 	tools/run $(RUN_ARGS)
 
-run-quick: all
+run-quick: deps-test all
 	tools/run --quick $(RUN_ARGS)
 
-test: deps all $(UNIT_BINS)
+test: deps-test all
+	@$(MAKE) --no-print-directory unit-bins
 	@tools/testrun all $(UNIT_BINS)
+.PHONY: unit-bins
+unit-bins: $(UNIT_BINS)
 
-integration: deps all
+integration: deps-test all
 	@tools/testrun integration
 
 # Exit-path costs, launch, Linux boot overhead, memory (tools/bench; --linux via BENCH_ARGS).
-bench: all
+bench: deps-test all
 	tools/bench $(BENCH_ARGS)
 
 # Host fuzzing (libFuzzer): every parser and decoder that takes outside input, then the

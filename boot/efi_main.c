@@ -19,6 +19,7 @@
 #include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/launch.h"
+#include "git_rev.h" /* build/gen: VMXRAY_GIT_REV, the commit that was built */
 
 #include <string.h>
 
