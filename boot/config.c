@@ -1,7 +1,6 @@
 /* Turns the parsed options into the hypervisor's settings (trace and dump masks, test
  * flags). Pure. */
 #include "boot/options.h"
-#include "drivers/log.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/hv.h"
 
@@ -12,50 +11,31 @@ static void mask_set(uint64_t mask[2], uint32_t r)
 	mask[r / 64] |= 1ULL << (r % 64);
 }
 
-/* "a,b:3,c" -> calls fn for each item with its name and count (default 1). */
-static void for_each_item(const char *list, void (*fn)(void *ctx, const char *s, size_t n, unsigned count),
-			  void *ctx)
-{
-	while (*list) {
-		const char *end = strchr(list, ',');
-		size_t len = end ? (size_t)(end - list) : strlen(list);
-		const char *colon = memchr(list, ':', len);
-		unsigned count = 1;
-		size_t name_len = colon ? (size_t)(colon - list) : len;
-		if (colon) {
-			count = 0;
-			for (const char *p = colon + 1; p < list + len && *p >= '0' && *p <= '9'; p++)
-				count = count * 10 + (unsigned)(*p - '0');
-		}
-		fn(ctx, list, name_len, count);
-		list += len + (end ? 1 : 0);
-	}
-}
+_Static_assert(OPT_EXIT_REASON_SLOTS == VMX_EXIT_REASON_SLOTS, "options and the hypervisor agree on dump slots");
 
-static void add_trace(void *ctx, const char *s, size_t n, unsigned count)
+/* The lists were checked item by item when they were parsed (boot/options.c): here every
+ * name is known and every count in range. */
+static void add_trace(void *ctx, const char *s, size_t n)
 {
 	struct hv_config *cfg = ctx;
 	uint32_t r;
-	(void)count;
-	if (n == 3 && !memcmp(s, "all", 3)) {
+
+	if (n == 3 && !memcmp(s, "all", 3))
 		cfg->trace_mask[0] = cfg->trace_mask[1] = ~0ULL;
-		return;
-	}
-	if (exit_reason_from_short(s, n, &r))
+	else if (exit_reason_from_short(s, n, &r))
 		mask_set(cfg->trace_mask, r);
-	else
-		log_warn("trace: unknown exit reason '%.*s' ignored", (int)n, s);
 }
 
-static void add_dump(void *ctx, const char *s, size_t n, unsigned count)
+static void add_dump(void *ctx, const char *s, size_t n)
 {
 	struct hv_config *cfg = ctx;
-	uint32_t r;
-	if (exit_reason_from_short(s, n, &r) && r < VMX_EXIT_REASON_SLOTS) {
+	size_t name_len;
+	uint32_t r, count;
+
+	if (options_split_count(s, n, &name_len, &count) && exit_reason_from_short(s, name_len, &r) &&
+	    r < VMX_EXIT_REASON_SLOTS) {
 		mask_set(cfg->dump_mask, r);
 		cfg->dump_count[r] = count;
-	} else {
-		log_warn("dump: unknown exit reason '%.*s' ignored", (int)n, s);
 	}
 }
 
@@ -80,24 +60,19 @@ static void add_dump(void *ctx, const char *s, size_t n, unsigned count)
  *                     start and return to the firmware unchanged.
  *   no-memory         cuts the page pool to HV_TEST_NO_MEMORY_PAGES pages: the preparation
  *                     runs out of memory and vmxray returns to the firmware unchanged. */
-static void add_test(void *ctx, const char *s, size_t n, unsigned count)
+static const uint32_t TEST_FLAG_BITS[] = {
+#define TEST_FLAG(name, suffix) HV_TEST_##suffix,
+#include "boot/test_flags.def"
+#undef TEST_FLAG
+};
+
+static void add_test(void *ctx, const char *s, size_t n)
 {
 	struct hv_config *cfg = ctx;
-	(void)count;
-	if (n == 15 && !memcmp(s, "bad-guest-state", 15))
-		cfg->test_flags |= HV_TEST_BAD_GUEST_STATE;
-	else if (n == 14 && !memcmp(s, "root-exception", 14))
-		cfg->test_flags |= HV_TEST_ROOT_EXCEPTION;
-	else if (n == 16 && !memcmp(s, "bad-resume-state", 16))
-		cfg->test_flags |= HV_TEST_BAD_RESUME_STATE;
-	else if (n == 15 && !memcmp(s, "unexpected-exit", 15))
-		cfg->test_flags |= HV_TEST_UNEXPECTED_EXIT;
-	else if (n == 22 && !memcmp(s, "feature-control-locked", 22))
-		cfg->test_flags |= HV_TEST_FEATURE_CONTROL_LOCKED;
-	else if (n == 9 && !memcmp(s, "no-memory", 9))
-		cfg->test_flags |= HV_TEST_NO_MEMORY;
-	else
-		log_warn("test: unknown fault injection '%.*s' ignored", (int)n, s);
+	int i = options_test_flag(s, n);
+
+	if (i >= 0)
+		cfg->test_flags |= TEST_FLAG_BITS[i];
 }
 
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
@@ -107,9 +82,9 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	cfg->recorder_depth = o->recorder_depth;
 	cfg->ipi_hardware = o->ipi_hardware;
 	cfg->caps_full = o->caps_full;
-	for_each_item(o->trace, add_trace, cfg);
-	for_each_item(o->dump, add_dump, cfg);
-	for_each_item(o->test, add_test, cfg);
+	options_for_each_item(o->trace, strlen(o->trace), add_trace, cfg);
+	options_for_each_item(o->dump, strlen(o->dump), add_dump, cfg);
+	options_for_each_item(o->test, strlen(o->test), add_test, cfg);
 	cfg->exit_slow = cfg->check_every_entry || cfg->test_flags || cfg->trace_mask[0] || cfg->trace_mask[1] ||
 			 cfg->dump_mask[0] || cfg->dump_mask[1];
 }

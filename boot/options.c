@@ -1,6 +1,7 @@
 #include "boot/options.h"
 
 #include "drivers/fmt.h"
+#include "vmx/exit_reasons.h"
 
 #include <string.h>
 
@@ -103,19 +104,117 @@ static bool set_chain_args(struct vmxray_options *o, const char *v, size_t n)
 	return copy_value(o->chain_args, sizeof(o->chain_args), v, n);
 }
 
+void options_for_each_item(const char *list, size_t len, options_item_fn fn, void *ctx)
+{
+	const char *end = list + len;
+
+	if (len == 0)
+		return;
+	for (;;) { /* "a,,b" and "a," have empty items: the callers refuse them */
+		const char *comma = memchr(list, ',', (size_t)(end - list));
+		fn(ctx, list, comma ? (size_t)(comma - list) : (size_t)(end - list));
+		if (!comma)
+			return;
+		list = comma + 1;
+	}
+}
+
+bool options_split_count(const char *s, size_t n, size_t *name_len, uint32_t *count)
+{
+	const char *colon = memchr(s, ':', n);
+	uint64_t c = 1;
+
+	*name_len = colon ? (size_t)(colon - s) : n;
+	if (colon) {
+		size_t digits = n - *name_len - 1;
+		/* decimal only, no 0x: "cpuid:0x10" would read as a count of 16 otherwise */
+		for (size_t i = 0; i < digits; i++)
+			if (colon[1 + i] < '0' || colon[1 + i] > '9')
+				return false;
+		if (!parse_u64(colon + 1, digits, &c))
+			return false;
+	}
+	if (c == 0 || c > OPT_DUMP_COUNT_MAX)
+		return false;
+	*count = (uint32_t)c;
+	return true;
+}
+
+/* Every item of a list is checked; the list is kept as written for boot/config.c. */
+struct list_check {
+	bool ok;
+	bool (*item_ok)(const char *s, size_t n);
+};
+
+static void check_item(void *ctx, const char *s, size_t n)
+{
+	struct list_check *c = ctx;
+
+	if (n == 0 || !c->item_ok(s, n))
+		c->ok = false;
+}
+
+static bool list_ok(const char *v, size_t n, bool (*item_ok)(const char *s, size_t n))
+{
+	struct list_check c = { n > 0, item_ok };
+
+	options_for_each_item(v, n, check_item, &c);
+	return c.ok;
+}
+
+static bool trace_item_ok(const char *s, size_t n)
+{
+	uint32_t r;
+
+	return word_eq(s, n, "all") || exit_reason_from_short(s, n, &r);
+}
+
+static bool dump_item_ok(const char *s, size_t n)
+{
+	size_t name_len;
+	uint32_t r, count;
+
+	return options_split_count(s, n, &name_len, &count) && exit_reason_from_short(s, name_len, &r) &&
+	       r < OPT_EXIT_REASON_SLOTS;
+}
+
+static const char *const TEST_FLAG_NAMES[] = {
+#define TEST_FLAG(name, suffix) name,
+#include "boot/test_flags.def"
+#undef TEST_FLAG
+};
+
+int options_test_flag(const char *s, size_t n)
+{
+	for (unsigned i = 0; i < sizeof(TEST_FLAG_NAMES) / sizeof(TEST_FLAG_NAMES[0]); i++)
+		if (word_eq(s, n, TEST_FLAG_NAMES[i]))
+			return (int)i;
+	return -1;
+}
+
+static bool test_item_ok(const char *s, size_t n)
+{
+	return options_test_flag(s, n) >= 0;
+}
+
+static bool set_list(char *dst, size_t cap, const char *v, size_t n, bool (*item_ok)(const char *, size_t))
+{
+	return list_ok(v, n, item_ok) && copy_value(dst, cap, v, n);
+}
+
 static bool set_trace(struct vmxray_options *o, const char *v, size_t n)
 {
-	return copy_value(o->trace, sizeof(o->trace), v, n);
+	return set_list(o->trace, sizeof(o->trace), v, n, trace_item_ok);
 }
 
 static bool set_dump(struct vmxray_options *o, const char *v, size_t n)
 {
-	return copy_value(o->dump, sizeof(o->dump), v, n);
+	return set_list(o->dump, sizeof(o->dump), v, n, dump_item_ok);
 }
 
 static bool set_test(struct vmxray_options *o, const char *v, size_t n)
 {
-	return copy_value(o->test, sizeof(o->test), v, n);
+	return set_list(o->test, sizeof(o->test), v, n, test_item_ok);
 }
 
 /* A key with two words for a flag: `yes` sets it, `no` clears it. */
@@ -166,12 +265,13 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "chain_args", "the load options of the chained image (in vmxray.cfg the rest of the line)",
 	  set_chain_args },
 	{ "trace", "all, or exit reason names separated by commas, e.g. cpuid,msr_read", set_trace },
-	{ "dump", "exit reason names with an optional :count, e.g. cpuid:1", set_dump },
+	{ "dump", "exit reason names with an optional :count (1..1000000), e.g. cpuid:1", set_dump },
 	{ "check", "on, off", set_check },
 	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
 	{ "ipi", "soft (INIT and SIPI between CPUs in software), hardware", set_ipi },
 	{ "caps", "short (the controls vmxray uses or lacks), full (every control bit)", set_caps },
-	{ "test", "test-only fault injection (see docs/ARCHITECTURE.md)", set_test },
+	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
+		  "unexpected-exit, feature-control-locked, no-memory", set_test },
 };
 
 void options_set_defaults(struct vmxray_options *o)

@@ -14,6 +14,8 @@
 #define OPT_PATH_MAX 256
 #define OPT_LIST_MAX 256
 #define OPT_ERROR_MAX 256
+#define OPT_DUMP_COUNT_MAX 1000000u /* dump=REASON:COUNT */
+#define OPT_EXIT_REASON_SLOTS 80     /* dumps exist for reasons below this (VMX_EXIT_REASON_SLOTS) */
 
 enum opt_console { OPT_CONSOLE_AUTO, OPT_CONSOLE_ON, OPT_CONSOLE_OFF };
 
@@ -47,6 +49,17 @@ bool options_parse_cmdline(struct vmxray_options *o, const char *line, char *err
  * surrounding blanks trimmed. Error messages carry the line number. */
 bool options_parse_config(struct vmxray_options *o, const char *text, size_t len, char *err,
 			  size_t errlen);
+
+/* Calls fn for each comma-separated item of list[0..len) (trace=, dump=, test=). */
+typedef void (*options_item_fn)(void *ctx, const char *s, size_t n);
+void options_for_each_item(const char *list, size_t len, options_item_fn fn, void *ctx);
+
+/* "name[:count]": the length of the name and the count (1 without ':'). False when the
+ * count is not a decimal number in 1..OPT_DUMP_COUNT_MAX. */
+bool options_split_count(const char *s, size_t n, size_t *name_len, uint32_t *count);
+
+/* The index of a test= flag name in boot/test_flags.def, or -1. */
+int options_test_flag(const char *s, size_t n);
 
 /* Writes the options in effect as one line of "key=value" words. */
 size_t options_describe(const struct vmxray_options *o, char *buf, size_t len);

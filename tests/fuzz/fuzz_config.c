@@ -49,7 +49,8 @@ static void check_config(const struct hv_config *cfg, const struct vmxray_option
 	for (unsigned r = 0; r < VMX_EXIT_REASON_SLOTS; r++)
 		if (cfg->dump_count[r] && !mask_test(cfg->dump_mask, r))
 			abort();
-	if (cfg->test_flags & ~(HV_TEST_BAD_GUEST_STATE | HV_TEST_ROOT_EXCEPTION | HV_TEST_BAD_RESUME_STATE))
+	if (cfg->test_flags & ~(HV_TEST_BAD_GUEST_STATE | HV_TEST_ROOT_EXCEPTION | HV_TEST_BAD_RESUME_STATE |
+				 HV_TEST_UNEXPECTED_EXIT | HV_TEST_FEATURE_CONTROL_LOCKED | HV_TEST_NO_MEMORY))
 		abort();
 	if (cfg->recorder_depth != o->recorder_depth || cfg->check_every_entry != o->check_every_entry)
 		abort();

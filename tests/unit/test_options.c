@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "boot/options.h"
@@ -108,6 +109,58 @@ static void test_overlong_and_out_of_range(void **state)
 	assert_true(options_parse_word(&o, "recorder=1024", 13, err, sizeof(err)));
 }
 
+/* trace=, dump= and test= are checked item by item when parsed: a bad item stops vmxray
+ * with the same kind of message as log=loud, and the option keeps its earlier value. */
+static bool parse(const char *word)
+{
+	err[0] = 0;
+	return options_parse_word(&o, word, strlen(word), err, sizeof(err));
+}
+
+static void test_lists_checked_when_parsed(void **state)
+{
+	static const char *const bad[] = {
+		"trace=", "trace=cpuid,", "trace=,cpuid", "trace=cpuid,nonsense", "trace=all,bogus",
+		"dump=cpuid:", "dump=cpuid:0", "dump=cpuid:4294967296", "dump=cpuid:0x10", "dump=cpuid:-1",
+		"dump=hlt:99999999999", "dump=:5", "dump=cpuid:1000001", "dump=nonsense:1",
+		"test=nope", "test=bad-guest-state,", "test=no-memory,nope",
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *eq = strchr(bad[i], '=');
+		char head[48];
+		snprintf(head, sizeof(head), "option '%.*s': invalid value '%s' (valid: ", (int)(eq - bad[i]), bad[i],
+			 eq + 1);
+		if (parse(bad[i]))
+			fail_msg("'%s' was accepted", bad[i]);
+		if (strncmp(err, head, strlen(head)) != 0)
+			fail_msg("'%s': message '%s'", bad[i], err);
+	}
+	assert_string_equal(o.trace, "");
+	assert_string_equal(o.dump, "");
+	assert_string_equal(o.test, "");
+	assert_true(parse("trace=cpuid,MSR_READ,all"));
+	assert_true(parse("dump=cpuid:1000000,triple_fault"));
+	assert_true(parse("test=unexpected-exit,feature-control-locked"));
+	assert_string_equal(o.dump, "cpuid:1000000,triple_fault");
+}
+
+static void test_split_count(void **state)
+{
+	size_t name_len = 99;
+	uint32_t count = 99;
+
+	(void)state;
+	assert_true(options_split_count("cpuid", 5, &name_len, &count));
+	assert_int_equal(name_len, 5);
+	assert_int_equal(count, 1);
+	assert_true(options_split_count("cpuid:42", 8, &name_len, &count));
+	assert_int_equal(name_len, 5);
+	assert_int_equal(count, 42);
+	assert_false(options_split_count("cpuid:4294967296", 16, &name_len, &count));
+	assert_false(options_split_count("cpuid:", 6, &name_len, &count));
+}
+
 static void test_describe(void **state)
 {
 	(void)state;
@@ -137,6 +190,8 @@ int main(void)
 		cmocka_unit_test_setup(test_config_file, setup),
 		cmocka_unit_test_setup(test_config_error_has_line_number, setup),
 		cmocka_unit_test_setup(test_overlong_and_out_of_range, setup),
+		cmocka_unit_test_setup(test_lists_checked_when_parsed, setup),
+		cmocka_unit_test_setup(test_split_count, setup),
 		cmocka_unit_test_setup(test_describe, setup),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
