@@ -166,8 +166,10 @@ static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
 		ok = options_parse_cmdline(o, text, err, sizeof(err));
 	}
 	if (!ok) {
+		/* Once: on the console, and on the UART only where the console does not
+		 * already reach a serial port (the firmware would carry the same line there). */
 		Print(L"vmxray: %a\n", err);
-		if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+		if (o->serial_port && !efi_console_on_serial() && uart16550_init(&g_uart, o->serial_port))
 			uart16550_write(&g_uart, "vmxray: ", 8), uart16550_write(&g_uart, err, strlen(err)),
 				uart16550_write(&g_uart, "\n", 1);
 		return EFI_INVALID_PARAMETER;

@@ -18,6 +18,7 @@ enum {
 #define LCR_8N1 0x03
 #define LCR_DLAB 0x80
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40 /* transmitter empty: holding register, FIFO and shift register */
 #define UART_CLOCK_DIVISOR_115200 1
 /* Bounded wait: a UART that never drains must not hang the hypervisor. */
 #define UART_SPIN_LIMIT 100000
@@ -33,6 +34,11 @@ bool uart16550_init(struct uart16550 *u, uint16_t port)
 		u->port = 0;
 		return false;
 	}
+	/* The firmware may still be sending on this UART (its console): let what it queued
+	 * leave first, since the divisor change and the FIFO reset below would cut it off
+	 * mid-character (a stray byte, or a lost one, in the log). Bounded, as every wait. */
+	for (unsigned i = 0; i < UART_SPIN_LIMIT && !(cpu_inb(port + UART_LSR) & LSR_TEMT); i++)
+		cpu_pause();
 	cpu_outb(port + UART_IER, 0x00);
 	cpu_outb(port + UART_LCR, LCR_DLAB);
 	cpu_outb(port + UART_DLL, UART_CLOCK_DIVISOR_115200);
