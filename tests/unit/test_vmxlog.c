@@ -592,11 +592,17 @@ static void test_stats_odd_blocks(void **state)
 			 "[vmxray/cpu0] info: STATS cpu0 CPUID 3\n"
 			 "[vmxray/cpu0] info: STATS cpu1 CPUID 1\n"
 			 "[vmxray/cpu0] info: STATS cpu1 HLT 4\n"
+			 "[vmxray/cpu0] info: STATS canaries intact=3 of 2\n"
+			 "[vmxray/cpu0] info: STATS canaries intact=1 of 2\n"
 			 "[vmxray/cpu0] info: STATS end exits=9\n"
 			 "[vmxray/cpu1] info: STATS begin reason=request cpus=1\n"
 			 "[vmxray/cpu1] info: STATS total HLT 2\n");
-	assert_int_equal(log.skipped, 1);
+	assert_int_equal(log.skipped, 2); /* the row outside a block, and 3 intact of 2 */
 	assert_int_equal(log.nstats, 2);
+	assert_true(log.stats[0].have_canaries);
+	assert_int_equal(log.stats[0].canaries_intact, 1);
+	assert_int_equal(log.stats[0].canaries, 2);
+	assert_false(log.stats[1].have_canaries);
 	assert_false(log.stats[1].complete);
 	report_stats(&log, cap_open(&c), false); /* the last complete block */
 	char *out = cap_close(&c);
@@ -608,7 +614,7 @@ static void test_stats_odd_blocks(void **state)
 	free(out);
 	report_stats(&log, cap_open(&c), true);
 	out = cap_close(&c);
-	assert_line(out, "STATS block 2 of 2 (cpu1, line 7): reason=request cpus=1 (incomplete: no end line)");
+	assert_line(out, "STATS block 2 of 2 (cpu1, line 9): reason=request cpus=1 (incomplete: no end line)");
 	free(out);
 	vl_free(&log);
 }

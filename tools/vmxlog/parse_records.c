@@ -174,6 +174,21 @@ static bool stats_row(struct vl_ctx *c, struct vl_stat_row r, const char *p)
 	return true;
 }
 
+/* "intact=<n> of <m>" after "canaries " */
+static bool stats_canaries(struct vl_ctx *c, const char *p)
+{
+	struct vl_stats *s = open_stats(c);
+	uint64_t intact, all;
+
+	if (!s || !tx_lit(&p, "intact=") || !tx_dec(&p, &intact) || !tx_lit(&p, " of ") || !tx_dec(&p, &all) ||
+	    !tx_at_end(p) || intact > all)
+		return false;
+	s->have_canaries = true;
+	s->canaries_intact = intact;
+	s->canaries = all;
+	return true;
+}
+
 bool vl_parse_stats(struct vl_ctx *c, const char *text)
 {
 	const char *p = text;
@@ -184,6 +199,8 @@ bool vl_parse_stats(struct vl_ctx *c, const char *text)
 		return stats_begin(c, p);
 	if (tx_lit(&p, "end "))
 		return stats_end(c, p);
+	if (tx_lit(&p, "canaries "))
+		return stats_canaries(c, p);
 	if (tx_lit(&p, "total ")) {
 		r.total = true;
 		return stats_row(c, r, p);

@@ -127,6 +127,8 @@ struct vl_stats {
 	uint64_t cpus;
 	bool complete;
 	uint64_t end_exits;
+	bool have_canaries; /* "canaries intact=<n> of <m>": root mode's own memory check */
+	uint64_t canaries_intact, canaries;
 	struct vl_stat_row *row;
 	size_t count, cap;
 };
