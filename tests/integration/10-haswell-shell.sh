@@ -9,8 +9,21 @@ boot haswell --bed bochs --cpu corei7_haswell_4770 --smp 2 --timeout 420 --out "
 log=$out/serial.log
 
 expect bad_option.names_key_and_values "$log" "vmxray: option 'log': invalid value 'loud' \(valid: error, warn, info, debug, trace\)"
+n=$(clean "$log" | grep -ac "vmxray: option 'log': invalid value 'loud'")
+[ "$n" = 1 ] && pass bad_option.said_once || fail bad_option.said_once "the message is in the log $n times"
+# The serial log stays plain text: no NUL anywhere, and vmxray's own lines hold nothing
+# but printable ASCII (the firmware's console adds terminal escapes, which clean removes).
+if [ -s "$log" ] && [ "$(tr -d '\000' <"$log" | wc -c)" = "$(wc -c <"$log")" ]; then pass serial.no_nul_bytes
+else fail serial.no_nul_bytes "$(tr -cd '\000' <"$log" | wc -c) NUL byte(s) in $log (or it is empty)"; fi
+odd=$(clean "$log" | grep -a '^\[vmxray/' | LC_ALL=C grep -a -m1 '[^ -~]')
+if evidence "$log" 'info: STATS end exits=' && [ -z "$odd" ]; then pass serial.vmxray_lines_printable
+else fail serial.vmxray_lines_printable "${odd:-no STATS end line: the run did not finish}"; fi
 expect_order bad_option.shell_continues "$log" "invalid value 'loud'" "^BADOPT-RETURNED"
 expect banner "$log" '^\[vmxray/cpu0\] info: vmxray [0-9]+\.[0-9]+ \(.*\) starting'
+# The banner names the commit this tree is at (make rebuilds it when HEAD moves or the tree
+# becomes dirty); the test runs right after the build, from the same tree.
+rev=$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)
+expect banner.built_revision "$log" "^\\[vmxray/cpu0\\] info: vmxray [0-9]+\\.[0-9]+ \\($rev\\) starting"
 expect cpu_line "$log" 'info: CPU: GenuineIntel family 0x6 model 0x3c .*VMX present'
 expect caps.matrix_begin "$log" 'info: CAPS BEGIN format=1'
 expect caps.ept_required_used "$log" 'CAPS PROC2 bit 1  Enable EPT +allowed0=0 allowed1=1 required used'
@@ -22,10 +35,11 @@ expect dump.exit_reason_decoded "$log" 'VMCS   ~ VM_EXIT_REASON: CPUID \(10\)'
 expect dump.guest_cs_ar_decoded "$log" 'VMCS   ~ GUEST_CS_AR_BYTES: type=0xb S=1 DPL=0 P=1 L=1'
 expect trace.cpuid_leaf_and_result "$log" 'EXIT seq=[0-9]+ reason=CPUID rip=0x[0-9a-f]{16} len=2 qual=0x0 leaf=0x40000000 subleaf=0x[0-9a-f]+ eax=0x40000001 ebx=0x52786d56 ecx=0x6d567961 edx=0x79615278'
 expect trace.vmcall "$log" 'EXIT seq=[0-9]+ reason=VMCALL .* function=0 status=0'
-vmxtest_summary vmxtest "$log"
+guest_checks vmxtest "$log"
+expect owned.canaries_intact "$log" 'info: STATS canaries intact=2 of 2$'
 expect owned.violations_logged "$log" 'warn: EPT violation #1 \(access to vmxray memory\)'
-expect_not owned.no_violation_elsewhere "$log" 'EPT violation #[0-9]+ \(outside vmxray memory'
-expect_not no_root_exception "$log" 'root-mode exception'
-expect_not no_panic "$log" 'PANIC'
+expect_not owned.no_violation_elsewhere "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='
+expect_not no_root_exception "$log" 'root-mode exception' 'info: STATS end exits='
+expect_not no_panic "$log" 'PANIC' 'info: STATS end exits='
 expect_order shell_keeps_working "$log" '^vmxtest: [0-9]+ passed' '^SHELL-STILL-ALIVE'
 finish

@@ -14,7 +14,7 @@ out=$B/it/qemu-kvm
 boot nested_kvm --bed qemu-kvm --smp 2 --timeout 300 --out "$out" \
 	--shell '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxtest.efi;echo SHELL-STILL-ALIVE'
 expect nested_kvm.launched "$out/serial.log" 'info: vmxray is running'
-vmxtest_summary nested_kvm.vmxtest "$out/serial.log"
+guest_checks nested_kvm.vmxtest "$out/serial.log"
 
 lout=$B/it/qemu-kvm-linux
 linux_image nested_linux "$lout" with-vmxray
@@ -27,6 +27,6 @@ expect nested_linux.no_vmx_flag "$log" '^LINUXTEST: vmx_flag=no$'
 expect nested_linux.cpuid_signature "$log" '^LINUXTEST: cpuid_hypervisor_vendor=VmxRayVmxRay$'
 expect nested_linux.power_down "$log" 'reboot: Power down'
 expect nested_linux.stats_at_power_off "$log" 'info: STATS begin reason=power-off'
-expect_not nested_linux.no_vmxray_panic "$log" 'PANIC|root-mode exception'
+expect_not nested_linux.no_vmxray_panic "$log" 'PANIC|root-mode exception' 'info: STATS end exits='
 clean "$log" | grep -a -E 'STATS (total|end)|IPI cpu' | sed 's/^.*\] info: /INFO /'
 finish

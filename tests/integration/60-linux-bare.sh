@@ -22,7 +22,7 @@ expect linux_bare.smp_brought_up "$log" '^LINUXTEST: dmesg_smp=.*smp: Brought up
 expect linux_bare.vmx_flag "$log" '^LINUXTEST: vmx_flag=yes$'
 expect linux_bare.no_hypervisor_flag "$log" '^LINUXTEST: hypervisor_flag=no$'
 expect linux_bare.power_down "$log" 'reboot: Power down'
-expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic'
+expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic' 'reboot: Power down'
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 echo "INFO linux_bare_ticks=${ticks:-unknown}"

@@ -27,16 +27,16 @@ expect linux_vmxray.hypervisor_flag_every_cpu "$log" "^LINUXTEST: hypervisor_fla
 if [ "$smp" -gt 1 ]; then
 	expect linux_vmxray.smp_brought_up "$log" "smp: Brought up 1 node, $smp CPUs"
 	expect linux_vmxray.ipi_in_software "$log" 'info: IPI cpu[0-9]+ init=[1-9][0-9]* sipi=[1-9]'
-	expect_not linux_vmxray.no_ipi_fallback "$log" 'APIC-page intercept off|not taken yet'
+	expect_not linux_vmxray.no_ipi_fallback "$log" 'APIC-page intercept off|not taken yet' 'info: STATS end exits='
 fi
 expect linux_vmxray.no_vmx_flag "$log" '^LINUXTEST: vmx_flag=no$'
 expect linux_vmxray.cpuid_signature "$log" '^LINUXTEST: cpuid_hypervisor_vendor=VmxRayVmxRay$'
 expect linux_vmxray.power_down "$log" 'reboot: Power down'
 expect linux_vmxray.stats_at_power_off "$log" 'info: STATS begin reason=power-off'
 expect linux_vmxray.stats_total "$log" 'info: STATS end exits=[0-9]+'
-expect_not linux_vmxray.no_kernel_panic "$log" 'Kernel panic'
-expect_not linux_vmxray.no_vmxray_panic "$log" 'PANIC|root-mode exception'
-expect_not linux_vmxray.no_foreign_ept_violation "$log" 'EPT violation #[0-9]+ \(outside vmxray memory'
+expect_not linux_vmxray.no_kernel_panic "$log" 'Kernel panic' 'info: STATS end exits='
+expect_not linux_vmxray.no_vmxray_panic "$log" 'PANIC|root-mode exception' 'info: STATS end exits='
+expect_not linux_vmxray.no_foreign_ept_violation "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 echo "INFO linux_vmxray_ticks=${ticks:-unknown}"

@@ -43,7 +43,7 @@ fuzz_summary() {
 # hvctl before vmxray: it must say so and fail, and never execute VMCALL (#UD).
 expect hvctl.bare_not_running "$log" '^vmxray is not running$'
 expect hvctl.bare_error_status "$log" '^HVCTL-BARE-STATUS 0x[0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*$'
-expect_not hvctl.bare_no_fault "$log" '^hvctl: .*raised'
+expect_not hvctl.bare_no_fault "$log" '^hvctl: .*raised' '^HVCTL-BARE-STATUS'
 
 expect record.wrote "$log" "^vmxfuzz: INFO wrote [0-9]+ cases to \\\\EFI\\\\vmxray\\\\fuzz-$seed\\.bin"
 fuzz_summary record.summary "$log" 1
@@ -64,8 +64,8 @@ expect hvctl.unknown_command "$log" "^hvctl: unknown command 'frobnicate'"
 expect hvctl.unknown_usage "$log" '^usage: hvctl COMMAND'
 expect hvctl.unknown_status "$log" '^HVCTL-BAD-STATUS 0x[0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*$'
 
-expect_not no_root_exception "$log" 'root-mode exception'
-expect_not no_panic "$log" 'PANIC'
+expect_not no_root_exception "$log" 'root-mode exception' 'info: STATS end exits='
+expect_not no_panic "$log" 'PANIC' 'info: STATS end exits='
 
 # The record went through OVMF's FAT driver to the image file (ESP at 1 MiB).
 rec=$out/fuzz-$seed.bin

@@ -9,15 +9,27 @@ fail() { echo "FAIL $1: $2"; FAILED=1; }
 skip() { echo "SKIP $1: $2"; }
 
 # clean LOG: the serial log without terminal escapes and carriage returns
-clean() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r//g' "$1"; }
+clean() { sed -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r//g' "$1" 2>/dev/null; }
 
 # expect NAME FILE REGEX: the cleaned log holds a line matching REGEX
 expect() {
 	if clean "$2" | grep -aEq -- "$3"; then pass "$1"; else fail "$1" "no line matches /$3/ in $2"; fi
 }
-# expect_not NAME FILE REGEX
+# evidence FILE REGEX: true when the cleaned log holds a line matching REGEX. A check that a
+# line is absent proves nothing unless the run it reads got that far.
+evidence() { [ -s "$1" ] && clean "$1" | grep -aEq -- "$2"; }
+# expect_not NAME FILE REGEX EVIDENCE: no line matches REGEX, in a log that shows (a line
+# matching EVIDENCE) that the run reached the point after which REGEX could no longer appear.
 expect_not() {
 	local hit
+	if [ $# -ne 4 ]; then
+		fail "$1" "expect_not needs an evidence pattern (test bug)"
+		return
+	fi
+	if ! evidence "$2" "$4"; then
+		fail "$1" "no evidence the run happened: no line matches /$4/ in $2"
+		return
+	fi
 	hit=$(clean "$2" | grep -aE -m1 -- "$3")
 	if [ -z "$hit" ]; then pass "$1"; else fail "$1" "unexpected line: $hit"; fi
 }
@@ -28,16 +40,45 @@ expect_order() {
 	b=$(clean "$2" | grep -aEn -- "$4" | tail -1 | cut -d: -f1)
 	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then pass "$1"; else fail "$1" "/$4/ does not follow /$3/"; fi
 }
-# vmxtest_summary NAME LOG: the in-guest test program reported 0 failed
-vmxtest_summary() {
-	local line
-	line=$(clean "$2" | grep -aE '^vmxtest: [0-9]+ passed, [0-9]+ failed' | tail -1)
-	if [ -z "$line" ]; then
-		fail "$1" "no vmxtest summary line in $2"
-	elif [[ "$line" =~ ^vmxtest:\ ([0-9]+)\ passed,\ 0\ failed ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]; then
-		pass "$1 ($line)"
+# guest_checks NAME LOG [PROG]: every check line of an in-guest test program (PROG, default
+# vmxtest: "PROG: PASS #n name", "PROG: FAIL #n name: why", "PROG: SKIP #n name: why", n
+# counting from 1) becomes one check of this script, named NAME/name, counted as what it is.
+# The firmware mirrors its console on the serial port, and another CPU's log lines can break
+# up one copy, so a number may appear more than once or in a broken line: each number counts
+# once, from its first whole line. The program's summary ("PROG: N passed, M failed, K
+# skipped") must be there, and numbers 1..N+M+K must all be found with those kinds: a run cut
+# short, or a log that lost a line, fails.
+guest_checks() {
+	local name=$1 log=$2 prog=${3:-vmxtest} lines summary np nf ns kind rest total missing
+	lines=$(clean "$log" | grep -aE "^$prog: (PASS|FAIL|SKIP) #[0-9]+ " |
+		awk '{ n = substr($3, 2) + 0; if (!(n in seen)) { seen[n] = 1; print n "\t" $0 } }' | sort -n | cut -f2-)
+	summary=$(clean "$log" | grep -aE "^$prog: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped\$" | tail -1)
+	if [ -z "$summary" ]; then
+		fail "$name.summary" "no '$prog: N passed, M failed, K skipped' line in $log (the program did not finish)"
+		return
+	fi
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		rest=${line#"$prog: "}
+		kind=${rest%% *}
+		rest=${rest#* \#* } # drop "KIND #n "
+		case $kind in
+		PASS) pass "$name/$rest" ;;
+		FAIL) fail "$name/${rest%%: *}" "${rest#*: }" ;;
+		SKIP) skip "$name/${rest%%: *}" "${rest#*: }" ;;
+		esac
+	done <<<"$lines"
+	np=$(grep -c "^$prog: PASS " <<<"$lines")
+	nf=$(grep -c "^$prog: FAIL " <<<"$lines")
+	ns=$(grep -c "^$prog: SKIP " <<<"$lines")
+	[[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]
+	total=$((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3]))
+	missing=$(awk '{ print substr($3, 2) + 0 }' <<<"$lines" | awk -v t="$total" '
+		{ have[$1] = 1 } END { for (i = 1; i <= t; i++) if (!(i in have)) m = m " #" i; print m }')
+	if [[ "$summary" == "$prog: $np passed, $nf failed, $ns skipped" ]] && [ "$np" -gt 0 ] && [ -z "$missing" ]; then
+		pass "$name.summary ($summary)"
 	else
-		fail "$1" "$line; $(clean "$2" | grep -aE '^vmxtest: FAIL' | sort -u | head -5 | tr '\n' ';')"
+		fail "$name.summary" "'$summary' but the log holds $np PASS, $nf FAIL, $ns SKIP lines${missing:+; missing:$missing}"
 	fi
 }
 # boot NAME RUN-ARGS...: boots with tools/run; passes when the guest powered off

@@ -11,7 +11,11 @@
 
 static const char *report_prog = "test";
 static EFI_SYSTEM_TABLE *report_st;
-static unsigned report_passed, report_failed;
+static unsigned report_passed, report_failed, report_skipped;
+/* Every check line carries its number (#1, #2, ...): the harness finds each one once even
+ * where the log holds two copies (the firmware mirrors its console to the serial port) or
+ * another writer broke one copy up, and knows when a line is missing. */
+static unsigned report_seq;
 
 void report_init(const char *prog, EFI_SYSTEM_TABLE *st)
 {
@@ -19,6 +23,8 @@ void report_init(const char *prog, EFI_SYSTEM_TABLE *st)
 	report_st = st;
 	report_passed = 0;
 	report_failed = 0;
+	report_skipped = 0;
+	report_seq = 0;
 }
 
 static void console_write(const char *s, size_t n)
@@ -54,7 +60,7 @@ static void report_emit(const char *kind, const char *text)
 static void report_emit_v(const char *kind, const char *name, const char *fmt, va_list ap)
 {
 	char text[REPORT_LINE_MAX];
-	size_t n = fmt_snprintf(text, sizeof(text), "%s", name);
+	size_t n = fmt_snprintf(text, sizeof(text), "#%u %s", ++report_seq, name);
 
 	if (fmt && n < sizeof(text) - 2) {
 		text[n++] = ':';
@@ -75,10 +81,19 @@ void report_info(const char *fmt, ...)
 	report_emit("INFO ", text);
 }
 
+static void report_emit_name(const char *kind, const char *name, ...)
+{
+	va_list ap;
+
+	va_start(ap, name);
+	report_emit_v(kind, name, NULL, ap);
+	va_end(ap);
+}
+
 void report_pass(const char *name)
 {
 	report_passed++;
-	report_emit("PASS ", name);
+	report_emit_name("PASS ", name);
 }
 
 void report_fail(const char *name, const char *fmt, ...)
@@ -95,6 +110,7 @@ void report_skip(const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
+	report_skipped++;
 	va_start(ap, fmt);
 	report_emit_v("SKIP ", name, fmt, ap);
 	va_end(ap);
@@ -119,7 +135,8 @@ unsigned report_summary(void)
 {
 	char text[64];
 
-	fmt_snprintf(text, sizeof(text), "%u passed, %u failed", report_passed, report_failed);
+	fmt_snprintf(text, sizeof(text), "%u passed, %u failed, %u skipped", report_passed, report_failed,
+		     report_skipped);
 	report_emit("", text);
 	return report_failed;
 }

@@ -1,6 +1,8 @@
 /* Check reporting for in-guest test programs: one line per check, on the UEFI console
- * and on COM1, "<prog>: PASS name", "<prog>: FAIL name: why", "<prog>: SKIP name: why",
- * and a final "<prog>: N passed, M failed". SKIPs count as neither. */
+ * and on COM1, "<prog>: PASS #n name", "<prog>: FAIL #n name: why", "<prog>: SKIP #n name: why"
+ * (n counts the checks from 1),
+ * and a final "<prog>: N passed, M failed, K skipped". The test harness re-counts every
+ * line and checks the three numbers against them (tests/integration/lib.bash). */
 #ifndef VMXRAY_TESTS_GUEST_LIB_REPORT_H
 #define VMXRAY_TESTS_GUEST_LIB_REPORT_H
 #include <efi.h>
