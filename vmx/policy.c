@@ -69,6 +69,10 @@ bool cr0_write_faults(const struct cr_context *c, uint64_t v)
 		return true;
 	if ((v & CR0_NW) && !(v & CR0_CD))
 		return true;
+	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
+	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
+	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
+		return true;
 	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
 	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
 		return true;
@@ -88,6 +92,8 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v)
 	if (long_mode && !(v & CR4_PAE))
 		return true;
 	if (long_mode && ((v ^ c->cr4) & CR4_LA57))
+		return true;
+	if ((v & CR4_CET) && !(c->cr0 & CR0_WP)) /* the other half of the CET/WP rule */
 		return true;
 	bool setting_pcide = (v & CR4_PCIDE) && !(c->cr4 & CR4_PCIDE);
 	if (setting_pcide && (!long_mode || (c->cr3 & 0xFFF)))

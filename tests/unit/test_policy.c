@@ -121,6 +121,13 @@ static void test_cr0_rules(void **state)
 	assert_true(cr0_write_faults(&c, CR0_PE | CR0_PG));                   /* LME without PAE */
 	c.cr4 = CR4_PAE;
 	assert_false(cr0_write_faults(&c, CR0_PE | CR0_PG));
+	struct cr_context cet = long_mode; /* CET on: WP may not be cleared */
+	cet.cr0 |= CR0_WP;
+	cet.cr4 |= CR4_CET;
+	assert_true(cr0_write_faults(&cet, cet.cr0 & ~CR0_WP));
+	assert_false(cr0_write_faults(&cet, cet.cr0 | CR0_AM));
+	cet.cr4 &= ~CR4_CET;
+	assert_false(cr0_write_faults(&cet, cet.cr0 & ~CR0_WP));
 }
 
 static void test_cr4_rules(void **state)
@@ -138,6 +145,11 @@ static void test_cr4_rules(void **state)
 	assert_false(cr4_write_faults(&c, c.cr4 | CR4_PCIDE));
 	c.efer = 0;
 	assert_true(cr4_write_faults(&c, CR4_PCIDE));                         /* PCIDE outside long mode */
+	struct cr_context cet = long_mode;
+	cet.cr4_supported |= CR4_CET;
+	assert_true(cr4_write_faults(&cet, cet.cr4 | CR4_CET));               /* CET with WP clear */
+	cet.cr0 |= CR0_WP;
+	assert_false(cr4_write_faults(&cet, cet.cr4 | CR4_CET));
 }
 
 static void test_xsetbv_rules(void **state)
