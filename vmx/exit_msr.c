@@ -83,6 +83,8 @@ void exit_msr_write(struct vcpu *v, struct vmexit *e)
 		fault = true; /* locked, and read-only */
 	else if (mtrr_is_mtrr_msr(msr))
 		fault = !write_mtrr(msr, value);
+	else if (msr == MSR_IA32_APIC_BASE)
+		fault = !apic_base_write(v, value); /* never a base on vmxray's memory */
 	else if (msr == APIC_MSR_ICR && apic_x2apic_icr_write(v, value))
 		fault = false; /* INIT or SIPI, delivered in software (vmx/exit_apic.c) */
 	else

@@ -148,6 +148,7 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	v->self = v;
 	v->index = index;
 	v->apic_id = apic_id;
+	v->apic_id_now = apic_id;
 	v->hv = hv;
 	v->vmxon_region = vmxon;
 	v->vmcs_region = vmcs;

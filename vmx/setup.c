@@ -58,6 +58,8 @@ bool msr_bitmap_intercepts(const uint8_t *bm, uint32_t msr, bool write)
 void setup_msr_bitmap(uint8_t *bm)
 {
 	msr_bitmap_intercept(bm, MSR_IA32_FEATURE_CONTROL, true, true);
+	/* The APIC base may not move onto vmxray's memory (vmx/apic.h). */
+	msr_bitmap_intercept(bm, MSR_IA32_APIC_BASE, false, true);
 	for (uint32_t m = MSR_IA32_VMX_FIRST; m <= MSR_IA32_VMX_LAST; m++)
 		msr_bitmap_intercept(bm, m, true, true);
 	/* MTRR writes retype the EPT; reads go straight to the hardware. */
