@@ -193,6 +193,74 @@ static void test_msr_bitmap(void **state)
 	assert_int_equal(bm[2048 + 0x3A / 8] & (1u << (0x3A % 8)), 1u << (0x3A % 8));
 }
 
+/* The bitmap built from vmx/msr_policy.def makes exactly the listed accesses exit, in both
+ * ranges, and the handler's action for each comes from the same line. */
+static void test_msr_bitmap_is_the_table(void **state)
+{
+	(void)state;
+	static uint8_t bm[4096];
+	memset(bm, 0, sizeof(bm));
+	setup_msr_bitmap(bm);
+	static const uint32_t starts[2] = { 0, 0xC0000000u };
+	for (unsigned r = 0; r < 2; r++) {
+		for (uint32_t m = starts[r]; m <= starts[r] + 0x1FFF; m++) {
+			assert_int_equal(msr_bitmap_intercepts(bm, m, false), msr_action_exits(msr_policy_action(m, false)));
+			assert_int_equal(msr_bitmap_intercepts(bm, m, true), msr_action_exits(msr_policy_action(m, true)));
+		}
+	}
+	unsigned listed = 0, set = 0;
+	for (unsigned i = 0; i < msr_policy_count; i++) {
+		const struct msr_policy_entry *p = &msr_policy_table[i];
+		unsigned n = p->last - p->first + 1;
+		listed += n * (msr_action_exits(p->read) + msr_action_exits(p->write));
+		assert_true(p->reason && p->reason[0]);
+	}
+	for (unsigned i = 0; i < 4096; i++)
+		set += __builtin_popcount(bm[i]);
+	assert_int_equal(set, listed);
+	/* the trace and PEBS/DS escapes: #GP both ways */
+	static const uint32_t gp[] = { 0x560, 0x561, 0x570, 0x571, 0x572, 0x580, 0x58F, 0x600, 0x3F1, 0x345 };
+	for (unsigned i = 0; i < sizeof(gp) / sizeof(gp[0]); i++) {
+		assert_int_equal(msr_policy_action(gp[i], false), MSR_ACTION_GP);
+		assert_int_equal(msr_policy_action(gp[i], true), MSR_ACTION_GP);
+		assert_true(msr_bitmap_intercepts(bm, gp[i], false));
+		assert_true(msr_bitmap_intercepts(bm, gp[i], true));
+	}
+	assert_int_equal(msr_policy_action(MSR_IA32_PERF_GLOBAL_CTRL, true), MSR_ACTION_SWITCH);
+	assert_int_equal(msr_policy_action(MSR_IA32_PERF_GLOBAL_CTRL, false), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_DEBUGCTL, true), MSR_ACTION_SWITCH);
+	assert_int_equal(msr_policy_action(MSR_IA32_APIC_BASE, true), MSR_ACTION_EMULATE);
+	assert_int_equal(msr_policy_action(MSR_IA32_APIC_BASE, false), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_MISC_ENABLE, false), MSR_ACTION_EMULATE);
+	assert_int_equal(msr_policy_action(0x830, true), MSR_ACTION_SOFTIPI);
+	assert_false(msr_bitmap_intercepts(bm, 0x830, true));        /* only with soft IPIs */
+	assert_int_equal(msr_policy_action(0x55F, true), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(0x590, true), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_LSTAR, true), MSR_ACTION_PASS);
+	assert_int_equal(misc_enable_guest_view(0x850089), 0x850089u | (1u << 11) | (1u << 12));
+}
+
+/* Intel PT and DS/BTS/PEBS are hidden as on a CPU without them. */
+static void test_cpuid_hides_trace_and_pebs(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0x306c3, 0x800, 0x7ffafbff, 0xbfebfbff }; /* DTES64, PDCM, DS set */
+	cpuid_policy_apply(1, 0, &r, 0x1, 0);
+	assert_int_equal(r.ecx & ((1u << 2) | (1u << 15)), 0);
+	assert_int_equal(r.edx & (1u << 21), 0);
+	assert_int_equal(r.edx, 0xbfebfbffu & ~(1u << 21));
+	struct cpuid_result s = { 0, 0x029C6FBFu | (1u << 25), 0, 0 };
+	cpuid_policy_apply(7, 0, &s, 0x1, 0);
+	assert_int_equal(s.ebx, 0x029C6FBFu & ~(1u << 25));
+	assert_true(cpuid_policy_touches(0x14));
+	struct cpuid_result pt = { 1, 0xF, 0x7, 0 };
+	cpuid_policy_apply(0x14, 0, &pt, 0x1, 0);
+	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);
+	pt = (struct cpuid_result){ 0x2, 0x3, 0, 0 };
+	cpuid_policy_apply(0x14, 1, &pt, 0x1, 0);
+	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);
+}
+
 static void test_io_bitmap(void **state)
 {
 	(void)state;
@@ -252,6 +320,8 @@ int main(void)
 		cmocka_unit_test(test_cr4_rules),
 		cmocka_unit_test(test_xsetbv_rules),
 		cmocka_unit_test(test_msr_bitmap),
+		cmocka_unit_test(test_msr_bitmap_is_the_table),
+		cmocka_unit_test(test_cpuid_hides_trace_and_pebs),
 		cmocka_unit_test(test_io_bitmap),
 		cmocka_unit_test(test_control_request),
 		cmocka_unit_test(test_hypercall_buffers),
