@@ -78,14 +78,21 @@ void io_bitmap_intercept(uint8_t *a, uint8_t *b, uint16_t port)
 	bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
+/* Every port of vmx/io_policy.def, and nothing else. */
 void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
 {
-	/* Only the ports through which the guest resets or powers off the machine: vmxray
-	 * prints its statistics first. */
-	io_bitmap_intercept(a, b, 0xCF9);     /* reset control register */
-	io_bitmap_intercept(a, b, 0x64);      /* keyboard controller command: 0xFE pulses reset */
-	if (pm1a_cnt) { /* ACPI PM1a control, both bytes: SLP_EN is bit 13 */
-		io_bitmap_intercept(a, b, pm1a_cnt);
-		io_bitmap_intercept(a, b, (uint16_t)(pm1a_cnt + 1));
+	const struct {
+		uint16_t port;
+		unsigned width;
+	} ports[] = {
+#define IO_POLICY(name, port, width, reason) { (uint16_t)(port), width },
+#include "vmx/io_policy.def"
+#undef IO_POLICY
+	};
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		if (!ports[i].port)
+			continue; /* a port vmxray could not find (PM1a without ACPI) */
+		for (unsigned j = 0; j < ports[i].width; j++)
+			io_bitmap_intercept(a, b, (uint16_t)(ports[i].port + j));
 	}
 }

@@ -276,6 +276,14 @@ static void test_io_bitmap(void **state)
 	for (unsigned i = 0; i < 4096; i++)
 		set += __builtin_popcount(a[i]) + __builtin_popcount(b[i]);
 	assert_int_equal(set, 4);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	setup_io_bitmaps(a, b, 0); /* no PM1a port known: only 0xCF9 and 0x64 */
+	set = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		set += __builtin_popcount(a[i]) + __builtin_popcount(b[i]);
+	assert_int_equal(set, 2);
+	assert_int_equal(a[0], 0); /* port 0 is never intercepted for an unknown PM1a */
 }
 
 static void test_control_request(void **state)
