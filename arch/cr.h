@@ -35,6 +35,7 @@
 #define CR4_SMEP       (1ULL << 20)
 #define CR4_SMAP       (1ULL << 21)
 #define CR4_PKE        (1ULL << 22)
+#define CR4_CET        (1ULL << 23)
 
 #define RFLAGS_CF   (1ULL << 0)
 #define RFLAGS_FIXED (1ULL << 1)

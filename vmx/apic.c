@@ -51,3 +51,30 @@ bool apic_icr_reaches(const struct apic_icr *icr, bool x2apic, uint32_t self, ui
 		return icr->dest == id || icr->dest == (x2apic ? 0xFFFFFFFFu : 0xFFu);
 	}
 }
+
+static bool page_overlaps(uint64_t page, const struct mem_range *r)
+{
+	return page < r->base + r->size && r->base < page + 0x1000;
+}
+
+bool apic_base_write_faults(uint64_t value, unsigned maxphyaddr, const struct mem_range *owned,
+			    unsigned owned_count)
+{
+	uint64_t above = maxphyaddr >= 64 ? 0 : ~0ULL << maxphyaddr;
+	if (value & (APIC_BASE_RESERVED | above))
+		return true;
+	uint64_t page = value & APIC_BASE_ADDR_MASK;
+	for (unsigned i = 0; i < owned_count; i++)
+		if (page_overlaps(page, &owned[i]))
+			return true;
+	return false;
+}
+
+enum apic_root_path apic_root_path(uint64_t apic_base_msr, uint64_t checked_base)
+{
+	if (!(apic_base_msr & APIC_BASE_ENABLE))
+		return APIC_ROOT_NONE;
+	if (apic_base_msr & APIC_BASE_X2APIC)
+		return APIC_ROOT_X2APIC;
+	return (apic_base_msr & APIC_BASE_ADDR_MASK) == checked_base ? APIC_ROOT_XAPIC : APIC_ROOT_NONE;
+}

@@ -8,11 +8,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/memory.h"
+
 /* IA32_APIC_BASE (MSR 0x1B). */
 #define APIC_BASE_BSP     (1ULL << 8)
 #define APIC_BASE_X2APIC  (1ULL << 10)
 #define APIC_BASE_ENABLE  (1ULL << 11)
 #define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ULL
+#define APIC_BASE_RESERVED  0x00000000000002FFULL /* bits 7:0 and 9; and above MAXPHYADDR */
 
 /* xAPIC register offsets in the APIC page; in x2APIC mode the MSR is 0x800 + offset / 16. */
 #define APIC_REG_ID       0x020
@@ -85,5 +88,25 @@ enum ipi_kind apic_ipi_kind(const struct apic_icr *icr);
  * those to the hardware). The broadcast ID is 0xFF in xAPIC mode, 0xFFFFFFFF in
  * x2APIC mode. */
 bool apic_icr_reaches(const struct apic_icr *icr, bool x2apic, uint32_t self, uint32_t id);
+
+/* WRMSR IA32_APIC_BASE from the guest: true when vmxray answers #GP. Reserved bits (7:0,
+ * 9, MAXPHYADDR and up) fault as on the processor (SDM Vol. 3A, "Local APIC Status and
+ * Location", IA32_APIC_BASE MSR); so does a base whose 4 KiB page overlaps memory vmxray
+ * owns: with the APIC there, or with EN=0 and root mode writing to "the APIC", vmxray's own
+ * pages would turn into the APIC or be written by root mode on the guest's behalf. */
+bool apic_base_write_faults(uint64_t value, unsigned maxphyaddr, const struct mem_range *owned,
+			    unsigned owned_count);
+
+/* How root mode may reach this processor's local APIC, given IA32_APIC_BASE now and the
+ * xAPIC page vmxray checked at launch (hv.apic_base). */
+enum apic_root_path {
+	APIC_ROOT_NONE,   /* disabled, or its xAPIC page is not the checked one: do not touch */
+	APIC_ROOT_XAPIC,  /* MMIO at the checked page */
+	APIC_ROOT_X2APIC, /* MSRs 0x800-0x8FF */
+};
+/* Root mode writes only through the base it checked, never through the address the guest
+ * last wrote to IA32_APIC_BASE: with EN=0 that address is plain memory (SDM Vol. 3A,
+ * "Enabling or Disabling the Local APIC"), which the guest may have pointed anywhere. */
+enum apic_root_path apic_root_path(uint64_t apic_base_msr, uint64_t checked_base);
 
 #endif

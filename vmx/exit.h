@@ -56,7 +56,8 @@ void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 struct hv;
 void apic_intercept_setup(struct hv *hv);       /* before launch: write-protect the APIC page */
 bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from the EPT violation */
-bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRMSR 0x830 */
+bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);
+bool apic_base_write(struct vcpu *v, uint64_t value);              /* from WRMSR 0x1B */          /* from WRMSR 0x830 */
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 

@@ -56,40 +56,74 @@ static bool apic_x2apic_mode(void)
 	return cpu_rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC;
 }
 
+/* Root mode reaches the xAPIC only at the page vmxray checked at launch (hv.apic_base),
+ * and only while IA32_APIC_BASE says the APIC is enabled there: never at the base the
+ * guest last wrote. With EN=0, or another base, that address is memory the guest chose,
+ * possibly vmxray's own (vmx/apic.h, apic_root_path). */
+static enum apic_root_path apic_path(void)
+{
+	return apic_root_path(cpu_rdmsr(MSR_IA32_APIC_BASE), g_hv.apic_base);
+}
+
 static volatile uint32_t *apic_mmio(unsigned off)
 {
-	uint64_t base = cpu_rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK;
-	return (volatile uint32_t *)(uintptr_t)(base + off);
+	return (volatile uint32_t *)(uintptr_t)(g_hv.apic_base + off);
 }
 
 static uint32_t apic_read(unsigned off)
 {
-	if (apic_x2apic_mode())
+	switch (apic_path()) {
+	case APIC_ROOT_X2APIC:
 		return (uint32_t)cpu_rdmsr(APIC_MSR_BASE + off / 16);
-	return *apic_mmio(off);
+	case APIC_ROOT_XAPIC:
+		return *apic_mmio(off);
+	default:
+		return 0;
+	}
 }
 
 static void apic_write(unsigned off, uint32_t v)
 {
-	if (apic_x2apic_mode())
+	switch (apic_path()) {
+	case APIC_ROOT_X2APIC:
 		cpu_wrmsr(APIC_MSR_BASE + off / 16, v);
-	else
+		break;
+	case APIC_ROOT_XAPIC:
 		*apic_mmio(off) = v;
+		break;
+	default:
+		break;
+	}
 }
 
-/* An IPI from root mode to one processor, physical destination. In xAPIC mode the
- * guest's ICR_HIGH is put back afterwards: the guest may write ICR_LOW again later
- * and expect its own destination there. */
-static void apic_send(uint32_t dest, const struct apic_icr *how)
+/* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
+ * "Local APIC ID"). Kept in the vcpu for other CPUs' soft IPIs and kicks. */
+static void apic_refresh_id(struct vcpu *v)
+{
+	enum apic_root_path p = apic_path();
+	if (p == APIC_ROOT_NONE)
+		return;
+	uint32_t id = apic_read(APIC_REG_ID);
+	__atomic_store_n(&v->apic_id_now, p == APIC_ROOT_X2APIC ? id : id >> 24, __ATOMIC_RELEASE);
+}
+
+/* An IPI from root mode to one processor, physical destination; false when this CPU's
+ * APIC is disabled or not at the checked page (no IPI can be sent). In xAPIC mode the
+ * guest's ICR_HIGH is put back afterwards: the guest may write ICR_LOW again later and
+ * expect its own destination there. */
+static bool apic_send(uint32_t dest, const struct apic_icr *how)
 {
 	struct apic_icr icr = *how;
 	icr.dest = dest;
 	icr.logical = false;
 	icr.shorthand = APIC_DEST_FIELD;
-	if (apic_x2apic_mode()) {
+	enum apic_root_path p = apic_path();
+	if (p == APIC_ROOT_X2APIC) {
 		cpu_wrmsr(APIC_MSR_ICR, apic_icr_encode(&icr, true));
-		return;
+		return true;
 	}
+	if (p != APIC_ROOT_XAPIC)
+		return false;
 	uint64_t v = apic_icr_encode(&icr, false);
 	uint32_t guest_high = *apic_mmio(APIC_REG_ICR_HIGH);
 	for (unsigned i = 0; i < ICR_IDLE_SPINS && (*apic_mmio(APIC_REG_ICR_LOW) & APIC_ICR_BUSY); i++)
@@ -97,6 +131,7 @@ static void apic_send(uint32_t dest, const struct apic_icr *how)
 	*apic_mmio(APIC_REG_ICR_HIGH) = (uint32_t)(v >> 32);
 	*apic_mmio(APIC_REG_ICR_LOW) = (uint32_t)v;
 	*apic_mmio(APIC_REG_ICR_HIGH) = guest_high;
+	return true;
 }
 
 /* What an INIT does to the local APIC (SDM Vol. 3A, "Local APIC State After an INIT
@@ -144,7 +179,8 @@ static void kick(struct vcpu *t)
 	if (__atomic_exchange_n(&t->kick_pending, 1, __ATOMIC_ACQ_REL))
 		return;
 	struct apic_icr nmi = { .delivery = APIC_DM_NMI, .assert = true };
-	apic_send(t->apic_id, &nmi);
+	if (!apic_send(__atomic_load_n(&t->apic_id_now, __ATOMIC_ACQUIRE), &nmi))
+		__atomic_store_n(&t->kick_pending, 0, __ATOMIC_RELEASE); /* none in flight */
 }
 
 bool vcpu_take_kick(struct vcpu *v)
@@ -205,13 +241,14 @@ static bool soft_ipi(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
 	bool reached = false;
 	for (unsigned i = 0; i < g_hv.cpu_count; i++) {
 		struct vcpu *t = g_hv.vcpu[i];
-		if (!t || !apic_icr_reaches(icr, x2apic, self->apic_id, t->apic_id))
+		uint32_t id = t ? __atomic_load_n(&t->apic_id_now, __ATOMIC_ACQUIRE) : 0;
+		if (!t || !apic_icr_reaches(icr, x2apic, self->apic_id_now, id))
 			continue;
 		reached = true;
 		if (t == self || !t->launched) {
 			/* Not a vCPU to restart in software: this processor itself (its INIT then
 			 * exits, vmx/exit_init_sipi.c), or one that runs without vmxray. */
-			apic_send(t->apic_id, icr);
+			(void)apic_send(id, icr);
 			continue;
 		}
 		self->ipis_sent++;
@@ -367,19 +404,37 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 
 	v->apic_writes++;
 	bool done = false;
-	if (off == APIC_REG_ICR_LOW && mi.size == 4) {
+	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
+	 * where the guest's own write would have gone, and sends nothing. */
+	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
+	if (off == APIC_REG_ICR_LOW && mi.size == 4 && xapic_here) {
 		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
 		struct apic_icr d = apic_icr_decode(icr, false);
 		done = soft_ipi(v, &d, false);
 	}
 	if (!done)
 		mmio_write(reg, mi.size, value);
+	if (off == APIC_REG_ID && xapic_here)
+		apic_refresh_id(v); /* soft IPIs and kicks follow the ID the guest wrote */
 	if (mi.xchg)
 		gpr_store(v, mi.reg, mi.high8, mi.size, old);
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
 			     value, mmio_insn_name(&mi), mi.len, done ? " (IPI in software)" : "");
 	vcpu_advance_rip(v, mi.len);
+	return true;
+}
+
+/* WRMSR IA32_APIC_BASE (intercepted): false when the guest gets #GP (vmx/apic.h,
+ * apic_base_write_faults: reserved bits, or a base on vmxray's memory). Otherwise the
+ * processor takes the write, and may itself refuse it (an invalid mode transition). */
+bool apic_base_write(struct vcpu *v, uint64_t value)
+{
+	if (apic_base_write_faults(value, g_hv.ept.maxphyaddr, g_hv.owned, g_hv.owned_count))
+		return false;
+	if (msr_safe_write(MSR_IA32_APIC_BASE, value) != 0)
+		return false;
+	apic_refresh_id(v); /* entering x2APIC mode brings the x2APIC ID */
 	return true;
 }
 

@@ -1,6 +1,7 @@
 /* The CPUID exit's fast path, inline so the dispatcher (vmx/exit.c) runs it without a
  * call: the leaves vmxray's policy leaves alone (all but 1, 7, 0x4xxxxxxx) pass through
- * as the hardware returns them, with one VMWRITE (RIP). The rest: vmx/exit_cpuid.c. */
+ * as the hardware returns them, with one VMWRITE (RIP). The rest (and 0x14, Intel PT,
+ * hidden): vmx/exit_cpuid.c. */
 #ifndef VMXRAY_VMX_EXIT_CPUID_H
 #define VMXRAY_VMX_EXIT_CPUID_H
 #include "arch/cpu.h"

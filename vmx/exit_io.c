@@ -43,7 +43,6 @@
 
 /* RFLAGS bits arch/cr.h does not name yet (SDM Vol. 1, 3.4.3 "EFLAGS Register"). */
 #define RFLAGS_DF_BIT (1ULL << 10)
-#define PENDING_DBG_BS (1ULL << 14) /* Table 25-4 "Format of Pending-Debug-Exceptions" */
 
 
 static uint32_t port_in(uint16_t port, unsigned size)
@@ -204,7 +203,8 @@ static void string_finish(struct vcpu *v, bool finished, uint64_t rflags)
 		return;
 	}
 	vmcs_writenw(GUEST_RFLAGS, rflags | RFLAGS_RF);
-	if (rflags & RFLAGS_TF)
+	/* The iteration done is no branch: no single-step trap under BTF (vmx/emulate_rules.h). */
+	if ((rflags & RFLAGS_TF) && pending_dbg_single_step(rflags, vmcs_read64(GUEST_IA32_DEBUGCTL)))
 		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 

@@ -1,17 +1,18 @@
-/* RDMSR/WRMSR exits. The MSR bitmap (vmx/setup.c) makes only these exit: the VMX
- * capability MSRs (hidden: #GP), IA32_FEATURE_CONTROL (VMX shown off and locked),
- * writes to the MTRRs (the EPT's memory types follow them), and every MSR outside the
- * bitmap's two ranges (SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address"). An access that
- * faults on the hardware raises #GP in the guest. */
+/* RDMSR/WRMSR exits. What exits, and what vmxray does with it, is one table:
+ * vmx/msr_policy.def (the MSR bitmap is built from it, vmx/setup.c), plus every MSR outside
+ * the bitmap's two ranges (SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address"), done on the hardware.
+ * An access that faults on the hardware raises #GP in the guest. */
 #include "arch/exception.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "vmx/apic.h"
+#include "vmx/controls.h"
 #include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/inject.h"
 #include "vmx/policy.h"
+#include "vmx/vmcs.h"
 #include "vmx/vmx_hw.h"
 
 static uint32_t guest_ecx(const struct vcpu *v)
@@ -26,14 +27,34 @@ static void trace_msr(struct vmexit *e, uint32_t msr, uint64_t value, bool fault
 			     fault ? " fault=#GP" : "");
 }
 
+static bool emulate_read(uint32_t msr, uint64_t *value)
+{
+	if (msr_safe_read(msr, value) != 0)
+		return false;
+	if (msr == MSR_IA32_FEATURE_CONTROL)
+		*value = feature_control_guest_view(*value);
+	else if (msr == MSR_IA32_MISC_ENABLE)
+		*value = misc_enable_guest_view(*value);
+	return true;
+}
+
 void exit_msr_read(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t msr = guest_ecx(v);
 	uint64_t value = 0;
-	bool fault = msr_is_hidden_vmx(msr) || msr_safe_read(msr, &value) != 0;
+	bool fault;
 
-	if (!fault && msr == MSR_IA32_FEATURE_CONTROL)
-		value = feature_control_guest_view(value);
+	switch (msr_policy_action(msr, false)) {
+	case MSR_ACTION_GP:
+		fault = true;
+		break;
+	case MSR_ACTION_EMULATE:
+		fault = !emulate_read(msr, &value);
+		break;
+	default:
+		fault = msr_safe_read(msr, &value) != 0;
+		break;
+	}
 	trace_msr(e, msr, value, fault);
 	if (fault) {
 		vcpu_inject_gp0(v);
@@ -73,20 +94,70 @@ static bool write_mtrr(uint32_t msr, uint64_t value)
 	return ok;
 }
 
+static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	if (mtrr_is_mtrr_msr(msr))
+		return write_mtrr(msr, value);
+	if (msr == MSR_IA32_APIC_BASE)
+		return apic_base_write(v, value); /* never a base on vmxray's memory */
+	return false;
+}
+
+/* An MSR that VM entry loads from the guest-state area and VM exit resets for the host
+ * (SDM Vol. 3C, 27.3.2.1 "Loading Guest Control Registers, Debug Registers, and MSRs"; 28.3
+ * "Loading Host State": IA32_DEBUGCTL is cleared, IA32_PERF_GLOBAL_CTRL loaded when the exit
+ * control asks). The guest's value goes to the VMCS field; the processor checks it first
+ * (a reserved bit faults here, not at VM entry), then root mode gets its own value back. */
+static bool switch_value_valid(uint32_t msr, uint64_t value)
+{
+	if (msr_safe_write(msr, value) != 0)
+		return false;
+	(void)msr_safe_write(msr, 0); /* root mode's value after a VM exit */
+	return true;
+}
+
+static bool switch_write(uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_IA32_DEBUGCTL) {
+		if ((value & DEBUGCTL_DS_BITS) || !switch_value_valid(msr, value))
+			return false;
+		vmcs_write64(GUEST_IA32_DEBUGCTL, value);
+		return true;
+	}
+	/* VM entry loads the field whenever its control is on (the exit control, which zeroes
+	 * the counters for root mode, is asked for together with it: vmx/setup.c). */
+	bool loaded = g_hv.ctls.entry & (uint32_t)VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;
+	if (msr != MSR_IA32_PERF_GLOBAL_CTRL || !loaded)
+		return msr_safe_write(msr, value) == 0; /* the controls are missing: as before */
+	if (!switch_value_valid(msr, value))
+		return false;
+	vmcs_write64(GUEST_IA32_PERF_GLOBAL_CTRL, value);
+	return true;
+}
+
 void exit_msr_write(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t msr = guest_ecx(v);
 	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
 	bool fault;
 
-	if (msr == MSR_IA32_FEATURE_CONTROL || msr_is_hidden_vmx(msr))
-		fault = true; /* locked, and read-only */
-	else if (mtrr_is_mtrr_msr(msr))
-		fault = !write_mtrr(msr, value);
-	else if (msr == APIC_MSR_ICR && apic_x2apic_icr_write(v, value))
-		fault = false; /* INIT or SIPI, delivered in software (vmx/exit_apic.c) */
-	else
+	switch (msr_policy_action(msr, true)) {
+	case MSR_ACTION_GP:
+		fault = true;
+		break;
+	case MSR_ACTION_EMULATE:
+		fault = !emulate_write(v, msr, value);
+		break;
+	case MSR_ACTION_SWITCH:
+		fault = !switch_write(msr, value);
+		break;
+	case MSR_ACTION_SOFTIPI: /* INIT or SIPI delivered in software (vmx/exit_apic.c) */
+		fault = !apic_x2apic_icr_write(v, value) && msr_safe_write(msr, value) != 0;
+		break;
+	default:
 		fault = msr_safe_write(msr, value) != 0;
+		break;
+	}
 	trace_msr(e, msr, value, fault);
 	if (fault) {
 		vcpu_inject_gp0(v);

@@ -8,7 +8,6 @@
 #define INTERRUPTIBILITY_STI (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
 #define INTERRUPTIBILITY_NMI (1u << 3)
-#define PENDING_DBG_BS (1ULL << 14)
 
 uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code)
 {
@@ -16,14 +15,11 @@ uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code)
 	       INTR_INFO_VALID;
 }
 
-bool exception_has_error_code(unsigned vector)
+uint64_t vcpu_rip_after_rare(const struct vcpu *v, unsigned len)
 {
-	switch (vector) {
-	case 8: case 10: case 11: case 12: case 13: case 14: case 17: case 21: case 29: case 30:
-		return true;
-	default:
-		return false;
-	}
+	bool ia32e = vmcs_read32(VM_ENTRY_CONTROLS) & (uint32_t)VM_ENTRY_IA32E_MODE;
+	bool cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1;
+	return rip_after_instruction(v->at_exit.rip, len, ia32e && cs_l);
 }
 
 /* Blocking by STI or MOV SS (bits 0 and 1), RFLAGS.RF or RFLAGS.TF at the exit. */
@@ -38,14 +34,15 @@ void vcpu_advance_rip_rare(struct vcpu *v)
 	 * Exception Condition"). */
 	if (rflags & RFLAGS_RF)
 		vmcs_writenw(GUEST_RFLAGS, vmcs_readnw(GUEST_RFLAGS) & ~RFLAGS_RF);
-	if (rflags & RFLAGS_TF)
+	if ((rflags & RFLAGS_TF) && pending_dbg_single_step(rflags, vmcs_read64(GUEST_IA32_DEBUGCTL)))
 		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS,
 			     vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 {
-	bool ec = exception_has_error_code(vector);
+	/* No error code for a real-mode guest, or VM entry fails (vmx/emulate_rules.h). */
+	bool ec = inject_delivers_error_code(vector, vmcs_readnw(GUEST_CR0));
 	v->injected = inject_info(vector, INTR_TYPE_HARD_EXCEPTION, ec);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
 	if (ec)

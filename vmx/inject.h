@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/cr.h"
+#include "vmx/emulate_rules.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -30,20 +31,23 @@
 
 /* Pure: the interruption-information word for an event. */
 uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code);
-/* Pure: does this hardware exception vector push an error code? (SDM Vol. 3A, Table 6-1) */
-bool exception_has_error_code(unsigned vector);
 
 /* Advances GUEST_RIP by `len` bytes, clears blocking by STI and MOV SS, and raises
  * the single-step trap when RFLAGS.TF was set, as the instruction itself would have
  * (SDM Vol. 3C, 27.3.1.5 "Checks on Guest Non-Register State" for the interruptibility
- * rules; 18.3.1.4 "Single-Step Exception Condition"). It starts from the guest state
+ * rules; 18.3.1.4 "Single-Step Exception Condition"; pending_dbg_single_step for BTF). It starts from the guest state
  * as at the exit (v->at_exit, read once by the dispatcher): a handler advances RIP
  * before it writes GUEST_RIP, GUEST_RFLAGS or GUEST_INTERRUPTIBILITY_INFO itself, never
  * after. The common case is one VMWRITE; the rest is out of line. */
 void vcpu_advance_rip_rare(struct vcpu *v);
+uint64_t vcpu_rip_after_rare(const struct vcpu *v, unsigned len);
 static inline void vcpu_advance_rip(struct vcpu *v, unsigned len)
 {
-	vmcs_writenw(GUEST_RIP, v->at_exit.rip + len);
+	uint64_t next = v->at_exit.rip + len;
+	/* Crossing a 4 GiB line: outside 64-bit mode EIP wraps (rip_after_instruction). */
+	if (__builtin_expect((v->at_exit.rip ^ next) >> 32, 0))
+		next = vcpu_rip_after_rare(v, len);
+	vmcs_writenw(GUEST_RIP, next);
 	if (__builtin_expect((v->at_exit.intr & 3) || (v->at_exit.rflags & (RFLAGS_RF | RFLAGS_TF)), 0))
 		vcpu_advance_rip_rare(v);
 }

@@ -148,6 +148,7 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	v->self = v;
 	v->index = index;
 	v->apic_id = apic_id;
+	v->apic_id_now = apic_id;
 	v->hv = hv;
 	v->vmxon_region = vmxon;
 	v->vmcs_region = vmcs;
@@ -255,6 +256,16 @@ static void write_host_state(struct hv *hv, struct vcpu *v)
 	vmcs_writenw(HOST_IA32_SYSENTER_EIP, 0);
 	vmcs_write64(HOST_IA32_EFER, cpu_rdmsr(MSR_IA32_EFER));
 	vmcs_write64(HOST_IA32_PAT, cpu_rdmsr(MSR_IA32_PAT));
+	/* IA32_PERF_GLOBAL_CTRL switched (vmx/msr_policy.def): every counter off in root mode,
+	 * the guest's value (the firmware's to start with) loaded at entry. */
+	if (hv->ctls.entry & (uint32_t)VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL) {
+		uint64_t perf = 0;
+		if (msr_safe_read(MSR_IA32_PERF_GLOBAL_CTRL, &perf) != 0)
+			perf = 0;
+		vmcs_write64(GUEST_IA32_PERF_GLOBAL_CTRL, perf);
+	}
+	if (hv->ctls.exit & (uint32_t)VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL)
+		vmcs_write64(HOST_IA32_PERF_GLOBAL_CTRL, 0);
 	vmcs_writenw(HOST_RSP, (uint64_t)(uintptr_t)(v->host_stack + VCPU_HOST_STACK_SIZE - HOST_STACK_VCPU_SLOT_OFFSET));
 	vmcs_writenw(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
 }

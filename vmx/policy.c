@@ -9,6 +9,11 @@
 #define CPUID1_ECX_OSXSAVE (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID7_ECX_OSPKE (1u << 4)
+#define CPUID1_ECX_DTES64 (1u << 2)
+#define CPUID1_ECX_PDCM (1u << 15)
+#define CPUID1_EDX_DS (1u << 21)
+#define CPUID7_EBX_INTEL_PT (1u << 25)
+#define CPUID_LEAF_INTEL_PT 0x14
 
 static uint32_t sig_word(unsigned i)
 {
@@ -28,17 +33,25 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 	if (!cpuid_policy_touches(leaf))
 		return;
 	if (leaf == 1) {
-		r->ecx = (r->ecx & ~CPUID1_ECX_VMX) | CPUID1_ECX_HYPERVISOR;
+		r->ecx = (r->ecx & ~(CPUID1_ECX_VMX | CPUID1_ECX_DTES64 | CPUID1_ECX_PDCM)) |
+			 CPUID1_ECX_HYPERVISOR;
+		r->edx &= ~CPUID1_EDX_DS;
 		if (r->ecx & (1u << 26)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
 			r->ecx = mirror(r->ecx, CPUID1_ECX_OSXSAVE, guest_cr4 & CR4_OSXSAVE);
 		return;
 	}
-	if (leaf == 7 && subleaf == 0 && (r->ecx & (1u << 3))) { /* PKU supported */
-		r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
+	if (leaf == CPUID_LEAF_INTEL_PT) {
+		*r = (struct cpuid_result){ 0 };
+		return;
+	}
+	if (leaf == 7 && subleaf == 0) {
+		r->ebx &= ~CPUID7_EBX_INTEL_PT;
+		if (r->ecx & (1u << 3)) /* PKU supported */
+			r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
 	}
 	if (leaf == 7)
-		return; /* without PKU, or another subleaf: as the hardware says */
+		return; /* another subleaf: as the hardware says */
 	*r = (struct cpuid_result){ 0 }; /* 0x4xxxxxxx: vmxray's leaves, zeros above them */
 	if (leaf == VMXRAY_CPUID_LEAF_BASE) {
 		r->eax = VMXRAY_CPUID_MAX_LEAF;
@@ -48,6 +61,29 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 	} else if (leaf == VMXRAY_CPUID_LEAF_VERSION) {
 		r->eax = version;
 	}
+}
+
+const struct msr_policy_entry msr_policy_table[] = {
+#define MSR_POLICY(first, last, read, write, reason) \
+	{ first, last, MSR_ACTION_##read, MSR_ACTION_##write, reason },
+#include "vmx/msr_policy.def"
+#undef MSR_POLICY
+};
+const unsigned msr_policy_count = sizeof(msr_policy_table) / sizeof(msr_policy_table[0]);
+
+enum msr_action msr_policy_action(uint32_t msr, bool write)
+{
+	for (unsigned i = 0; i < msr_policy_count; i++) {
+		const struct msr_policy_entry *p = &msr_policy_table[i];
+		if (msr >= p->first && msr <= p->last)
+			return write ? p->write : p->read;
+	}
+	return MSR_ACTION_PASS;
+}
+
+uint64_t misc_enable_guest_view(uint64_t hw)
+{
+	return hw | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
 }
 
 bool msr_is_hidden_vmx(uint32_t msr)
@@ -69,6 +105,10 @@ bool cr0_write_faults(const struct cr_context *c, uint64_t v)
 		return true;
 	if ((v & CR0_NW) && !(v & CR0_CD))
 		return true;
+	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
+	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
+	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
+		return true;
 	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
 	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
 		return true;
@@ -88,6 +128,8 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v)
 	if (long_mode && !(v & CR4_PAE))
 		return true;
 	if (long_mode && ((v ^ c->cr4) & CR4_LA57))
+		return true;
+	if ((v & CR4_CET) && !(c->cr0 & CR0_WP)) /* the other half of the CET/WP rule */
 		return true;
 	bool setting_pcide = (v & CR4_PCIDE) && !(c->cr4 & CR4_PCIDE);
 	if (setting_pcide && (!long_mode || (c->cr3 & 0xFFF)))

@@ -10,17 +10,51 @@ struct cpuid_result {
 };
 
 /* Rewrites the hardware's CPUID result as the guest must see it: hypervisor present
- * (CPUID.1:ECX[31]), VMX hidden (CPUID.1:ECX[5]), vmxray's leaves 0x40000000-1, and
+ * (CPUID.1:ECX[31]), VMX hidden (CPUID.1:ECX[5]), vmxray's leaves 0x40000000-1; Intel PT
+ * hidden (CPUID.(7,0):EBX[25], leaf 14H zero) and DS/BTS/PEBS hidden (CPUID.1:EDX[21] DS,
+ * ECX[2] DTES64, ECX[15] PDCM), since their output bypasses EPT (vmx/msr_policy.def); and
  * the bits that mirror the guest's CR4 rather than root mode's (CPUID.1:ECX[27]
  * OSXSAVE, CPUID.(7,0):ECX[4] OSPKE), since CPUID itself runs in root mode. */
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4);
-/* The leaves cpuid_policy_apply may change (1, 7, 0x4xxxxxxx): every other leaf passes
+/* The leaves cpuid_policy_apply may change (1, 7, 0x14, 0x4xxxxxxx): every other leaf passes
  * through as the hardware returns it. For the exit path, which skips the call. */
 static inline bool cpuid_policy_touches(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 7 || (leaf & 0xF0000000u) == 0x40000000u;
+	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u;
 }
+
+/* What vmxray does with an RDMSR or WRMSR (vmx/msr_policy.def). */
+enum msr_action {
+	MSR_ACTION_PASS,
+	MSR_ACTION_EMULATE,
+	MSR_ACTION_GP,
+	MSR_ACTION_SWITCH,
+	MSR_ACTION_SOFTIPI,
+};
+enum msr_action msr_policy_action(uint32_t msr, bool write);
+/* Whether the MSR bitmap makes this access exit: EMULATE, GP, SWITCH (SOFTIPI only when
+ * soft IPIs are on: vmx/exit_apic.c adds those bits). */
+static inline bool msr_action_exits(enum msr_action a)
+{
+	return a == MSR_ACTION_EMULATE || a == MSR_ACTION_GP || a == MSR_ACTION_SWITCH;
+}
+/* One line of the table, for the bitmap builder and the tests. */
+struct msr_policy_entry {
+	uint32_t first, last;
+	enum msr_action read, write;
+	const char *reason;
+};
+extern const struct msr_policy_entry msr_policy_table[];
+extern const unsigned msr_policy_count;
+
+/* IA32_MISC_ENABLE as the guest sees it: BTS and PEBS unavailable (bits 11, 12 set). */
+#define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
+uint64_t misc_enable_guest_view(uint64_t hw);
+/* IA32_DEBUGCTL bits that need the DS area or trace messages: TR, BTS, BTINT,
+ * BTS_OFF_OS, BTS_OFF_USR (SDM Vol. 3B, "IA32_DEBUGCTL MSR"); #GP, since BTS is hidden. */
+#define DEBUGCTL_DS_BITS (0x1FULL << 6)
 
 /* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
 bool msr_is_hidden_vmx(uint32_t msr);

@@ -3,6 +3,7 @@
 
 #include "arch/msr.h"
 #include "vmx/controls.h"
+#include "vmx/policy.h"
 
 void setup_control_request(struct vmx_ctrl_request *r)
 {
@@ -22,6 +23,10 @@ void setup_control_request(struct vmx_ctrl_request *r)
 	r->required[VMX_CTRL_ENTRY] = VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT |
 				      VM_ENTRY_LOAD_DEBUG_CONTROLS;
 	r->optional[VMX_CTRL_ENTRY] = VM_ENTRY_IA32E_MODE;
+	/* IA32_PERF_GLOBAL_CTRL switched, where the CPU can: counters the guest starts stop
+	 * in root mode (vmx/msr_policy.def); the guest's writes go to the field (exit_msr.c). */
+	r->optional[VMX_CTRL_ENTRY] |= VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;
+	r->optional[VMX_CTRL_EXIT] |= VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL;
 }
 
 /* SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address": read bitmap for 0-1FFFH at offset 0, for
@@ -55,20 +60,14 @@ bool msr_bitmap_intercepts(const uint8_t *bm, uint32_t msr, bool write)
 	return (bm[(write ? 2048 : 0) + base + bit / 8] >> (bit % 8)) & 1;
 }
 
+/* Every MSR access that vmx/msr_policy.def says exits, and nothing else. */
 void setup_msr_bitmap(uint8_t *bm)
 {
-	msr_bitmap_intercept(bm, MSR_IA32_FEATURE_CONTROL, true, true);
-	for (uint32_t m = MSR_IA32_VMX_FIRST; m <= MSR_IA32_VMX_LAST; m++)
-		msr_bitmap_intercept(bm, m, true, true);
-	/* MTRR writes retype the EPT; reads go straight to the hardware. */
-	msr_bitmap_intercept(bm, MSR_IA32_MTRR_DEF_TYPE, false, true);
-	for (uint32_t m = MSR_IA32_MTRR_PHYSBASE0; m < MSR_IA32_MTRR_PHYSBASE0 + 32; m++)
-		msr_bitmap_intercept(bm, m, false, true);
-	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX64K_00000, false, true);
-	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX16K_80000, false, true);
-	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX16K_A0000, false, true);
-	for (uint32_t m = MSR_IA32_MTRR_FIX4K_C0000; m <= MSR_IA32_MTRR_FIX4K_F8000; m++)
-		msr_bitmap_intercept(bm, m, false, true);
+	for (unsigned i = 0; i < msr_policy_count; i++) {
+		const struct msr_policy_entry *p = &msr_policy_table[i];
+		for (uint32_t m = p->first; m <= p->last; m++)
+			msr_bitmap_intercept(bm, m, msr_action_exits(p->read), msr_action_exits(p->write));
+	}
 }
 
 /* SDM Vol. 3C, 25.6.4 "I/O-Bitmap Addresses": A covers ports 0000H-7FFFH, B 8000H-FFFFH. */
@@ -79,14 +78,21 @@ void io_bitmap_intercept(uint8_t *a, uint8_t *b, uint16_t port)
 	bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
+/* Every port of vmx/io_policy.def, and nothing else. */
 void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
 {
-	/* Only the ports through which the guest resets or powers off the machine: vmxray
-	 * prints its statistics first. */
-	io_bitmap_intercept(a, b, 0xCF9);     /* reset control register */
-	io_bitmap_intercept(a, b, 0x64);      /* keyboard controller command: 0xFE pulses reset */
-	if (pm1a_cnt) { /* ACPI PM1a control, both bytes: SLP_EN is bit 13 */
-		io_bitmap_intercept(a, b, pm1a_cnt);
-		io_bitmap_intercept(a, b, (uint16_t)(pm1a_cnt + 1));
+	const struct {
+		uint16_t port;
+		unsigned width;
+	} ports[] = {
+#define IO_POLICY(name, port, width, reason) { (uint16_t)(port), width },
+#include "vmx/io_policy.def"
+#undef IO_POLICY
+	};
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		if (!ports[i].port)
+			continue; /* a port vmxray could not find (PM1a without ACPI) */
+		for (unsigned j = 0; j < ports[i].width; j++)
+			io_bitmap_intercept(a, b, (uint16_t)(ports[i].port + j));
 	}
 }

@@ -84,6 +84,9 @@ struct vcpu {
 	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */
 	uint32_t wait_sipi;         /* 1 while this CPU waits for a SIPI in root mode */
 	uint32_t kick_pending;      /* an NMI was sent to make this CPU exit: not the guest's */
+	uint32_t apic_id_now;       /* this CPU's APIC ID as it is now (the guest may write the
+				     * xAPIC ID): whom soft IPIs and kicks target; apic_id
+				     * stays the launch-time name in log lines */
 	/* Counted by the CPU they happen on. */
 	uint64_t soft_inits, soft_sipis; /* INITs and SIPIs this CPU received in software */
 	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */

@@ -121,12 +121,46 @@ static void test_reaches(void **state)
 	assert_false(apic_icr_reaches(&logical, false, 0, 0));
 }
 
+/* The escape from the issue tracker: EN=0 with the base on a vmxray page (OWNED_RANGES
+ * says where), then an INIT to 0xFEE00300. The write of such a base is refused, and root
+ * mode never reaches "the APIC" at an address other than the one it checked. */
+static void test_base_write_refuses_owned(void **state)
+{
+	(void)state;
+	const struct mem_range owned[2] = { { 0xDD59000, 0x2B7000 }, { 0x7F000000, 0x1000 } };
+	const uint64_t fee = 0xFEE00000;
+	assert_false(apic_base_write_faults(fee | APIC_BASE_ENABLE | APIC_BASE_BSP, 39, owned, 2));
+	assert_false(apic_base_write_faults(fee, 39, owned, 2));                       /* EN=0: allowed */
+	assert_true(apic_base_write_faults(0xDD59000, 39, owned, 2));                  /* EN=0 on vmxray */
+	assert_true(apic_base_write_faults(0xDD59000 | APIC_BASE_ENABLE, 39, owned, 2));
+	assert_true(apic_base_write_faults(0xE00F000, 39, owned, 2));                  /* last owned page */
+	assert_false(apic_base_write_faults(0xE010000, 39, owned, 2));                 /* just past it */
+	assert_false(apic_base_write_faults(0xDD58000, 39, owned, 2));                /* just below */
+	assert_true(apic_base_write_faults(0x7F000000 | APIC_BASE_ENABLE, 39, owned, 2));
+	assert_true(apic_base_write_faults(fee | 0x1, 39, owned, 2));                  /* reserved bit 0 */
+	assert_true(apic_base_write_faults(fee | (1ULL << 9), 39, owned, 2));          /* reserved bit 9 */
+	assert_true(apic_base_write_faults(fee | (1ULL << 39), 39, owned, 2));         /* above MAXPHYADDR */
+	assert_false(apic_base_write_faults(fee | (1ULL << 38), 39, owned, 0));
+}
+
+static void test_root_path(void **state)
+{
+	(void)state;
+	const uint64_t fee = 0xFEE00000;
+	assert_int_equal(apic_root_path(fee | APIC_BASE_ENABLE, fee), APIC_ROOT_XAPIC);
+	assert_int_equal(apic_root_path(fee | APIC_BASE_ENABLE | APIC_BASE_X2APIC, fee), APIC_ROOT_X2APIC);
+	assert_int_equal(apic_root_path(fee, fee), APIC_ROOT_NONE);                  /* EN=0: memory */
+	assert_int_equal(apic_root_path(0xDD59000, fee), APIC_ROOT_NONE);
+	assert_int_equal(apic_root_path(0x12345000 | APIC_BASE_ENABLE, fee), APIC_ROOT_NONE); /* moved */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_linux_xapic), cmocka_unit_test(test_decode_x2apic),
 		cmocka_unit_test(test_kinds),              cmocka_unit_test(test_encode_round_trip),
 		cmocka_unit_test(test_reaches),
+		cmocka_unit_test(test_base_write_refuses_owned), cmocka_unit_test(test_root_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

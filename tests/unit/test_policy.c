@@ -121,6 +121,13 @@ static void test_cr0_rules(void **state)
 	assert_true(cr0_write_faults(&c, CR0_PE | CR0_PG));                   /* LME without PAE */
 	c.cr4 = CR4_PAE;
 	assert_false(cr0_write_faults(&c, CR0_PE | CR0_PG));
+	struct cr_context cet = long_mode; /* CET on: WP may not be cleared */
+	cet.cr0 |= CR0_WP;
+	cet.cr4 |= CR4_CET;
+	assert_true(cr0_write_faults(&cet, cet.cr0 & ~CR0_WP));
+	assert_false(cr0_write_faults(&cet, cet.cr0 | CR0_AM));
+	cet.cr4 &= ~CR4_CET;
+	assert_false(cr0_write_faults(&cet, cet.cr0 & ~CR0_WP));
 }
 
 static void test_cr4_rules(void **state)
@@ -138,6 +145,11 @@ static void test_cr4_rules(void **state)
 	assert_false(cr4_write_faults(&c, c.cr4 | CR4_PCIDE));
 	c.efer = 0;
 	assert_true(cr4_write_faults(&c, CR4_PCIDE));                         /* PCIDE outside long mode */
+	struct cr_context cet = long_mode;
+	cet.cr4_supported |= CR4_CET;
+	assert_true(cr4_write_faults(&cet, cet.cr4 | CR4_CET));               /* CET with WP clear */
+	cet.cr0 |= CR0_WP;
+	assert_false(cr4_write_faults(&cet, cet.cr4 | CR4_CET));
 }
 
 static void test_xsetbv_rules(void **state)
@@ -181,6 +193,74 @@ static void test_msr_bitmap(void **state)
 	assert_int_equal(bm[2048 + 0x3A / 8] & (1u << (0x3A % 8)), 1u << (0x3A % 8));
 }
 
+/* The bitmap built from vmx/msr_policy.def makes exactly the listed accesses exit, in both
+ * ranges, and the handler's action for each comes from the same line. */
+static void test_msr_bitmap_is_the_table(void **state)
+{
+	(void)state;
+	static uint8_t bm[4096];
+	memset(bm, 0, sizeof(bm));
+	setup_msr_bitmap(bm);
+	static const uint32_t starts[2] = { 0, 0xC0000000u };
+	for (unsigned r = 0; r < 2; r++) {
+		for (uint32_t m = starts[r]; m <= starts[r] + 0x1FFF; m++) {
+			assert_int_equal(msr_bitmap_intercepts(bm, m, false), msr_action_exits(msr_policy_action(m, false)));
+			assert_int_equal(msr_bitmap_intercepts(bm, m, true), msr_action_exits(msr_policy_action(m, true)));
+		}
+	}
+	unsigned listed = 0, set = 0;
+	for (unsigned i = 0; i < msr_policy_count; i++) {
+		const struct msr_policy_entry *p = &msr_policy_table[i];
+		unsigned n = p->last - p->first + 1;
+		listed += n * (msr_action_exits(p->read) + msr_action_exits(p->write));
+		assert_true(p->reason && p->reason[0]);
+	}
+	for (unsigned i = 0; i < 4096; i++)
+		set += __builtin_popcount(bm[i]);
+	assert_int_equal(set, listed);
+	/* the trace and PEBS/DS escapes: #GP both ways */
+	static const uint32_t gp[] = { 0x560, 0x561, 0x570, 0x571, 0x572, 0x580, 0x58F, 0x600, 0x3F1, 0x345 };
+	for (unsigned i = 0; i < sizeof(gp) / sizeof(gp[0]); i++) {
+		assert_int_equal(msr_policy_action(gp[i], false), MSR_ACTION_GP);
+		assert_int_equal(msr_policy_action(gp[i], true), MSR_ACTION_GP);
+		assert_true(msr_bitmap_intercepts(bm, gp[i], false));
+		assert_true(msr_bitmap_intercepts(bm, gp[i], true));
+	}
+	assert_int_equal(msr_policy_action(MSR_IA32_PERF_GLOBAL_CTRL, true), MSR_ACTION_SWITCH);
+	assert_int_equal(msr_policy_action(MSR_IA32_PERF_GLOBAL_CTRL, false), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_DEBUGCTL, true), MSR_ACTION_SWITCH);
+	assert_int_equal(msr_policy_action(MSR_IA32_APIC_BASE, true), MSR_ACTION_EMULATE);
+	assert_int_equal(msr_policy_action(MSR_IA32_APIC_BASE, false), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_MISC_ENABLE, false), MSR_ACTION_EMULATE);
+	assert_int_equal(msr_policy_action(0x830, true), MSR_ACTION_SOFTIPI);
+	assert_false(msr_bitmap_intercepts(bm, 0x830, true));        /* only with soft IPIs */
+	assert_int_equal(msr_policy_action(0x55F, true), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(0x590, true), MSR_ACTION_PASS);
+	assert_int_equal(msr_policy_action(MSR_IA32_LSTAR, true), MSR_ACTION_PASS);
+	assert_int_equal(misc_enable_guest_view(0x850089), 0x850089u | (1u << 11) | (1u << 12));
+}
+
+/* Intel PT and DS/BTS/PEBS are hidden as on a CPU without them. */
+static void test_cpuid_hides_trace_and_pebs(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0x306c3, 0x800, 0x7ffafbff, 0xbfebfbff }; /* DTES64, PDCM, DS set */
+	cpuid_policy_apply(1, 0, &r, 0x1, 0);
+	assert_int_equal(r.ecx & ((1u << 2) | (1u << 15)), 0);
+	assert_int_equal(r.edx & (1u << 21), 0);
+	assert_int_equal(r.edx, 0xbfebfbffu & ~(1u << 21));
+	struct cpuid_result s = { 0, 0x029C6FBFu | (1u << 25), 0, 0 };
+	cpuid_policy_apply(7, 0, &s, 0x1, 0);
+	assert_int_equal(s.ebx, 0x029C6FBFu & ~(1u << 25));
+	assert_true(cpuid_policy_touches(0x14));
+	struct cpuid_result pt = { 1, 0xF, 0x7, 0 };
+	cpuid_policy_apply(0x14, 0, &pt, 0x1, 0);
+	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);
+	pt = (struct cpuid_result){ 0x2, 0x3, 0, 0 };
+	cpuid_policy_apply(0x14, 1, &pt, 0x1, 0);
+	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);
+}
+
 static void test_io_bitmap(void **state)
 {
 	(void)state;
@@ -196,6 +276,14 @@ static void test_io_bitmap(void **state)
 	for (unsigned i = 0; i < 4096; i++)
 		set += __builtin_popcount(a[i]) + __builtin_popcount(b[i]);
 	assert_int_equal(set, 4);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	setup_io_bitmaps(a, b, 0); /* no PM1a port known: only 0xCF9 and 0x64 */
+	set = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		set += __builtin_popcount(a[i]) + __builtin_popcount(b[i]);
+	assert_int_equal(set, 2);
+	assert_int_equal(a[0], 0); /* port 0 is never intercepted for an unknown PM1a */
 }
 
 static void test_control_request(void **state)
@@ -240,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_cr4_rules),
 		cmocka_unit_test(test_xsetbv_rules),
 		cmocka_unit_test(test_msr_bitmap),
+		cmocka_unit_test(test_msr_bitmap_is_the_table),
+		cmocka_unit_test(test_cpuid_hides_trace_and_pebs),
 		cmocka_unit_test(test_io_bitmap),
 		cmocka_unit_test(test_control_request),
 		cmocka_unit_test(test_hypercall_buffers),

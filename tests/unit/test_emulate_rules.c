@@ -1,0 +1,58 @@
+/* Unit tests: vmx/emulate_rules.c, the VM-entry checks that a handler finishing an exit
+ * must not break: error codes in real mode, RIP wrap outside 64-bit mode, BS under BTF. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "arch/cr.h"
+#include "vmx/emulate_rules.h"
+
+/* `mov ecx, 0x480; rdmsr` on an AP right after SIPI: #GP(0) in real mode has no error
+ * code, or VMRESUME fails (SDM Vol. 3C, 27.2.1.3). */
+static void test_error_code_real_mode(void **state)
+{
+	(void)state;
+	assert_false(inject_delivers_error_code(13, 0));                 /* #GP, CR0.PE = 0 */
+	assert_false(inject_delivers_error_code(13, CR0_NE | CR0_ET));   /* still real mode */
+	assert_false(inject_delivers_error_code(8, 0));                  /* #DF in real mode */
+	assert_true(inject_delivers_error_code(13, CR0_PE));
+	assert_true(inject_delivers_error_code(14, CR0_PE | CR0_PG));
+	assert_true(inject_delivers_error_code(17, CR0_PE));
+	assert_false(inject_delivers_error_code(6, CR0_PE));             /* #UD: never */
+	assert_false(inject_delivers_error_code(1, CR0_PE));             /* #DB: never */
+}
+
+/* CPUID at EIP 0xFFFFFFFE in 32-bit code: the next EIP is 0, not 0x1_0000_0000. */
+static void test_rip_wraps_outside_64bit(void **state)
+{
+	(void)state;
+	assert_int_equal(rip_after_instruction(0xFFFFFFFEull, 2, false), 0);
+	assert_int_equal(rip_after_instruction(0xFFFFFFFDull, 5, false), 2);
+	assert_int_equal(rip_after_instruction(0x7C00, 2, false), 0x7C02);
+	assert_int_equal(rip_after_instruction(0xFFFFFFFEull, 2, true), 0x100000000ull);
+	assert_int_equal(rip_after_instruction(0xFFFFFFFF80001000ull, 3, true), 0xFFFFFFFF80001003ull);
+}
+
+/* TF alone: BS after an emulated instruction. TF with BTF: only branches trap, and an
+ * emulated CPUID, RDMSR, OUT, ... is none (VM entry rejects BS with BTF under MOV SS). */
+static void test_single_step_respects_btf(void **state)
+{
+	(void)state;
+	assert_true(pending_dbg_single_step(RFLAGS_TF | RFLAGS_FIXED, 0));
+	assert_false(pending_dbg_single_step(RFLAGS_TF | RFLAGS_FIXED, DEBUGCTL_BTF));
+	assert_false(pending_dbg_single_step(RFLAGS_FIXED, 0));
+	assert_false(pending_dbg_single_step(RFLAGS_FIXED, DEBUGCTL_BTF));
+	assert_true(pending_dbg_single_step(RFLAGS_TF, 1ULL << 0)); /* LBR only */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_code_real_mode),
+		cmocka_unit_test(test_rip_wraps_outside_64bit),
+		cmocka_unit_test(test_single_step_respects_btf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1 @@
+test_emulate_rules_SRCS := vmx/emulate_rules.c
