@@ -27,13 +27,13 @@ WARN := -Wall -Wextra -Werror
 EFI_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-stack-check -fpic -fshort-wchar -mno-red-zone -mgeneral-regs-only \
 	-maccumulate-outgoing-args -fno-strict-aliasing -fno-omit-frame-pointer \
-	-DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -Ibuild/gen \
+	-DGNU_EFI_USE_MS_ABI -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -I. -I$(B)/gen \
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 EFI_LDFLAGS := -nostdlib -znocombreloc -z defs -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
 EFI_LIBS := -lefi -lgnuefi
-NASMFLAGS := -f elf64 -Ibuild/gen/
+NASMFLAGS := -f elf64 -I$(B)/gen/
 
-HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -Ibuild/gen -fsanitize=address,undefined \
+HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -I$(B)/gen -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -D_DEFAULT_SOURCE -DVMXRAY_HOST_TEST \
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 HOST_LDLIBS := -lcmocka
