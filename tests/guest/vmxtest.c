@@ -1102,6 +1102,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
 	report_init("vmxtest", st);
+	report_to_file(image, L"\\EFI\\vmxray\\vmxtest.log");
 	parse_options(image);
 	probe_init();
 	report_info("mode:%s%s%s, CR4 0x%lx, TR 0x%x", T.o.bare ? " bare" : " hypervisor", T.o.quick ? " quick" : "",

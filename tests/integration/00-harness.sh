@@ -37,6 +37,7 @@ outcome FAIL expect_not_on_bad_line expect_not x "$t/panic.log" 'PANIC' 'STATS e
 outcome PASS expect_not_on_whole_log expect_not x "$t/whole.log" 'PANIC' 'STATS end'
 outcome FAIL expect_order_on_empty_log expect_order x "$t/empty.log" 'a' 'b'
 outcome FAIL guest_checks_on_empty_log guest_checks x "$t/empty.log"
+outcome FAIL guest_checks_without_results_file guest_checks x "$(guest_results "$t/no-such-boot")"
 outcome FAIL guest_checks_without_summary guest_checks x "$t/truncated.log"
 # The summary claims more than the lines show: lines were lost.
 got=$( (guest_checks x "$t/short.log") 2>&1)

@@ -35,7 +35,7 @@ expect dump.exit_reason_decoded "$log" 'VMCS   ~ VM_EXIT_REASON: CPUID \(10\)'
 expect dump.guest_cs_ar_decoded "$log" 'VMCS   ~ GUEST_CS_AR_BYTES: type=0xb S=1 DPL=0 P=1 L=1'
 expect trace.cpuid_leaf_and_result "$log" 'EXIT seq=[0-9]+ reason=CPUID rip=0x[0-9a-f]{16} len=2 qual=0x0 leaf=0x40000000 subleaf=0x[0-9a-f]+ eax=0x40000001 ebx=0x52786d56 ecx=0x6d567961 edx=0x79615278'
 expect trace.vmcall "$log" 'EXIT seq=[0-9]+ reason=VMCALL .* function=0 status=0'
-guest_checks vmxtest "$log"
+guest_checks vmxtest "$(guest_results "$(dirname "$log")")"
 expect owned.canaries_intact "$log" 'info: STATS canaries intact=2 of 2$'
 expect owned.violations_logged "$log" 'warn: EPT violation #1 \(access to vmxray memory\)'
 expect_not owned.no_violation_elsewhere "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='

@@ -7,7 +7,7 @@ for cpu in corei7_skylake_x tigerlake; do
 	boot "$cpu" --bed bochs --cpu $cpu --smp 1 --timeout 420 --out "$out" \
 		--shell '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxtest.efi quick;echo SHELL-STILL-ALIVE'
 	expect "$cpu.launched" "$out/serial.log" 'info: vmxray is running'
-	guest_checks "$cpu.vmxtest" "$out/serial.log"
+	guest_checks "$cpu.vmxtest" "$(guest_results "$out")"
 	expect_order "$cpu.shell_keeps_working" "$out/serial.log" '^vmxtest: [0-9]+ passed' '^SHELL-STILL-ALIVE'
 done
 expect tigerlake.revision "$B/it/tigerlake/serial.log" 'CAPS BASIC 0x01d8100000000004: revision=0x4 '

@@ -13,7 +13,7 @@ run_refused() { # name cpu regex...
 	done
 	expect "$name.returns_to_firmware" "$out/serial.log" 'vmxray cannot start on this machine; returning to the firmware unchanged'
 	expect_order "$name.shell_keeps_working" "$out/serial.log" 'cannot start on this machine' '^SHELL-AFTER-REFUSAL'
-	guest_checks "$name.machine_unchanged" "$out/serial.log"
+	guest_checks "$name.machine_unchanged" "$(guest_results "$out")"
 }
 run_refused penryn core2_penryn_t9600 \
 	'missing required VMX capability: secondary processor-based VM-execution controls bit 1 \(Enable EPT\)' \

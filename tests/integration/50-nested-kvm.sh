@@ -14,7 +14,7 @@ out=$B/it/qemu-kvm
 boot nested_kvm --bed qemu-kvm --smp 2 --timeout 300 --out "$out" \
 	--shell '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxtest.efi;echo SHELL-STILL-ALIVE'
 expect nested_kvm.launched "$out/serial.log" 'info: vmxray is running'
-guest_checks nested_kvm.vmxtest "$out/serial.log"
+guest_checks nested_kvm.vmxtest "$(guest_results "$out")"
 
 lout=$B/it/qemu-kvm-linux
 linux_image nested_linux "$lout" with-vmxray

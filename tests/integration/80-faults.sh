@@ -76,7 +76,7 @@ run_args() { # run_args NAME: the common tools/run arguments
 out=$B/it/faults-failopen
 log=$out/serial.log
 boot failopen $(run_args failopen) --timeout 420 \
-	--shell "$vmxray test=bad-guest-state;echo AFTER-FAILED-ENTRY;$vmxray check=on;\\EFI\\vmxray\\vmxtest.efi quick noowned;echo SHELL-STILL-ALIVE"
+	--shell "$vmxray test=bad-guest-state;echo AFTER-FAILED-ENTRY;$vmxray check=on;\\EFI\\vmxray\\vmxtest.efi quick;echo SHELL-STILL-ALIVE"
 expect failopen.test_hook "$log" 'info: test=bad-guest-state: breaking GUEST_CR0 after the checker'
 expect failopen.reason_and_qualification "$log" 'error: VM entry failed: exit reason 33 \(INVALID_GUEST_STATE\), qualification 0x[0-9a-f]+$'
 expect failopen.vmcs_dump "$log" 'error: VMCS dump begin: first VM entry failed'
@@ -89,7 +89,7 @@ expect failopen.launch_reported_failed "$log" '^vmxray: not started \(status Abo
 expect_order failopen.shell_continues "$log" 'returning to the firmware' '^AFTER-FAILED-ENTRY'
 expect_order relaunch.check_on "$log" '^AFTER-FAILED-ENTRY' 'info: options: .* check=on '
 expect_order relaunch.running "$log" '^AFTER-FAILED-ENTRY' 'info: vmxray is running: the firmware continues as its guest on 1 CPU'
-guest_checks relaunch.vmxtest "$log"
+guest_checks relaunch.vmxtest "$(guest_results "$(dirname "$log")")"
 expect_not relaunch.checker_agrees "$log" 'CHECK fail' 'info: STATS end exits='
 expect_not failopen.no_panic "$log" 'PANIC|resetting the system|root-mode exception' 'info: STATS end exits='
 expect_order failopen.shell_keeps_working "$log" '^vmxtest: [0-9]+ passed' '^SHELL-STILL-ALIVE'

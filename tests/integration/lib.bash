@@ -40,6 +40,18 @@ expect_order() {
 	b=$(clean "$2" | grep -aEn -- "$4" | tail -1 | cut -d: -f1)
 	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then pass "$1"; else fail "$1" "/$4/ does not follow /$3/"; fi
 }
+# guest_results OUTDIR [PROG]: the in-guest program's results file (\EFI\vmxray\PROG.log,
+# written at its summary) copied out of OUTDIR/disk.img's ESP; prints the copy's path (an
+# empty file when the program never wrote one). The serial log is shared with the firmware's
+# mirrored console and with vmxray's log on other CPUs, which can break lines up; the file
+# holds each line once, whole.
+guest_results() {
+	local out=$1 prog=${2:-vmxtest} copy
+	copy=$out/$prog.results
+	rm -f "$copy"
+	mcopy -n -i "$out/disk.img@@1M" "::/EFI/vmxray/$prog.log" "$copy" 2>/dev/null || { : >"$copy"; } 2>/dev/null
+	echo "$copy"
+}
 # guest_checks NAME LOG [PROG]: every check line of an in-guest test program (PROG, default
 # vmxtest: "PROG: PASS #n name", "PROG: FAIL #n name: why", "PROG: SKIP #n name: why", n
 # counting from 1) becomes one check of this script, named NAME/name, counted as what it is.

@@ -9,6 +9,9 @@
 #include <stdbool.h>
 
 void report_init(const char *prog, EFI_SYSTEM_TABLE *st);
+/* Also writes every check line and the summary to `path` on the ESP when the summary is
+ * printed (the harness reads that file: tests/integration/lib.bash, guest_results). */
+void report_to_file(EFI_HANDLE image, const CHAR16 *path);
 void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_pass(const char *name);
 void report_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
