@@ -38,14 +38,16 @@ HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -Ibuild/gen -fsanitize=address,undefi
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 HOST_LDLIBS := -lcmocka
 
-HV_C := $(filter-out boot/asm_offsets.c,$(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c)))
-HV_ASM := $(sort $(wildcard boot/*.asm arch/*.asm vmx/*.asm))
+# Every .c and .asm below the hypervisor's folders (vmx/ has one folder per concern).
+HV_DIRS := boot arch vmx ept drivers
+HV_C := $(filter-out boot/asm_offsets.c,$(sort $(shell find $(HV_DIRS) -name '*.c')))
+HV_ASM := $(sort $(shell find $(HV_DIRS) -name '*.asm'))
 HV_OBJ := $(HV_C:%.c=$(B)/hv/%.o) $(HV_ASM:%.asm=$(B)/hv/%.asm.o)
 
-# In-guest EFI programs: tests/guest/<name>.c, linked with tests/guest/lib/ (C and asm)
-# and the listed pure files of the hypervisor.
-GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tests/guest/lib/*.c)
-GUEST_ASM := $(wildcard tests/guest/lib/*.asm)
+# In-guest EFI programs: tests/guest/<name>.c, linked with the in-guest library
+# tools/efilib/ (C and asm, shared with tools/hvctl) and the listed pure files of the hypervisor.
+GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tools/efilib/*.c)
+GUEST_ASM := $(wildcard tools/efilib/*.asm)
 GUEST_PROGS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 
@@ -80,7 +82,7 @@ $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
 
 # Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
-$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h boot/options.h
+$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
 	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp

@@ -2,7 +2,7 @@
  * flags). Pure. */
 #include "boot/options.h"
 #include "drivers/log.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
 
 #include <string.h>

@@ -20,8 +20,8 @@
 
 #include "arch/cpu.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define VMXBENCH_RUNS 8
 #define VMXBENCH_ITERS 64

@@ -25,7 +25,7 @@
 
 #include "arch/cpu.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/probe.h"
+#include "tools/efilib/probe.h"
 
 #define VMXCALL_WORDS 4
 #define VMXCALL_WORD_MAX 32

@@ -2,7 +2,7 @@
  *
  * An EFI application for the UEFI shell. Each case is one instruction (or hypercall)
  * with random or boundary inputs. Case i is derived from (seed, i) alone
- * (tests/guest/lib/fuzz_rng.h), so two runs with the same seed run the same cases.
+ * (tools/efilib/fuzz_rng.h), so two runs with the same seed run the same cases.
  *
  *   kind          what                                              recorded (see below)
  *   cpuid         random leaves and subleaves                        yes
@@ -60,14 +60,14 @@
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/fuzz_file.h"
-#include "tests/guest/lib/fuzz_out.h"
-#include "tests/guest/lib/fuzz_rng.h"
-#include "tests/guest/lib/probe.h"
-#include "tests/guest/lib/ring3.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/fuzz_file.h"
+#include "tools/efilib/fuzz_out.h"
+#include "tools/efilib/fuzz_rng.h"
+#include "tools/efilib/probe.h"
+#include "tools/efilib/ring3.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 /* mode=check: about 11 s of Bochs (Haswell model, 1 CPU) wall time; record about 2 s. */
 #define FUZZ_DEFAULT_COUNT 12000
@@ -201,7 +201,7 @@ static const struct fuzz_kind_info fuzz_kinds[FK_COUNT] = {
 	[FK_VMX_INSN] = { "vmx_insn", true, 1, { "operand qwords changed", "" } },
 	[FK_HYPERCALL] = { "hypercall", false, 0, { "", "" } },
 	/* Not recorded: a CPL-3 excursion may leave TR holding a TSS outside the firmware's
-	 * GDT (tests/guest/lib/ring3.h), which vmxray, loaded next, cannot describe. */
+	 * GDT (tools/efilib/ring3.h), which vmxray, loaded next, cannot describe. */
 	[FK_VMCALL_CPL3] = { "vmcall_cpl3", false, 2, { "", "" } },
 };
 
@@ -455,7 +455,7 @@ static void run_cpuid_regs(struct fuzz_case *c)
 	c->out[2] = (io.rax | io.rbx | io.rcx | io.rdx) >> 32;
 }
 
-/* vmxray's leaves (vmx/hypercall_abi.h, vmx/policy.c): 0x40000000 signature,
+/* vmxray's leaves (vmx/policy/hypercall_abi.h, vmx/policy/policy.c): 0x40000000 signature,
  * 0x40000001 version, zeros in the rest of 0x40000000-0x4FFFFFFF. */
 static bool check_cpuid_hv(const struct fuzz_case *c, char *why, size_t n)
 {
@@ -1563,7 +1563,7 @@ static void run_hypercall(struct fuzz_case *c)
 		c->out[2] = hc_check_memory(c, hc_needed(c->in[0]), (int64_t)r.rax >= 0);
 }
 
-/* The statuses vmx/hypercall_abi.h allows for a (buffer, size) call. */
+/* The statuses vmx/policy/hypercall_abi.h allows for a (buffer, size) call. */
 static unsigned hc_allowed(uint64_t buf, uint64_t size, uint64_t needed, int64_t *st)
 {
 	unsigned n = 0;
@@ -1634,7 +1634,7 @@ static bool check_hypercall(const struct fuzz_case *c, char *why, size_t n)
 	return false;
 }
 
-/* ---- VMCALL at CPL 3: #UD (vmx/hypercall_abi.h; the same as without a VMM) ---- */
+/* ---- VMCALL at CPL 3: #UD (vmx/policy/hypercall_abi.h; the same as without a VMM) ---- */
 
 static void gen_vmcall_cpl3(struct fuzz_rng *r, struct fuzz_case *c)
 {

@@ -23,12 +23,12 @@
 #include "arch/msr.h"
 #include "boot/mp.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/probe.h"
-#include "tests/guest/lib/report.h"
-#include "tests/guest/lib/ring3.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/probe.h"
+#include "tools/efilib/report.h"
+#include "tools/efilib/ring3.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 /* Basic exit reasons (SDM Vol. 3D, Appendix C "VMX Basic Exit Reasons"): STATS indexes. */
 #define EXIT_REASON_CPUID 10

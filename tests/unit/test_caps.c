@@ -1,4 +1,4 @@
-/* Unit tests: vmx/caps.c (snapshot rules, negotiation, predicates) and vmx/caps_matrix.c.
+/* Unit tests: vmx/caps/caps.c (snapshot rules, negotiation, predicates) and vmx/study/caps_matrix.c.
  * Fixtures are recorded numbers: IA32_VMX_BASIC, PROCBASED_CTLS2, EPT_VPID_CAP and MISC
  * as Bochs reports them for its CPU models; the pin/proc/exit/entry values are typical of
  * the same generations (default1 bits per SDM Vol. 3C, A.2). */
@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmx/caps.h"
-#include "vmx/decode.h"
+#include "vmx/caps/caps.h"
+#include "vmx/decode/decode.h"
 
 /* ---- A fake CPU: CPUID leaves and an MSR table; reading an absent MSR is a #GP ---- */
 

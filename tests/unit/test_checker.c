@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmx/caps.h"
-#include "vmx/checker.h"
-#include "vmx/decode.h"
+#include "vmx/caps/caps.h"
+#include "vmx/checker/checker.h"
+#include "vmx/decode/decode.h"
 
 static struct vmx_caps caps;
 static struct vmcs_snapshot snap;

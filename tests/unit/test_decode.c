@@ -1,4 +1,4 @@
-/* Unit tests: vmx/decode.c, on words as the processor writes them. */
+/* Unit tests: vmx/decode/decode.c, on words as the processor writes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +6,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/decode.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/decode.h"
+#include "vmx/decode/exit_reasons.h"
 
 static char buf[1024];
 

@@ -1,5 +1,5 @@
-/* Unit tests: vmx/exit_reasons.c (basic exit reasons from vmx/exit_reasons.def) and
- * vmx/vm_insn_errors.c (VM-instruction error numbers). */
+/* Unit tests: vmx/decode/exit_reasons.c (basic exit reasons from vmx/decode/exit_reasons.def) and
+ * vmx/vmcs/vm_insn_errors.c (VM-instruction error numbers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +7,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/exit_reasons.h"
-#include "vmx/vm_insn_errors.h"
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/vmcs/vm_insn_errors.h"
 
 struct known_reason {
 	uint32_t constant;

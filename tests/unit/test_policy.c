@@ -1,5 +1,5 @@
-/* Unit tests: vmx/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/setup.c (MSR and I/O
- * bitmaps, the control request), vmx/hypercall_check.c (buffer checks). */
+/* Unit tests: vmx/policy/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/launch/setup.c (MSR and I/O
+ * bitmaps, the control request), vmx/policy/hypercall_check.c (buffer checks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +10,11 @@
 #include "arch/cr.h"
 #include "arch/memory.h"
 #include "arch/msr.h"
-#include "vmx/controls.h"
-#include "vmx/hypercall.h"
-#include "vmx/hypercall_abi.h"
-#include "vmx/policy.h"
-#include "vmx/setup.h"
+#include "vmx/caps/controls.h"
+#include "vmx/policy/hypercall.h"
+#include "vmx/policy/hypercall_abi.h"
+#include "vmx/policy/policy.h"
+#include "vmx/launch/setup.h"
 
 static void test_cpuid_leaf1(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests: vmx/vmcs_dump.c (decoded VMCS dump, line format of vmx/vmcs_dump.h). */
+/* Unit tests: vmx/study/vmcs_dump.c (decoded VMCS dump, line format of vmx/study/vmcs_dump.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "drivers/log.h"
-#include "vmx/decode.h"
-#include "vmx/vmcs_dump.h"
+#include "vmx/decode/decode.h"
+#include "vmx/study/vmcs_dump.h"
 
 #define MAX_LINES 1024
 

@@ -1,6 +1,6 @@
 /* Unit tests: tools/vmxlog (the host log reader). The fixtures in tests/fixtures/ are
  * recorded-style serial logs: OVMF output with escape sequences, CAPS lines and VMCS dumps
- * as vmx/caps_matrix.c and vmx/vmcs_dump.c print them, EXIT/STATS/RECORDER/CHECK lines as
+ * as vmx/study/caps_matrix.c and vmx/study/vmcs_dump.c print them, EXIT/STATS/RECORDER/CHECK lines as
  * docs/LOGFORMAT.md defines them, guest lines, a vmxray line broken by guest output. The
  * expected numbers were counted in the fixtures by hand (grep/awk), not copied from the
  * tool. */
@@ -418,7 +418,7 @@ static void test_shell_dumps(void **state)
 	vl_free(&log);
 }
 
-/* A " | " list longer than a line continues with the same label (vmx/vmcs_dump.h). Two
+/* A " | " list longer than a line continues with the same label (vmx/study/vmcs_dump.h). Two
  * CPUs' dumps alternate line by line. A begin line lost to guest output. */
 static void test_dump_continuation_and_interleaving(void **state)
 {

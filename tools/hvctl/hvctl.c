@@ -6,7 +6,7 @@
  *   hvctl owned     the physical memory ranges vmxray keeps for itself
  *   hvctl help      this text
  *
- * Every request is a VMCALL (vmx/hypercall_abi.h). VMCALL outside VMX non-root
+ * Every request is a VMCALL (vmx/policy/hypercall_abi.h). VMCALL outside VMX non-root
  * operation raises #UD, so hvctl first looks for vmxray's CPUID signature (leaf
  * 0x40000000) and, when it is absent, says so and never executes VMCALL. Exit status:
  * EFI_SUCCESS, EFI_NOT_FOUND (vmxray is not running), EFI_INVALID_PARAMETER (usage),
@@ -21,9 +21,9 @@
 #include "arch/bits.h"
 #include "arch/cpu.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/probe.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/probe.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define HVCTL_LINE_MAX 160
 #define HVCTL_ARG_MAX 32
@@ -31,11 +31,11 @@
  * Information Returned in the ECX Register"); hypervisors set it to announce themselves. */
 #define CPUID1_ECX_HYPERVISOR 31
 
-/* Exit-reason names, expanded from the one list (vmx/exit_reasons.def). A reason
+/* Exit-reason names, expanded from the one list (vmx/decode/exit_reasons.def). A reason
  * numbered at or beyond VMXRAY_STATS_COUNTERS fails to compile here. */
 static const char *const hvctl_exit_names[VMXRAY_STATS_COUNTERS] = {
 #define EXIT_REASON(number, name, short_name) [number] = #name,
-#include "vmx/exit_reasons.def"
+#include "vmx/decode/exit_reasons.def"
 #undef EXIT_REASON
 };
 
@@ -84,7 +84,7 @@ static const char hvctl_usage_text[] =
 /* ---- talking to vmxray ---- */
 
 /* vmxray answers CPUID 0x40000000 with its signature and a maximum leaf that covers
- * its version leaf (vmx/hypercall_abi.h). */
+ * its version leaf (vmx/policy/hypercall_abi.h). */
 static bool hvctl_vmxray_present(void)
 {
 	struct cpuid_regs r;

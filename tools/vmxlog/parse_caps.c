@@ -1,4 +1,4 @@
-/* vmxlog: CAPS lines, format 1 of vmx/caps_matrix.c. */
+/* vmxlog: CAPS lines, format 1 of vmx/study/caps_matrix.c. */
 #include <string.h>
 
 #include "tools/vmxlog/parse_internal.h"

@@ -1,0 +1,92 @@
+/* Pure parts of VMX setup: the controls vmxray asks for, and the MSR and I/O bitmaps. */
+#include "vmx/launch/setup.h"
+
+#include "arch/msr.h"
+#include "vmx/caps/controls.h"
+
+void setup_control_request(struct vmx_ctrl_request *r)
+{
+	*r = (struct vmx_ctrl_request){ 0 };
+	r->required[VMX_CTRL_PIN] = PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS;
+	r->required[VMX_CTRL_PROC] = CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_IO_BITMAPS |
+				     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+	r->required[VMX_CTRL_PROC2] = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST;
+	/* Instructions that #UD in the guest unless their enable control is set, when the
+	 * CPU has them (SDM Vol. 3C, 25.6.2 "Processor-Based VM-Execution Controls"). */
+	r->optional[VMX_CTRL_PROC2] = SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
+				      SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_ENABLE_XSAVES |
+				      SECONDARY_EXEC_ENABLE_USR_WAIT_PAUSE;
+	r->required[VMX_CTRL_EXIT] = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
+				     VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
+				     VM_EXIT_SAVE_DEBUG_CONTROLS;
+	r->required[VMX_CTRL_ENTRY] = VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT |
+				      VM_ENTRY_LOAD_DEBUG_CONTROLS;
+	r->optional[VMX_CTRL_ENTRY] = VM_ENTRY_IA32E_MODE;
+}
+
+/* SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address": read bitmap for 0-1FFFH at offset 0, for
+ * C0000000H-C0001FFFH at 1024; write bitmaps at 2048 and 3072. */
+void msr_bitmap_intercept(uint8_t *bm, uint32_t msr, bool read, bool write)
+{
+	unsigned base;
+	if (msr <= 0x1FFF)
+		base = 0;
+	else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu)
+		base = 1024;
+	else
+		return; /* outside both ranges every access exits anyway */
+	unsigned bit = msr & 0x1FFF;
+	if (read)
+		bm[base + bit / 8] |= (uint8_t)(1u << (bit % 8));
+	if (write)
+		bm[2048 + base + bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
+bool msr_bitmap_intercepts(const uint8_t *bm, uint32_t msr, bool write)
+{
+	unsigned base;
+	if (msr <= 0x1FFF)
+		base = 0;
+	else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu)
+		base = 1024;
+	else
+		return true;
+	unsigned bit = msr & 0x1FFF;
+	return (bm[(write ? 2048 : 0) + base + bit / 8] >> (bit % 8)) & 1;
+}
+
+void setup_msr_bitmap(uint8_t *bm)
+{
+	msr_bitmap_intercept(bm, MSR_IA32_FEATURE_CONTROL, true, true);
+	for (uint32_t m = MSR_IA32_VMX_FIRST; m <= MSR_IA32_VMX_LAST; m++)
+		msr_bitmap_intercept(bm, m, true, true);
+	/* MTRR writes retype the EPT; reads go straight to the hardware. */
+	msr_bitmap_intercept(bm, MSR_IA32_MTRR_DEF_TYPE, false, true);
+	for (uint32_t m = MSR_IA32_MTRR_PHYSBASE0; m < MSR_IA32_MTRR_PHYSBASE0 + 32; m++)
+		msr_bitmap_intercept(bm, m, false, true);
+	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX64K_00000, false, true);
+	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX16K_80000, false, true);
+	msr_bitmap_intercept(bm, MSR_IA32_MTRR_FIX16K_A0000, false, true);
+	for (uint32_t m = MSR_IA32_MTRR_FIX4K_C0000; m <= MSR_IA32_MTRR_FIX4K_F8000; m++)
+		msr_bitmap_intercept(bm, m, false, true);
+}
+
+/* SDM Vol. 3C, 25.6.4 "I/O-Bitmap Addresses": A covers ports 0000H-7FFFH, B 8000H-FFFFH. */
+void io_bitmap_intercept(uint8_t *a, uint8_t *b, uint16_t port)
+{
+	uint8_t *bm = port < 0x8000 ? a : b;
+	unsigned bit = port & 0x7FFF;
+	bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
+void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
+{
+	/* Only the ports through which the guest resets or powers off the machine: vmxray
+	 * prints its statistics first. */
+	io_bitmap_intercept(a, b, 0xCF9);     /* reset control register */
+	io_bitmap_intercept(a, b, 0x64);      /* keyboard controller command: 0xFE pulses reset */
+	if (pm1a_cnt) { /* ACPI PM1a control, both bytes: SLP_EN is bit 13 */
+		io_bitmap_intercept(a, b, pm1a_cnt);
+		io_bitmap_intercept(a, b, (uint16_t)(pm1a_cnt + 1));
+	}
+}
