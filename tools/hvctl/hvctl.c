@@ -34,7 +34,7 @@
 /* Exit-reason names, expanded from the one list (vmx/decode/exit_reasons.def). A reason
  * numbered at or beyond VMXRAY_STATS_COUNTERS fails to compile here. */
 static const char *const hvctl_exit_names[VMXRAY_STATS_COUNTERS] = {
-#define EXIT_REASON(number, name, short_name) [number] = #name,
+#define EXIT_REASON(number, name, short_name, facts, handler) [number] = #name,
 #include "vmx/decode/exit_reasons.def"
 #undef EXIT_REASON
 };

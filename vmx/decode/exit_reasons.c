@@ -1,7 +1,7 @@
-/* Exit-reason names, expanded from vmx/decode/exit_reasons.def. Pure. */
+/* Exit-reason names and facts, expanded from vmx/decode/exit_reasons.def. Pure. */
 #include "vmx/decode/exit_reasons.h"
 
-#define EXIT_REASON(number, name, short_name)                                            \
+#define EXIT_REASON(number, name, short_name, facts, handler)                            \
 	_Static_assert((number) < EXIT_REASON_MAX,                                     \
 		       #name ": exit_reasons.def is not in ascending order");
 #include "vmx/decode/exit_reasons.def"
@@ -10,12 +10,13 @@
 struct exit_reason_names {
 	const char *name;
 	const char *short_name;
+	unsigned facts;
 };
 
 /* Indexed by basic exit reason; gaps stay { NULL, NULL }. A number listed twice initializes
  * an entry twice and fails the build under -Wextra (-Woverride-init). */
 static const struct exit_reason_names names[EXIT_REASON_MAX] = {
-#define EXIT_REASON(number, name, short_name) [number] = { #name, short_name },
+#define EXIT_REASON(number, name, short_name, facts, handler) [number] = { #name, short_name, facts },
 #include "vmx/decode/exit_reasons.def"
 #undef EXIT_REASON
 };
@@ -23,6 +24,16 @@ static const struct exit_reason_names names[EXIT_REASON_MAX] = {
 bool exit_reason_defined(uint32_t basic)
 {
 	return basic < EXIT_REASON_MAX && names[basic].name != NULL;
+}
+
+unsigned exit_reason_facts(uint32_t basic)
+{
+	return exit_reason_defined(basic) ? names[basic].facts : EXIT_NONE;
+}
+
+bool exit_reason_is_instruction(uint32_t basic)
+{
+	return (exit_reason_facts(basic) & EXIT_INSN) != 0;
 }
 
 const char *exit_reason_name(uint32_t basic)
