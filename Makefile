@@ -82,7 +82,8 @@ $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
 
 # Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
-$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h
+$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h \
+		arch/exceptions.h arch/exceptions.def
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
 	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp
@@ -104,7 +105,7 @@ $(B)/guest/shared/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(B)/guest/shared/%.asm.o: %.asm
+$(B)/guest/shared/%.asm.o: %.asm $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
 

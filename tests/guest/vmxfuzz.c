@@ -335,8 +335,8 @@ static bool touches_ram(uint64_t base, uint64_t len)
 
 static bool vector_has_error(int v)
 {
-	return v == VEC_DF || v == VEC_TS || v == VEC_NP || v == VEC_SS || v == VEC_GP || v == VEC_PF ||
-	       v == VEC_AC;
+	return v == VECTOR_DF || v == VECTOR_TS || v == VECTOR_NP || v == VECTOR_SS || v == VECTOR_GP || v == VECTOR_PF ||
+	       v == VECTOR_AC;
 }
 
 static void describe_vector(int v, uint32_t err, char *buf, size_t n)
@@ -552,13 +552,13 @@ static void gen_rdmsr(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = msr;
 	c->expect = FUZZ_EXPECT_ANY;
 	if (msr_is_vmx(msr))
-		c->expect = VEC_GP;
+		c->expect = VECTOR_GP;
 	else if (msr == MSR_IA32_FEATURE_CONTROL)
 		c->expect = PROBE_NO_FAULT;
 	/* In xAPIC mode the x2APIC registers do not exist: #GP (SDM Vol. 3A, "x2APIC
 	 * Register Address Space"). Bochs faults here too, unlike for unknown MSRs. */
 	if (E.x2apic && !E.x2apic_mode && msr >= 0x800 && msr <= 0x8FF)
-		c->expect = VEC_GP;
+		c->expect = VECTOR_GP;
 	if (msr_is_volatile(msr))
 		c->flags |= FC_VOLATILE;
 }
@@ -720,7 +720,7 @@ static void gen_wrmsr(struct fuzz_rng *r, struct fuzz_case *c)
 	uint64_t p = fuzz_rng_below(r, 8);
 
 	c->kind = FK_WRMSR;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 	c->variant = (uint8_t)p;
 	if (p == 0) {
 		gen_wrmsr_hidden(r, c);
@@ -843,7 +843,7 @@ static void gen_cr0(struct fuzz_rng *r, struct fuzz_case *c)
 	c->kind = FK_CR0;
 	c->variant = (uint8_t)p;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* CR3 bits 63:MAXPHYADDR are reserved (SDM Vol. 3A, 4.5 "4-Level Paging and 5-Level
@@ -859,7 +859,7 @@ static void gen_cr3(struct fuzz_rng *r, struct fuzz_case *c)
 		v |= fuzz_rng_next(r) & rsvd;
 	c->kind = FK_CR3;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* MOV to CR4 #GP(0): a reserved bit (one the CPU does not enumerate), clearing PAE
@@ -888,7 +888,7 @@ static void gen_cr4(struct fuzz_rng *r, struct fuzz_case *c)
 		v ^= fuzz_rng_next(r) & (CR4_TSD | CR4_DE | CR4_PCE);
 	c->variant = (uint8_t)p;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* CR8 (the TPR): bits 63:4 are reserved, MOV to CR8 #GP(0) (SDM Vol. 3A, 2.5). */
@@ -900,7 +900,7 @@ static void gen_cr8(struct fuzz_rng *r, struct fuzz_case *c)
 		v |= fuzz_rng_next(r) & ~0xFULL;
 	c->kind = FK_CR8;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* XSETBV #GP(0): ECX != 0, XCR0[0] = 0, a bit the processor does not support,
@@ -933,7 +933,7 @@ static void gen_xsetbv(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = index;
 	c->in[1] = v;
 	c->in[2] = E.xsave && fuzz_rng_below(r, 4) != 0; /* set CR4.OSXSAVE for the write */
-	c->expect = (c->in[2] || (cpu_read_cr4() & CR4_OSXSAVE)) ? VEC_GP : VEC_UD;
+	c->expect = (c->in[2] || (cpu_read_cr4() & CR4_OSXSAVE)) ? VECTOR_GP : VECTOR_UD;
 }
 
 static void run_xsetbv(struct fuzz_case *c)
@@ -1297,7 +1297,7 @@ static void gen_vmx_insn(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = fuzz_rng_below(r, VI_COUNT);
 	c->in[1] = fuzz_rng_next(r);
 	c->in[2] = fuzz_rng_next(r);
-	c->expect = VEC_UD;
+	c->expect = VECTOR_UD;
 }
 
 static int vmx_insn_exec(unsigned insn, uint64_t a, uint64_t b)
@@ -1640,7 +1640,7 @@ static void gen_vmcall_cpl3(struct fuzz_rng *r, struct fuzz_case *c)
 {
 	c->kind = FK_VMCALL_CPL3;
 	c->in[0] = fuzz_rng_below(r, 2) ? fuzz_rng_below(r, 5) : fuzz_rng_next(r);
-	c->expect = VEC_UD;
+	c->expect = VECTOR_UD;
 }
 
 static void run_vmcall_cpl3(struct fuzz_case *c)

@@ -102,7 +102,7 @@ static void expect_vector(const char *name, int r, int vector)
 		return;
 	}
 	probe_describe(r, d, sizeof(d));
-	report_fail(name, "expected %s%s, got %s", probe_vector_name(vector), vector == VEC_GP ? "(0)" : "", d);
+	report_fail(name, "expected %s%s, got %s", probe_vector_name(vector), vector == VECTOR_GP ? "(0)" : "", d);
 }
 
 static void expect_gp_rdmsr(const char *name, int r, uint64_t val)
@@ -110,7 +110,7 @@ static void expect_gp_rdmsr(const char *name, int r, uint64_t val)
 	if (r == PROBE_NO_FAULT)
 		report_fail(name, "expected #GP(0), got value 0x%lx", val);
 	else
-		expect_vector(name, r, VEC_GP);
+		expect_vector(name, r, VECTOR_GP);
 }
 
 /* FAIL (and false) when the probe faulted; nothing printed otherwise. */
@@ -311,7 +311,7 @@ static void test_feature_control(void)
 	/* Once the lock bit is set, WRMSR to the MSR raises #GP (SDM Vol. 3C, "Enabling and
 	 * Entering VMX Operation"). Writing an unlocked one could enable VMX: not tried. */
 	if (v & FEATURE_CONTROL_LOCK)
-		expect_vector("msr.feature_control_write_gp", probe_wrmsr(MSR_IA32_FEATURE_CONTROL, v), VEC_GP);
+		expect_vector("msr.feature_control_write_gp", probe_wrmsr(MSR_IA32_FEATURE_CONTROL, v), VECTOR_GP);
 	else
 		report_skip("msr.feature_control_write_gp", "lock bit clear (0x%lx)", v);
 }
@@ -333,10 +333,10 @@ static void test_unknown_msrs(void)
 		report_skip("msr.rdmsr_x2apic_off_gp", "x2APIC mode is on (IA32_APIC_BASE 0x%lx)", apic_base);
 	} else {
 		expect_gp_rdmsr("msr.rdmsr_x2apic_off_gp", probe_rdmsr(MSR_X2APIC_VERSION, &v), v);
-		expect_vector("msr.wrmsr_x2apic_off_gp", probe_wrmsr(MSR_X2APIC_VERSION, 0), VEC_GP);
+		expect_vector("msr.wrmsr_x2apic_off_gp", probe_wrmsr(MSR_X2APIC_VERSION, 0), VECTOR_GP);
 	}
 	/* The VMX MSRs are read-only (SDM Vol. 3D, A.1 "Basic VMX Information"). */
-	expect_vector("msr.wrmsr_vmx_basic_gp", probe_wrmsr(MSR_IA32_VMX_BASIC, 0), VEC_GP);
+	expect_vector("msr.wrmsr_vmx_basic_gp", probe_wrmsr(MSR_IA32_VMX_BASIC, 0), VECTOR_GP);
 
 	/* Real Intel processors raise #GP(0) for an index they do not implement; Bochs
 	 * does not, so what happens depends on the machine: reported, not counted. */
@@ -360,7 +360,7 @@ static void test_sysenter_esp(void)
 		report_check(v == probe_val, "msr.sysenter_esp_roundtrip", "wrote 0x%lx, read back 0x%lx", probe_val, v);
 	/* SDM Vol. 4, IA32_SYSENTER_ESP: the address must be canonical. */
 	expect_vector("msr.sysenter_esp_noncanonical_gp", probe_wrmsr(MSR_IA32_SYSENTER_ESP, 0x8000000000000000ULL),
-		      VEC_GP);
+		      VECTOR_GP);
 	if (no_fault("msr.sysenter_esp_restore", probe_wrmsr(MSR_IA32_SYSENTER_ESP, orig)) &&
 	    no_fault("msr.sysenter_esp_restore", probe_rdmsr(MSR_IA32_SYSENTER_ESP, &v)))
 		report_check(v == orig, "msr.sysenter_esp_restore", "restored 0x%lx, read back 0x%lx", orig, v);
@@ -397,11 +397,11 @@ static void test_cr4(void)
 	if (no_fault("cr4.write_same", probe_mov_to_cr4(cr4)))
 		report_check(cpu_read_cr4() == cr4, "cr4.write_same", "CR4 0x%lx became 0x%lx", cr4, cpu_read_cr4());
 	/* SDM Vol. 3A, 2.5 "Control Registers": setting a reserved CR4 bit -> #GP(0). */
-	expect_vector("cr4.reserved_bit63_gp", probe_mov_to_cr4(cr4 | (1ULL << 63)), VEC_GP);
+	expect_vector("cr4.reserved_bit63_gp", probe_mov_to_cr4(cr4 | (1ULL << 63)), VECTOR_GP);
 	cr4_expect_unchanged("cr4.reserved_bit63_unchanged", cr4);
 	if (!T.o.bare) {
 		/* With VMX hidden (CPUID.1:ECX.VMX = 0), CR4.VMXE is a reserved bit. */
-		expect_vector("cr4.vmxe_set_gp", probe_mov_to_cr4(cr4 | CR4_VMXE), VEC_GP);
+		expect_vector("cr4.vmxe_set_gp", probe_mov_to_cr4(cr4 | CR4_VMXE), VECTOR_GP);
 		cr4_expect_unchanged("cr4.vmxe_set_unchanged", cr4);
 	}
 }
@@ -415,11 +415,11 @@ static void test_xsetbv_values(uint64_t xcr0, uint64_t supported)
 	expect_no_fault("xsetbv.same_value", probe_xsetbv(0, xcr0));
 	/* SDM Vol. 2D, XSETBV: #GP(0) "If an attempt is made to clear bit 0 of XCR0", for
 	 * reserved bits, for "XCR0[2:1] to 10b", and for an invalid XCR "(includes ECX = 1)". */
-	expect_vector("xsetbv.x87_clear_gp", probe_xsetbv(0, xcr0 & ~XCR0_X87), VEC_GP);
-	expect_vector("xsetbv.reserved_bit63_gp", probe_xsetbv(0, xcr0 | XCR0_RESERVED63), VEC_GP);
-	expect_vector("xsetbv.index1_gp", probe_xsetbv(1, xcr0), VEC_GP);
+	expect_vector("xsetbv.x87_clear_gp", probe_xsetbv(0, xcr0 & ~XCR0_X87), VECTOR_GP);
+	expect_vector("xsetbv.reserved_bit63_gp", probe_xsetbv(0, xcr0 | XCR0_RESERVED63), VECTOR_GP);
+	expect_vector("xsetbv.index1_gp", probe_xsetbv(1, xcr0), VECTOR_GP);
 	if (supported & XCR0_AVX)
-		expect_vector("xsetbv.avx_without_sse_gp", probe_xsetbv(0, (xcr0 | XCR0_AVX) & ~XCR0_SSE), VEC_GP);
+		expect_vector("xsetbv.avx_without_sse_gp", probe_xsetbv(0, (xcr0 | XCR0_AVX) & ~XCR0_SSE), VECTOR_GP);
 	else
 		report_skip("xsetbv.avx_without_sse_gp", "AVX state not supported (CPUID.(0DH,0):EAX = 0x%lx)",
 			    supported);
@@ -461,21 +461,21 @@ static void test_instructions(void)
 
 	expect_no_fault("instr.invd", probe_invd());
 	/* GETSEC with CR4.SMXE = 0 -> #UD (SDM Vol. 2D, GETSEC). */
-	expect_vector("instr.getsec_ud", probe_getsec(0), VEC_UD);
+	expect_vector("instr.getsec_ud", probe_getsec(0), VECTOR_UD);
 	/* Outside VMX operation, and in a guest that sees no VMX, every VMX instruction
 	 * gives #UD; VMFUNC outside non-root operation (or with VM functions disabled) too. */
-	expect_vector("vmx.vmxon_ud", probe_vmxon(&pa), VEC_UD);
-	expect_vector("vmx.vmxoff_ud", probe_vmxoff(), VEC_UD);
-	expect_vector("vmx.vmclear_ud", probe_vmclear(&pa), VEC_UD);
-	expect_vector("vmx.vmptrld_ud", probe_vmptrld(&pa), VEC_UD);
-	expect_vector("vmx.vmptrst_ud", probe_vmptrst(&out), VEC_UD);
-	expect_vector("vmx.vmread_ud", probe_vmread(VMCS_VM_EXIT_REASON, &out), VEC_UD);
-	expect_vector("vmx.vmwrite_ud", probe_vmwrite(VMCS_VM_EXIT_REASON, 0), VEC_UD);
-	expect_vector("vmx.vmlaunch_ud", probe_vmlaunch(), VEC_UD);
-	expect_vector("vmx.vmresume_ud", probe_vmresume(), VEC_UD);
-	expect_vector("vmx.invept_ud", probe_invept(INVEPT_ALL_CONTEXT, desc), VEC_UD);
-	expect_vector("vmx.invvpid_ud", probe_invvpid(INVVPID_ALL_CONTEXT, desc), VEC_UD);
-	expect_vector("vmx.vmfunc_ud", probe_vmfunc(0, 0), VEC_UD);
+	expect_vector("vmx.vmxon_ud", probe_vmxon(&pa), VECTOR_UD);
+	expect_vector("vmx.vmxoff_ud", probe_vmxoff(), VECTOR_UD);
+	expect_vector("vmx.vmclear_ud", probe_vmclear(&pa), VECTOR_UD);
+	expect_vector("vmx.vmptrld_ud", probe_vmptrld(&pa), VECTOR_UD);
+	expect_vector("vmx.vmptrst_ud", probe_vmptrst(&out), VECTOR_UD);
+	expect_vector("vmx.vmread_ud", probe_vmread(VMCS_VM_EXIT_REASON, &out), VECTOR_UD);
+	expect_vector("vmx.vmwrite_ud", probe_vmwrite(VMCS_VM_EXIT_REASON, 0), VECTOR_UD);
+	expect_vector("vmx.vmlaunch_ud", probe_vmlaunch(), VECTOR_UD);
+	expect_vector("vmx.vmresume_ud", probe_vmresume(), VECTOR_UD);
+	expect_vector("vmx.invept_ud", probe_invept(INVEPT_ALL_CONTEXT, desc), VECTOR_UD);
+	expect_vector("vmx.invvpid_ud", probe_invvpid(INVVPID_ALL_CONTEXT, desc), VECTOR_UD);
+	expect_vector("vmx.vmfunc_ud", probe_vmfunc(0, 0), VECTOR_UD);
 	if (!T.o.bare)
 		report_check(T.scratch[0] == 0, "vmx.operands_untouched", "VMXON region written: 0x%lx", T.scratch[0]);
 }
@@ -762,11 +762,11 @@ static void check_ring3(const char *name, const char *code, const char *next, in
 static void test_cpl3(void)
 {
 	/* HLT at CPL > 0 -> #GP(0): proves the excursion reaches CPL 3 and comes back. */
-	check_ring3("cpl3.hlt_gp", ring3_code_hlt, ring3_code_hlt_next, VEC_GP);
+	check_ring3("cpl3.hlt_gp", ring3_code_hlt, ring3_code_hlt_next, VECTOR_GP);
 	/* VMCALL in non-root operation exits at any CPL (SDM Vol. 3C, "Instructions That
 	 * Cause VM Exits Unconditionally"); the ABI has vmxray give CPL > 0 the #UD that
 	 * VMCALL raises outside VMX operation. */
-	check_ring3("hc.vmcall_cpl3_ud", ring3_code_vmcall, ring3_code_vmcall_next, VEC_UD);
+	check_ring3("hc.vmcall_cpl3_ud", ring3_code_vmcall, ring3_code_vmcall_next, VECTOR_UD);
 }
 
 /* ---- owned memory isolation ---- */
@@ -879,7 +879,7 @@ static void test_scan_selftest(void)
 		/* Non-canonical addresses: every page faults (#GP), the scan goes on. */
 		s->found_at = 0;
 		uint64_t faulted = owned_scan_range(s, SCAN_SELFTEST_NONCANONICAL, 2 * PAGE_SIZE, &v);
-		report_check(faulted == 2 && v == VEC_GP && !s->found_at, "scan.selftest_faults",
+		report_check(faulted == 2 && v == VECTOR_GP && !s->found_at, "scan.selftest_faults",
 			     "%lu of 2 pages faulted, last %s", faulted, probe_vector_name(v));
 	}
 	_Static_assert(sizeof(struct owned_scan) <= 3 * PAGE_SIZE, "owned_scan fits its pages");

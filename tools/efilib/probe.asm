@@ -11,6 +11,7 @@
 ;
 ; Only register plumbing here; the decisions are in C.
 
+%include "offsets.inc"
 bits 64
 default rel
 
@@ -41,14 +42,14 @@ section .text
 extern probe_unexpected_fault	; probe.c, hidden; never returns
 
 ; ---- exception stubs: 32 of them, PROBE_STUB_SIZE bytes apart ----
-; SDM Vol. 3A, 6.13 "Error Code": #DF(8), #TS(10), #NP(11), #SS(12), #GP(13), #PF(14),
-; #AC(17), #CP(21), #VC(29) and #SX(30) push an error code; the others get a 0 here so
-; every frame has the same shape.
+; SDM Vol. 3A, 6.13 "Error Code": the vectors of EXCEPTION_ERROR_CODE_MASK (generated from
+; arch/exceptions.def: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP) push an error code; the others
+; get a 0 here so every frame has the same shape.
 %define PROBE_STUB_SIZE 16
 
 %macro PROBE_STUB 1
 	align PROBE_STUB_SIZE, db 0xCC
-%if %1 == 8 || %1 == 10 || %1 == 11 || %1 == 12 || %1 == 13 || %1 == 14 || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
+%if (EXCEPTION_ERROR_CODE_MASK >> %1) & 1
 %else
 	push 0
 %endif

@@ -47,24 +47,30 @@ void probe_init(void)
 									: PROBE_VECTORS * IDT_GATE_SIZE - 1;
 }
 
-static const char *const vector_names[PROBE_VECTORS] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector9",
-	"#TS", "#NP", "#SS", "#GP", "#PF", "vector15", "#MF", "#AC", "#MC", "#XM",
-	"#VE", "#CP", "vector22", "vector23", "vector24", "vector25", "vector26", "vector27",
-	"#HV", "#VC", "#SX", "vector31",
+/* Names for the vectors without a mnemonic in arch/exceptions.def. */
+#define VECTOR_NUMBER_NAME(n) "vector" #n
+static const char *const vector_numbers[PROBE_VECTORS] = {
+	VECTOR_NUMBER_NAME(0),  VECTOR_NUMBER_NAME(1),  VECTOR_NUMBER_NAME(2),  VECTOR_NUMBER_NAME(3),
+	VECTOR_NUMBER_NAME(4),  VECTOR_NUMBER_NAME(5),  VECTOR_NUMBER_NAME(6),  VECTOR_NUMBER_NAME(7),
+	VECTOR_NUMBER_NAME(8),  VECTOR_NUMBER_NAME(9),  VECTOR_NUMBER_NAME(10), VECTOR_NUMBER_NAME(11),
+	VECTOR_NUMBER_NAME(12), VECTOR_NUMBER_NAME(13), VECTOR_NUMBER_NAME(14), VECTOR_NUMBER_NAME(15),
+	VECTOR_NUMBER_NAME(16), VECTOR_NUMBER_NAME(17), VECTOR_NUMBER_NAME(18), VECTOR_NUMBER_NAME(19),
+	VECTOR_NUMBER_NAME(20), VECTOR_NUMBER_NAME(21), VECTOR_NUMBER_NAME(22), VECTOR_NUMBER_NAME(23),
+	VECTOR_NUMBER_NAME(24), VECTOR_NUMBER_NAME(25), VECTOR_NUMBER_NAME(26), VECTOR_NUMBER_NAME(27),
+	VECTOR_NUMBER_NAME(28), VECTOR_NUMBER_NAME(29), VECTOR_NUMBER_NAME(30), VECTOR_NUMBER_NAME(31),
 };
 
 const char *probe_vector_name(int vector)
 {
 	if (vector < 0 || vector >= PROBE_VECTORS)
 		return "vector";
-	return vector_names[vector];
+	const char *mnemonic = exception_mnemonic((unsigned)vector);
+	return mnemonic ? mnemonic : vector_numbers[vector];
 }
 
 static bool vector_has_error_code(int v)
 {
-	return v == VEC_DF || v == VEC_TS || v == VEC_NP || v == VEC_SS || v == VEC_GP ||
-	       v == VEC_PF || v == VEC_AC || v == 21 || v == 29 || v == 30;
+	return v >= 0 && exception_has_error_code((unsigned)v);
 }
 
 void probe_describe(int result, char *buf, size_t n)

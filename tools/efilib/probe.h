@@ -16,26 +16,9 @@
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/exceptions.h" /* VECTOR_GP, ... */
 
 #define PROBE_NO_FAULT (-1)
-
-/* Exception vectors (SDM Vol. 3A, Table 6-1 "Protected-Mode Exceptions and Interrupts"). */
-enum {
-	VEC_DE = 0,
-	VEC_DB = 1,
-	VEC_NMI = 2,
-	VEC_BP = 3,
-	VEC_UD = 6,
-	VEC_NM = 7,
-	VEC_DF = 8,
-	VEC_TS = 10,
-	VEC_NP = 11,
-	VEC_SS = 12,
-	VEC_GP = 13,
-	VEC_PF = 14,
-	VEC_AC = 17,
-	VEC_MC = 18,
-};
 
 /* Layout read and written by probe.asm. */
 struct probe_fault {

@@ -6,6 +6,7 @@
 
 #include "arch/bits.h"
 #include "arch/cr.h"
+#include "arch/exceptions.h"
 #include "drivers/fmt.h"
 #include "vmx/checker/checker_internal.h"
 
@@ -339,12 +340,9 @@ static void entry_controls(struct check *c)
 		     "outside SMM, \"deactivate dual-monitor treatment\" must be 0", VM_ENTRY_CONTROLS);
 }
 
-/* Event injection, 27.2.1.3: the VM-entry interruption-information field. */
-static bool vector_has_error_code(unsigned vector)
-{
-	/* #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP */
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
-}
+/* Event injection, 27.2.1.3: the VM-entry interruption-information field. The vectors
+ * that may deliver an error code are those of arch/exceptions.def (#DF, #TS, #NP, #SS,
+ * #GP, #PF, #AC, #CP). */
 
 static void event_error_code(struct check *c)
 {
@@ -353,10 +351,10 @@ static void event_error_code(struct check *c)
 	bool pe = check_get(c, GUEST_CR0) & CR0_PE;
 	bool any_vector = vmx_caps_msr(c->caps, MSR_IA32_VMX_BASIC) & VMX_BASIC_NO_HW_ERRCODE_CHECK;
 	bool may = e->type == INTR_TYPE_HARD_EXCEPTION && pe;
-	bool must = may && !any_vector && vector_has_error_code(e->vector);
+	bool must = may && !any_vector && exception_has_error_code(e->vector);
 
 	if (e->error_code_valid) {
-		check_expect(c, may && (any_vector || vector_has_error_code(e->vector)), sec,
+		check_expect(c, may && (any_vector || exception_has_error_code(e->vector)), sec,
 			     "deliver-error-code = 1 requires a hardware exception, guest CR0.PE = 1 and (unless IA32_VMX_BASIC[56] = 1) vector 8, 10-14, 17 or 21",
 			     VM_ENTRY_INTR_INFO_FIELD);
 		check_no_bits(c, check_get(c, VM_ENTRY_EXCEPTION_ERROR_CODE) & bits_mask(31, 16), sec,

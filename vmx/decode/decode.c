@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "arch/bits.h"
+#include "arch/exceptions.h"
 #include "drivers/fmt.h"
 #include "vmx/decode/exit_reasons.h"
 
@@ -51,16 +52,10 @@ const char *gpr_name(unsigned reg)
 	return reg < 16 ? names[reg] : "?";
 }
 
-/* SDM Vol. 3A, 6.15 "Exception and Interrupt Reference" */
+/* SDM Vol. 3A, 6.15 "Exception and Interrupt Reference", from arch/exceptions.def. */
 const char *exception_name(unsigned vector)
 {
-	static const char *const names[32] = {
-		[0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",  [4] = "#OF",
-		[5] = "#BR",  [6] = "#UD",  [7] = "#NM",  [8] = "#DF",  [10] = "#TS",
-		[11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
-		[17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
-	};
-	return vector < 32 ? names[vector] : NULL;
+	return exception_mnemonic(vector);
 }
 
 static const char *segment_name(unsigned seg)

@@ -14,7 +14,6 @@
 #include "vmx/vmcs/vmcs.h"
 
 #define RFLAGS_AC_BIT (1ULL << 18)
-#define VECTOR_SS 12
 
 typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
 typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;

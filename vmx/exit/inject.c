@@ -16,16 +16,6 @@ uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code)
 	       INTR_INFO_VALID;
 }
 
-bool exception_has_error_code(unsigned vector)
-{
-	switch (vector) {
-	case 8: case 10: case 11: case 12: case 13: case 14: case 17: case 21: case 29: case 30:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Blocking by STI or MOV SS (bits 0 and 1), RFLAGS.RF or RFLAGS.TF at the exit. */
 void vcpu_advance_rip_rare(struct vcpu *v)
 {

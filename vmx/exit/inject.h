@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/cr.h"
+#include "arch/exceptions.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs/vmcs.h"
 
@@ -21,17 +22,8 @@
 #define INTR_INFO_DELIVER_CODE (1u << 11)
 #define INTR_INFO_VALID (1u << 31)
 
-#define VECTOR_DB 1
-#define VECTOR_NMI 2
-#define VECTOR_UD 6
-#define VECTOR_DF 8
-#define VECTOR_GP 13
-#define VECTOR_PF 14
-
 /* Pure: the interruption-information word for an event. */
 uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code);
-/* Pure: does this hardware exception vector push an error code? (SDM Vol. 3A, Table 6-1) */
-bool exception_has_error_code(unsigned vector);
 
 /* Advances GUEST_RIP by `len` bytes, clears blocking by STI and MOV SS, and raises
  * the single-step trap when RFLAGS.TF was set, as the instruction itself would have
