@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/serial.h"
 #include "vmx/policy/hypercall_abi.h"
@@ -32,7 +34,6 @@
 #define KBC_STATUS_PORT 0x64
 #define CR0_NE_BIT (1ull << 5)
 #define CR4_OSXSAVE_BIT (1ull << 18)
-#define CPUID1_ECX_XSAVE (1u << 26)
 
 static EFI_SYSTEM_TABLE *bench_st;
 static bool bench_serial;
@@ -169,7 +170,7 @@ static void bench(const char *name, void (*op)(struct bench_ctx *), struct bench
 static bool under_vmxray(void)
 {
 	struct cpuid_regs r = cpu_cpuid(1, 0);
-	if (!(r.ecx & (1u << 31)))
+	if (!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT))
 		return false; /* CPUID.1:ECX.hypervisor */
 	r = cpu_cpuid(VMXRAY_CPUID_LEAF_BASE, 0);
 	char sig[13];
@@ -239,7 +240,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
 	write_cr0(c.cr0);
 
-	if (cpu_cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) {
+	if (cpu_cpuid(1, 0).ecx & (1u << CPUID1_ECX_XSAVE_BIT)) {
 		uint64_t f = irq_save();
 		if (!(c.cr4 & CR4_OSXSAVE_BIT))
 			write_cr4(c.cr4 | CR4_OSXSAVE_BIT);

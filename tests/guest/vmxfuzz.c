@@ -57,6 +57,7 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
@@ -86,13 +87,6 @@
 
 #define BUILD_VERSION (((uint64_t)VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR)
 
-/* CPUID feature bits (SDM Vol. 2A, CPUID, "Feature Information" tables). */
-#define CPUID1_ECX_VMX 5
-#define CPUID1_ECX_X2APIC 21
-#define CPUID1_ECX_XSAVE 26
-#define CPUID1_ECX_HYPERVISOR 31
-#define CPUID1_EDX_MTRR 12
-#define CPUID1_EDX_PAT 16
 /* IA32_MTRRCAP (SDM Vol. 3A, 12.11.1 "MTRR Feature Identification"). */
 #define MTRRCAP_VCNT_MASK 0xFFu
 #define MTRRCAP_FIX (1u << 8)
@@ -1779,7 +1773,7 @@ static bool fuzz_check_arch(const struct fuzz_case *c, char *why, size_t n)
 static uint64_t cpuid_cmp_mask(const struct fuzz_case *c, unsigned word)
 {
 	if ((uint32_t)c->in[0] == 1 && word == 1)
-		return ~((1ULL << CPUID1_ECX_VMX) | (1ULL << CPUID1_ECX_HYPERVISOR));
+		return ~((1ULL << CPUID1_ECX_VMX_BIT) | (1ULL << CPUID1_ECX_HYPERVISOR_BIT));
 	return ~0ULL;
 }
 
@@ -1994,10 +1988,10 @@ static void env_read_cpu(void)
 	E.maxphyaddr = E.max_ext >= 0x80000008u ? (cpu_cpuid(0x80000008u, 0).eax & 0xFF) : 36;
 	if (E.maxphyaddr < 32 || E.maxphyaddr > 52)
 		E.maxphyaddr = 36;
-	E.xsave = bit_test(r.ecx, CPUID1_ECX_XSAVE);
-	E.x2apic = bit_test(r.ecx, CPUID1_ECX_X2APIC);
-	E.mtrr = bit_test(r.edx, CPUID1_EDX_MTRR);
-	E.pat = bit_test(r.edx, CPUID1_EDX_PAT);
+	E.xsave = bit_test(r.ecx, CPUID1_ECX_XSAVE_BIT);
+	E.x2apic = bit_test(r.ecx, CPUID1_ECX_X2APIC_BIT);
+	E.mtrr = bit_test(r.edx, CPUID1_EDX_MTRR_BIT);
+	E.pat = bit_test(r.edx, CPUID1_EDX_PAT_BIT);
 	if (probe_rdmsr(MSR_IA32_APIC_BASE, &v) == PROBE_NO_FAULT)
 		E.x2apic_mode = v & APIC_BASE_EXTD;
 	if (E.mtrr && probe_rdmsr(MSR_IA32_MTRRCAP, &v) == PROBE_NO_FAULT) {

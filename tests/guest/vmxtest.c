@@ -19,6 +19,7 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "boot/mp.h"
@@ -34,11 +35,6 @@
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_VMCALL 18
 
-/* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, "Feature Information Returned in the
- * ECX Register"). */
-#define CPUID1_ECX_VMX 5
-#define CPUID1_ECX_XSAVE 26
-#define CPUID1_ECX_HYPERVISOR 31
 /* XCR0 bits (SDM Vol. 1, 13.3 "Enabling the XSAVE Feature Set and XSAVE-Enabled Features"). */
 #define XCR0_X87 (1ULL << 0)
 #define XCR0_SSE (1ULL << 1)
@@ -156,14 +152,14 @@ static void test_cpuid_leaf1(void)
 	if (!cpuid_ok("cpuid.leaf1", 1, &r))
 		return;
 	if (T.o.bare) {
-		report_check(!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR), "cpuid.hypervisor_bit_clear",
+		report_check(!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT), "cpuid.hypervisor_bit_clear",
 			     "CPUID.1:ECX[31] = 1 (ECX 0x%x) with no hypervisor", r.ecx);
-		report_info("CPUID.1:ECX = 0x%x (VMX %d)", r.ecx, (int)bit_test(r.ecx, CPUID1_ECX_VMX));
+		report_info("CPUID.1:ECX = 0x%x (VMX %d)", r.ecx, (int)bit_test(r.ecx, CPUID1_ECX_VMX_BIT));
 		return;
 	}
-	report_check(bit_test(r.ecx, CPUID1_ECX_HYPERVISOR), "cpuid.hypervisor_bit", "CPUID.1:ECX[31] = 0 (ECX 0x%x)",
+	report_check(bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT), "cpuid.hypervisor_bit", "CPUID.1:ECX[31] = 0 (ECX 0x%x)",
 		     r.ecx);
-	report_check(!bit_test(r.ecx, CPUID1_ECX_VMX), "cpuid.vmx_hidden", "CPUID.1:ECX[5] = 1 (ECX 0x%x)", r.ecx);
+	report_check(!bit_test(r.ecx, CPUID1_ECX_VMX_BIT), "cpuid.vmx_hidden", "CPUID.1:ECX[5] = 1 (ECX 0x%x)", r.ecx);
 }
 
 static void test_cpuid_hv_leaves(void)
@@ -259,7 +255,7 @@ static void test_vmx_msrs_bare(void)
 
 	if (!cpuid_ok("msr.vmx_cpuid", 1, &c))
 		return;
-	if (!bit_test(c.ecx, CPUID1_ECX_VMX)) {
+	if (!bit_test(c.ecx, CPUID1_ECX_VMX_BIT)) {
 		report_skip("msr.vmx_readable", "CPUID.1:ECX.VMX = 0 on this processor");
 		return;
 	}
@@ -435,7 +431,7 @@ static void test_xsetbv(void)
 
 	if (!cpuid_ok("xsetbv.cpuid", 1, &c))
 		return;
-	if (!bit_test(c.ecx, CPUID1_ECX_XSAVE)) {
+	if (!bit_test(c.ecx, CPUID1_ECX_XSAVE_BIT)) {
 		report_skip("xsetbv", "CPUID.1:ECX.XSAVE = 0");
 		return;
 	}

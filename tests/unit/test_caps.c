@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/cpuid_bits.h"
 #include "vmx/caps/caps.h"
 #include "vmx/decode/decode.h"
 
@@ -28,9 +29,10 @@ struct fake_cpu {
 	unsigned reads;
 };
 
-#define ECX1_VMX (1u << 5)
-#define ECX1_SMX (1u << 6)
-#define ECX1_HASWELL (ECX1_VMX | (1u << 21) | (1u << 26) | (1u << 27))
+#define ECX1_VMX (1u << CPUID1_ECX_VMX_BIT)
+#define ECX1_SMX (1u << CPUID1_ECX_SMX_BIT)
+#define ECX1_HASWELL (ECX1_VMX | (1u << CPUID1_ECX_X2APIC_BIT) | (1u << CPUID1_ECX_XSAVE_BIT) | \
+		      (1u << CPUID1_ECX_OSXSAVE_BIT))
 
 static struct vmx_cpuid_regs fake_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf)
 {

@@ -20,6 +20,7 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/efimem.h"
 #include "tools/efilib/probe.h"
@@ -27,9 +28,6 @@
 
 #define HVCTL_LINE_MAX 160
 #define HVCTL_ARG_MAX 32
-/* CPUID.1:ECX[31]: processors return 0 ("Not Used" in SDM Vol. 2A, CPUID, "Feature
- * Information Returned in the ECX Register"); hypervisors set it to announce themselves. */
-#define CPUID1_ECX_HYPERVISOR 31
 
 /* Exit-reason names, expanded from the one list (vmx/decode/exit_reasons.def). A reason
  * numbered at or beyond VMXRAY_STATS_COUNTERS fails to compile here. */
@@ -90,7 +88,7 @@ static bool hvctl_vmxray_present(void)
 	struct cpuid_regs r;
 	char sig[12];
 
-	if (probe_cpuid(1, 0, &r) != PROBE_NO_FAULT || !bit_test(r.ecx, CPUID1_ECX_HYPERVISOR))
+	if (probe_cpuid(1, 0, &r) != PROBE_NO_FAULT || !bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT))
 		return false;
 	if (probe_cpuid(VMXRAY_CPUID_LEAF_BASE, 0, &r) != PROBE_NO_FAULT || r.eax < VMXRAY_CPUID_MAX_LEAF)
 		return false;

@@ -2,6 +2,8 @@
  * SDM Vol. 3C, Appendix A "VMX Capability Reporting Facility". */
 #include "vmx/caps/caps.h"
 
+#include "arch/cpuid_bits.h"
+
 #include <string.h>
 
 #include "drivers/fmt.h"
@@ -116,13 +118,13 @@ static void decode_signature(struct vmx_cpuid_info *i, uint32_t eax)
 static void decode_leaf1(struct vmx_cpuid_info *i, const struct vmx_cpuid_regs *r)
 {
 	decode_signature(i, r->eax);
-	i->vmx = bit_test(r->ecx, 5);
-	i->smx = bit_test(r->ecx, 6);
-	i->x2apic = bit_test(r->ecx, 21);
-	i->xsave = bit_test(r->ecx, 26);
-	i->osxsave = bit_test(r->ecx, 27);
-	i->hypervisor = bit_test(r->ecx, 31);
-	i->pae = bit_test(r->edx, 6);
+	i->vmx = bit_test(r->ecx, CPUID1_ECX_VMX_BIT);
+	i->smx = bit_test(r->ecx, CPUID1_ECX_SMX_BIT);
+	i->x2apic = bit_test(r->ecx, CPUID1_ECX_X2APIC_BIT);
+	i->xsave = bit_test(r->ecx, CPUID1_ECX_XSAVE_BIT);
+	i->osxsave = bit_test(r->ecx, CPUID1_ECX_OSXSAVE_BIT);
+	i->hypervisor = bit_test(r->ecx, CPUID1_ECX_HYPERVISOR_BIT);
+	i->pae = bit_test(r->edx, CPUID1_EDX_PAE_BIT);
 }
 
 static struct vmx_cpuid_regs src_cpuid(const struct vmx_caps_source *s, uint32_t leaf)
@@ -142,7 +144,7 @@ static void collect_cpuid(struct vmx_cpuid_info *i, const struct vmx_caps_source
 	}
 	i->max_ext_leaf = src_cpuid(s, 0x80000000u).eax;
 	if (i->max_ext_leaf >= 0x80000001u)
-		i->page1gb = bit_test(src_cpuid(s, 0x80000001u).edx, 26);
+		i->page1gb = bit_test(src_cpuid(s, 0x80000001u).edx, CPUID80000001_EDX_PAGE1GB_BIT);
 	/* SDM Vol. 3A, 4.1.4: "For processors that do not support CPUID function 80000008H,
 	 * the width is generally 36 if CPUID.01H:EDX.PAE [bit 6] = 1 and 32 otherwise." */
 	i->maxphyaddr = i->pae ? 36 : 32;

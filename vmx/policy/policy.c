@@ -1,14 +1,15 @@
 #include "vmx/policy/policy.h"
 
 #include "arch/bits.h"
+#include "arch/cpuid_bits.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "vmx/policy/hypercall_abi.h"
 
-#define CPUID1_ECX_VMX (1u << 5)
-#define CPUID1_ECX_OSXSAVE (1u << 27)
-#define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID7_ECX_OSPKE (1u << 4)
+#define CPUID1_ECX_VMX (1u << CPUID1_ECX_VMX_BIT)
+#define CPUID1_ECX_OSXSAVE (1u << CPUID1_ECX_OSXSAVE_BIT)
+#define CPUID1_ECX_HYPERVISOR (1u << CPUID1_ECX_HYPERVISOR_BIT)
+#define CPUID7_ECX_OSPKE (1u << CPUID7_ECX_OSPKE_BIT)
 
 static uint32_t sig_word(unsigned i)
 {
@@ -29,11 +30,11 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 		return;
 	if (leaf == 1) {
 		r->ecx = (r->ecx & ~CPUID1_ECX_VMX) | CPUID1_ECX_HYPERVISOR;
-		if (r->ecx & (1u << 26)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
+		if (r->ecx & (1u << CPUID1_ECX_XSAVE_BIT)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
 			r->ecx = mirror(r->ecx, CPUID1_ECX_OSXSAVE, guest_cr4 & CR4_OSXSAVE);
 		return;
 	}
-	if (leaf == 7 && subleaf == 0 && (r->ecx & (1u << 3))) { /* PKU supported */
+	if (leaf == 7 && subleaf == 0 && (r->ecx & (1u << CPUID7_ECX_PKU_BIT))) { /* PKU supported */
 		r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
 	}
