@@ -7,6 +7,7 @@
 #include "arch/cpu.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
+#include "arch/seg_ar.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/efimem.h"
 
@@ -25,7 +26,6 @@
 /* 64-bit TSS descriptor access byte: P = 1, DPL 0, type 9 (available); LTR makes it
  * busy (type 0xB, bit 1 of the access byte). SDM Vol. 3A, "TSS Descriptor in 64-bit
  * mode". */
-#define TSS_ACCESS_AVAILABLE 0x89
 #define TSS_ACCESS_BUSY_BIT 0x02
 #define TSS_SIZE 104
 #define TSS_RSP0_OFFSET 4
@@ -134,7 +134,7 @@ static void ring3_build_tables(uint64_t *block, uint64_t cr3)
 static void tss_descriptor_encode(uint8_t *d, uint64_t base)
 {
 	uint64_t limit = TSS_SIZE - 1;
-	uint64_t lo = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | ((uint64_t)TSS_ACCESS_AVAILABLE << 40) |
+	uint64_t lo = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | ((uint64_t)SEG_AR_TSS_AVAILABLE << 40) |
 		      (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
 	uint64_t hi = base >> 32;
 
@@ -195,7 +195,8 @@ static bool tss_selector_loadable(const struct cpu_dtr *gdtr, uint16_t sel)
 	if (!off || (sel & 4) || off + 15 > gdtr->limit)
 		return false;
 	type = ((const uint8_t *)(uintptr_t)gdtr->base)[off + 5];
-	return (type & 0x9F) == 0x89 || (type & 0x9F) == 0x8B; /* P = 1, S = 0, type 9 or 0xB */
+	return (type & SEG_AR_P_TYPE_S_MASK) == SEG_AR_TSS_AVAILABLE ||
+	       (type & SEG_AR_P_TYPE_S_MASK) == SEG_AR_TSS_BUSY;
 }
 
 /* The saved GDT's TSS descriptor is busy (it was loaded); LTR wants it available. */

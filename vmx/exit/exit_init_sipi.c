@@ -6,11 +6,13 @@
  * which unrestricted guest allows. */
 #include "arch/cr.h"
 #include "arch/desc.h"
+#include "arch/seg_ar.h"
 #include "drivers/log.h"
 #include "vmx/caps/controls.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/vmcs/vmcs.h"
+#include "vmx/vmcs/vmcs_segments.h"
 #include "vmx/vmcs/vmx_hw.h"
 
 /* Known test-bed limit: Debian's Bochs 2.7 does not clear an INIT that caused a VM
@@ -20,17 +22,13 @@
  * See docs/ARCHITECTURE.md, "INIT and SIPI between processors". */
 #define ACTIVITY_ACTIVE 0
 #define ACTIVITY_WAIT_FOR_SIPI 3
-#define AR_CODE_REAL 0x9B /* present, code, read, accessed */
-#define AR_DATA_REAL 0x93 /* present, data, write, accessed */
 #define INIT_CR0 (CR0_ET | CR0_CD | CR0_NW)
 
-static void set_real_segment(uint32_t sel_f, uint32_t base_f, uint32_t limit_f, uint32_t ar_f,
-			     uint16_t sel, uint64_t base, uint32_t ar)
+/* A segment as after INIT: limit 0xFFFF (SDM Vol. 3A, Table 10-1). */
+static void set_real_segment(enum vmcs_segment seg, uint16_t sel, uint64_t base, enum seg_ar_byte ar)
 {
-	vmcs_write_raw(sel_f, sel);
-	vmcs_write_raw(base_f, base);
-	vmcs_write_raw(limit_f, 0xFFFF);
-	vmcs_write_raw(ar_f, ar);
+	struct seg_state s = { .selector = sel, .base = base, .limit = 0xFFFF, .ar = ar };
+	vmcs_write_guest_segment(seg, &s);
 }
 
 void vcpu_load_init_state(struct vcpu *v)
@@ -47,20 +45,13 @@ void vcpu_load_init_state(struct vcpu *v)
 	vmcs_writenw(GUEST_RSP, 0);
 	vmcs_write64(GUEST_IA32_EFER, 0);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) & ~(uint32_t)VM_ENTRY_IA32E_MODE);
-	set_real_segment(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, 0xF000,
-			 0xFFFF0000, AR_CODE_REAL);
-	static const uint32_t data[][4] = {
-		{ GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES },
-		{ GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES },
-		{ GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES },
-		{ GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES },
-		{ GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES },
-	};
-	for (unsigned i = 0; i < 5; i++)
-		set_real_segment(data[i][0], data[i][1], data[i][2], data[i][3], 0, 0, AR_DATA_REAL);
-	set_real_segment(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0x8B);
-	set_real_segment(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0,
-			 0, 0x82);
+	set_real_segment(VMCS_SEG_CS, 0xF000, 0xFFFF0000, SEG_AR_CODE_RX_ACCESSED);
+	static const enum vmcs_segment data[] = { VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_ES, VMCS_SEG_FS,
+						  VMCS_SEG_GS };
+	for (unsigned i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		set_real_segment(data[i], 0, 0, SEG_AR_DATA_RW_ACCESSED);
+	set_real_segment(VMCS_SEG_TR, 0, 0, SEG_AR_TSS_BUSY);
+	set_real_segment(VMCS_SEG_LDTR, 0, 0, SEG_AR_LDT);
 	vmcs_writenw(GUEST_GDTR_BASE, 0);
 	vmcs_write32(GUEST_GDTR_LIMIT, 0xFFFF);
 	vmcs_writenw(GUEST_IDTR_BASE, 0);

@@ -7,6 +7,7 @@
 #include "arch/cpu.h"
 #include "arch/cr.h"
 #include "arch/desc.h"
+#include "arch/seg_ar.h"
 #include "arch/exception.h"
 #include "arch/msr.h"
 #include "arch/paging.h"
@@ -18,6 +19,7 @@
 #include "vmx/launch/setup.h"
 #include "vmx/vmcs/vm_insn_errors.h"
 #include "vmx/vmcs/vmcs.h"
+#include "vmx/vmcs/vmcs_segments.h"
 #include "vmx/vmcs/vmcs_hw.h"
 #include "vmx/vmcs/vmx_hw.h"
 
@@ -259,39 +261,29 @@ static void write_host_state(struct hv *hv, struct vcpu *v)
 	vmcs_writenw(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
 }
 
-/* Access rights, type (bits 3:0) and S (bit 4): a busy 64-bit TSS is type 11, S = 0. */
-#define SEG_AR_TYPE_S_MASK 0x1Fu
-#define SEG_AR_BUSY_TSS64 0x0Bu
-
-struct seg_fields {
-	uint32_t sel, base, limit, ar;
-};
-
-static void write_guest_segment(const struct cpu_dtr *gdt, uint16_t sel, struct seg_fields f)
+static void write_guest_segment(const struct cpu_dtr *gdt, uint16_t sel, enum vmcs_segment seg)
 {
 	struct seg_state s;
 	desc_decode_segment((const uint8_t *)(uintptr_t)gdt->base, gdt->limit, sel, &s);
-	vmcs_write_raw(f.sel, sel);
-	vmcs_write_raw(f.base, s.base);
-	vmcs_write_raw(f.limit, s.limit);
-	vmcs_write_raw(f.ar, s.ar);
+	s.selector = sel;
+	vmcs_write_guest_segment(seg, &s);
 }
 
 static void write_guest_segments(void)
 {
 	struct cpu_dtr gdt = cpu_sgdt(), idt = cpu_sidt();
-	write_guest_segment(&gdt, cpu_read_cs(), (struct seg_fields){ GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES });
-	write_guest_segment(&gdt, cpu_read_ss(), (struct seg_fields){ GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES });
-	write_guest_segment(&gdt, cpu_read_ds(), (struct seg_fields){ GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES });
-	write_guest_segment(&gdt, cpu_read_es(), (struct seg_fields){ GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES });
-	write_guest_segment(&gdt, cpu_read_fs(), (struct seg_fields){ GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES });
-	write_guest_segment(&gdt, cpu_read_gs(), (struct seg_fields){ GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES });
-	write_guest_segment(&gdt, cpu_sldt(), (struct seg_fields){ GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES });
+	write_guest_segment(&gdt, cpu_read_cs(), VMCS_SEG_CS);
+	write_guest_segment(&gdt, cpu_read_ss(), VMCS_SEG_SS);
+	write_guest_segment(&gdt, cpu_read_ds(), VMCS_SEG_DS);
+	write_guest_segment(&gdt, cpu_read_es(), VMCS_SEG_ES);
+	write_guest_segment(&gdt, cpu_read_fs(), VMCS_SEG_FS);
+	write_guest_segment(&gdt, cpu_read_gs(), VMCS_SEG_GS);
+	write_guest_segment(&gdt, cpu_sldt(), VMCS_SEG_LDTR);
 	uint16_t tr = cpu_str();
 	struct seg_state trs;
 	desc_decode_segment((const uint8_t *)(uintptr_t)gdt.base, gdt.limit, tr, &trs);
-	if (tr && !(trs.ar & SEG_AR_UNUSABLE) && (trs.ar & SEG_AR_TYPE_S_MASK) == SEG_AR_BUSY_TSS64) {
-		write_guest_segment(&gdt, tr, (struct seg_fields){ GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES });
+	if (tr && !(trs.ar & SEG_AR_UNUSABLE) && (trs.ar & SEG_AR_TYPE_S_MASK) == seg_ar_type_s(SEG_AR_TSS_BUSY)) {
+		write_guest_segment(&gdt, tr, VMCS_SEG_TR);
 	} else {
 		if (tr)
 			log_warn("TR 0x%x does not name a TSS in the current GDT; the guest gets an empty busy TSS", tr);
@@ -299,10 +291,8 @@ static void write_guest_segments(void)
 		 * (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers", TR). A TR that
 		 * names something else is what a failed launch leaves (vmx_cpu_fail_open: a
 		 * null TR cannot be reloaded). */
-		vmcs_write16(GUEST_TR_SELECTOR, 0);
-		vmcs_writenw(GUEST_TR_BASE, 0);
-		vmcs_write32(GUEST_TR_LIMIT, 0xFFFF);
-		vmcs_write32(GUEST_TR_AR_BYTES, 0x8B);
+		struct seg_state empty_tss = { .selector = 0, .base = 0, .limit = 0xFFFF, .ar = SEG_AR_TSS_BUSY };
+		vmcs_write_guest_segment(VMCS_SEG_TR, &empty_tss);
 	}
 	/* FS/GS bases in 64-bit mode live in MSRs, not in the descriptors. */
 	vmcs_writenw(GUEST_FS_BASE, cpu_rdmsr(MSR_IA32_FS_BASE));
