@@ -1,9 +1,9 @@
-/* Root-mode exception policy (see arch/exception.h). Hardware edge: runs in root mode. */
+/* Root-mode exception dispatch (see arch/exception.h): NMI hook, guarded MSR accesses,
+ * panic hook, stop. Hardware edge: runs in root mode. */
 #include "arch/exception.h"
 
 #include "arch/cpu.h"
 #include "arch/exceptions.h"
-#include "drivers/log.h"
 
 extern const char msr_safe_rdmsr_insn[], msr_safe_wrmsr_insn[], xsetbv_safe_insn[];
 extern const char msr_safe_fault[];
@@ -51,22 +51,10 @@ void arch_exception(struct exception_frame *f)
 	}
 	if (guarded_fault(f))
 		return;
-	/* "#DE divide error", "NMI", "reserved 15", "reserved" (arch/exceptions.def) */
-	const char *mnemonic = exception_mnemonic(f->vector & 31);
-	const char *description = exception_description(f->vector & 31);
-	if (!description)
-		description = "reserved";
-	const char *sep = mnemonic && description[0] ? " " : "";
-	log_error("root-mode exception %lu (%s%s%s) error code 0x%lx at rip 0x%lx", f->vector,
-		  mnemonic ? mnemonic : "", sep, description, f->error_code, f->rip);
-	log_error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
-	log_error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp, f->rsp);
-	log_error("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx", f->r8, f->r9, f->r10, f->r11);
-	log_error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14, f->r15);
-	log_error("  cs %lx ss %lx rflags %016lx cr2 %016lx cr3 %016lx", f->cs, f->ss, f->rflags,
-		  cpu_read_cr2(), cpu_read_cr3());
+	/* The report (vector, registers, VMCS dump, "this CPU is stopped") is the panic hook's:
+	 * arch/ logs nothing itself. vmxray's IDT is live only in root mode after hv_prepare
+	 * has set the hook. */
 	if (g_panic_hook)
 		g_panic_hook(f);
-	log_error("this CPU is stopped (interrupts off, halted)");
 	cpu_stop();
 }

@@ -37,7 +37,6 @@ struct ap_call {
 };
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
-struct hv g_hv;
 static struct uart16550 g_uart;
 
 /* Pages beyond the image copy: per-CPU data, bitmaps, EPT and host page tables. */

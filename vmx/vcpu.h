@@ -36,7 +36,7 @@ struct hv;
  * restores when the very first VM entry fails, so that the firmware continues at the
  * resume point as if the launch call had returned an error (vmx/launch/launch_hw.c). */
 struct fw_state {
-	/* Loaded by vmx_firmware_resume (vmx/launch/entry.asm; offsets in boot/asm_offsets.c). */
+	/* Loaded by vmx_firmware_resume (vmx/exit/entry.asm; offsets in boot/asm_offsets.c). */
 	uint64_t rip, rsp, rflags;  /* the resume point: GUEST_RIP/RSP/RFLAGS as first written */
 	uint64_t rax;               /* what the firmware finds in RAX there: an error status */
 	uint64_t cs, ss;

@@ -12,7 +12,7 @@
  * required bit; a failed one lists missing bits (at most VMX_MISSING_MAX), each described
  * like snprintf.
  */
-// fuzz-srcs: vmx/caps/caps.c vmx/study/caps_matrix.c vmx/caps/controls.c drivers/fmt.c
+// fuzz-srcs: vmx/caps/caps.c vmx/study/caps_matrix.c vmx/vmcs/controls.c drivers/fmt.c
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * characters and a NUL; every *_decode field is within its bit range; every name
  * lookup answers a string.
  */
-// fuzz-srcs: vmx/decode/decode.c vmx/caps/controls.c vmx/decode/exit_reasons.c drivers/fmt.c
+// fuzz-srcs: vmx/decode/decode.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c drivers/fmt.c
 
 #include <stdint.h>
 #include <stdlib.h>

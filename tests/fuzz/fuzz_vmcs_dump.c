@@ -11,7 +11,7 @@
  * characters and NUL-terminated; the dump begins with the title line and ends with
  * "VMCS dump end"; set/get agree for architectural encodings and refuse the others.
  */
-// fuzz-srcs: vmx/study/vmcs_dump.c vmx/vmcs/vmcs_fields.c vmx/decode/decode.c vmx/caps/controls.c vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c drivers/fmt.c drivers/log.c
+// fuzz-srcs: vmx/study/vmcs_dump.c vmx/vmcs/vmcs_fields.c vmx/decode/decode.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c drivers/fmt.c drivers/log.c
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,1 +1,1 @@
-test_caps_SRCS := vmx/caps/caps.c vmx/study/caps_matrix.c vmx/caps/controls.c drivers/fmt.c
+test_caps_SRCS := vmx/caps/caps.c vmx/study/caps_matrix.c vmx/vmcs/controls.c drivers/fmt.c

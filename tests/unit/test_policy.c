@@ -1,4 +1,4 @@
-/* Unit tests: vmx/policy/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/launch/setup.c (MSR and I/O
+/* Unit tests: vmx/policy/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/policy/setup.c (MSR and I/O
  * bitmaps, the control request), vmx/policy/hypercall_check.c (buffer checks). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +10,11 @@
 #include "arch/cr.h"
 #include "arch/memory.h"
 #include "arch/msr.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/policy/hypercall_abi.h"
 #include "vmx/policy/policy.h"
-#include "vmx/launch/setup.h"
+#include "vmx/policy/setup.h"
 
 static void test_cpuid_leaf1(void **state)
 {

@@ -73,11 +73,6 @@ static inline void seg_load_gs(uint16_t s)
 	__asm__ volatile("mov %0, %%gs" ::"r"(s));
 }
 
-static inline void cpu_ltr(uint16_t s)
-{
-	__asm__ volatile("ltr %0" ::"r"(s) : "memory");
-}
-
 static inline void cpu_sti(void)
 {
 	__asm__ volatile("sti" ::: "memory");

@@ -502,7 +502,7 @@ uint64_t vmx_controls_get(const struct vmx_controls *v, enum vmx_ctrl_group g)
 
 /* ---- Negotiation ---- */
 
-/* Bits of a group that vmx/caps/controls.def names: the controls whose meaning we know. */
+/* Bits of a group that vmx/vmcs/controls.def names: the controls whose meaning we know. */
 static uint64_t named_bits(enum vmx_ctrl_group g)
 {
 	uint64_t m = 0;

@@ -18,7 +18,7 @@
 
 #include "arch/bits.h"
 #include "arch/msr.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 
 #define VMX_CAPS_MSR_COUNT (MSR_IA32_VMX_LAST - MSR_IA32_VMX_FIRST + 1)
 

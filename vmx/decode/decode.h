@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 
 /* General-purpose register numbers as exit qualifications and the VMX instruction-information
  * field encode them: 0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8-15 r8-r15. */
@@ -234,7 +234,7 @@ struct vmx_insn_info vmx_insn_info_decode(uint32_t v);
 size_t vmx_insn_info_format(char *buf, size_t n, uint32_t basic_reason, uint32_t v);
 
 /* ---- Controls ---- */
-/* Set bits of a control field by their SDM names from vmx/caps/controls.def, joined by " | ",
+/* Set bits of a control field by their SDM names from vmx/vmcs/controls.def, joined by " | ",
  * reserved bits as "bitN", "none" for 0:
  * "Use I/O bitmaps | Use MSR bitmaps | Activate secondary controls" */
 size_t decode_controls(char *buf, size_t n, enum vmx_ctrl_group g, uint64_t value);

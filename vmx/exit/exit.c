@@ -12,7 +12,8 @@
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
-#include "vmx/launch/launch.h"
+#include "vmx/checker/checker_hw.h"
+#include "vmx/study/dump_hw.h"
 #include "vmx/study/recorder.h"
 #include "vmx/vmcs/vm_insn_errors.h"
 #include "vmx/vmcs/vmcs.h"
@@ -227,30 +228,4 @@ _Noreturn void vmx_resume_failed(struct vcpu *v, int how)
 	else
 		log_error("VMRESUME failed: VM-instruction error %u (%s)", err, vm_insn_error_name(err));
 	vmx_panic(v, "VMRESUME failed");
-}
-
-struct dump_ctx {
-	enum log_level level;
-};
-
-static void recorder_emit_log(void *ctx, const char *line)
-{
-	(void)ctx;
-	log_error("%s", line);
-}
-
-/* The VMCS, then the flight recorder of the same CPU: the state that broke and the exits
- * that led to it, in one block (lines of other CPUs' dumps wait for the lock). */
-void vmx_dump_current(struct vcpu *v, const char *title)
-{
-	static struct vmcs_snapshot snap; /* 3 KiB: not on the host stack */
-	static struct spinlock dump_lock;
-	enum log_level level = LOG_ERROR;
-
-	spin_lock(&dump_lock);
-	vmcs_snapshot_read(&snap);
-	vmcs_dump(&snap, title, vmcs_dump_emit_log, &level);
-	if (v)
-		recorder_format(&v->recorder, v->apic_id, title, recorder_emit_log, NULL);
-	spin_unlock(&dump_lock);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "vmx/decode/exit_reasons.h"
+#include "vmx/study/dump_hw.h"
 #include "vmx/vcpu.h"
 
 #define EXIT_DETAIL_MAX 160
@@ -60,9 +61,23 @@ bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRM
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 
-/* Logs a decoded VMCS dump of the current VMCS (and the flight recorder) at error
- * level; title says why. */
-void vmx_dump_current(struct vcpu *v, const char *title);
+/* The first VM entry of v failed (reported as a VM exit with bit 31 of the exit reason
+ * set, SDM Vol. 3C, 27.8): no guest instruction ran. Leaves VMX operation on this CPU,
+ * restores the firmware's state saved by vmx_cpu_launch (v->fw) and continues the firmware at
+ * the resume point as if the launch had returned fail_rax. Called in root mode, after
+ * the reason has been logged. */
+_Noreturn void vmx_cpu_fail_open(struct vcpu *v);
+/* Logs a decoded VMCS dump of the current VMCS and v's flight recorder (v may be NULL)
+ * at error level; title says why (vmx/study/dump_hw.c). */
+static inline void vmx_dump_current(struct vcpu *v, const char *title)
+{
+	vmcs_dump_current(v ? &v->recorder : NULL, v ? v->apic_id : 0, title);
+}
+/* arch/exception.c's hooks: an NMI in root mode (vmx/exit/exit_misc.c), and the report
+ * of any other exception in root mode (vmx/exit/root_exception_hw.c). */
+struct exception_frame;
+void vmx_root_nmi(const struct exception_frame *f);
+void vmx_root_panic(const struct exception_frame *f);
 /* A broken invariant: dump the VMCS, then reset the machine (never a silent hang). */
 _Noreturn void vmx_panic(struct vcpu *v, const char *why);
 /* Prints the STATS block (docs/LOGFORMAT.md). */

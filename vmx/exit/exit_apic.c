@@ -36,7 +36,7 @@
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
 #include "vmx/decode/mmio_decode.h"
-#include "vmx/launch/setup.h"
+#include "vmx/policy/setup.h"
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
 

@@ -6,7 +6,7 @@
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"

@@ -4,6 +4,7 @@
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
+#include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/policy/hypercall_abi.h"

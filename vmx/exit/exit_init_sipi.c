@@ -8,7 +8,7 @@
 #include "arch/desc.h"
 #include "arch/seg_ar.h"
 #include "drivers/log.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/vmcs/vmcs.h"

@@ -1,4 +1,4 @@
-/* I/O instruction exits. The I/O bitmaps (vmx/launch/setup.c) intercept only the ports that
+/* I/O instruction exits. The I/O bitmaps (vmx/policy/setup.c) intercept only the ports that
  * reset or power off the machine, so vmxray can print its statistics first. The
  * access is then done for the guest, exactly as asked: every access that touches an
  * intercepted port exits, whatever its first port and size (a dword at 0xCF8 covers
@@ -48,16 +48,11 @@
 
 static uint32_t port_in(uint16_t port, unsigned size)
 {
-	uint32_t v;
 	if (size == 1)
 		return cpu_inb(port);
-	if (size == 2) {
-		uint16_t w;
-		__asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"(port));
-		return w;
-	}
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
+	if (size == 2)
+		return cpu_inw(port);
+	return cpu_inl(port);
 }
 
 static void port_out(uint16_t port, unsigned size, uint32_t v)
@@ -65,9 +60,9 @@ static void port_out(uint16_t port, unsigned size, uint32_t v)
 	if (size == 1)
 		cpu_outb(port, (uint8_t)v);
 	else if (size == 2)
-		__asm__ volatile("outw %0, %1" ::"a"((uint16_t)v), "Nd"(port));
+		cpu_outw(port, (uint16_t)v);
 	else
-		__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+		cpu_outl(port, v);
 }
 
 static uint64_t size_mask(unsigned size)

@@ -7,7 +7,7 @@
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
-#include "vmx/launch/launch.h"
+#include "vmx/study/dump_hw.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vmcs/vmcs.h"
 

@@ -1,4 +1,4 @@
-/* RDMSR/WRMSR exits. The MSR bitmap (vmx/launch/setup.c) makes only these exit: the VMX
+/* RDMSR/WRMSR exits. The MSR bitmap (vmx/policy/setup.c) makes only these exit: the VMX
  * capability MSRs (hidden: #GP), IA32_FEATURE_CONTROL (VMX shown off and locked),
  * writes to the MTRRs (the EPT's memory types follow them), and every MSR outside the
  * bitmap's two ranges (SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address"). An access that

@@ -2,7 +2,7 @@
 
 #include "arch/bits.h"
 #include "arch/cr.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
 
 #define INTERRUPTIBILITY_STI (1u << 0)

@@ -12,7 +12,7 @@ struct guest_entry {
 	uint64_t rip, rsp, rflags, rax;
 	/* When the very first VM entry fails, the firmware continues at the same point with
 	 * RAX = fail_rax (an error status), and *launch_count (when not NULL) is decremented:
-	 * see vmx_cpu_fail_open. */
+	 * see vmx_cpu_fail_open (vmx/exit/failopen_hw.c). */
 	uint64_t fail_rax;
 	uint32_t *launch_count;
 };
@@ -34,15 +34,6 @@ enum hv_status hv_prepare(struct hv *hv);
  * success it does not return: the CPU continues at e->rip as the guest. On failure the
  * CPU is left as it was (VMX off) and the reason has been logged. */
 enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_entry *e);
-/* The first VM entry of v failed (reported as a VM exit with bit 31 of the exit reason
- * set, SDM Vol. 3C, 27.8): no guest instruction ran. Leaves VMX operation on this CPU,
- * restores the firmware's state saved by vmx_cpu_launch and continues the firmware at
- * the resume point as if the launch had returned fail_rax. Called in root mode, after
- * the reason has been logged. */
-_Noreturn void vmx_cpu_fail_open(struct vcpu *v);
-/* Runs the software VM-entry checker on the current VMCS, logs a "CHECK fail" line per
- * broken rule, and returns their number (0: the entry should succeed). */
-unsigned vmx_check_current_vmcs(const struct vmx_caps *caps);
 /* Allocates and initialises a vcpu (stack, regions, host tables, flight recorder of
  * hv->cfg.recorder_depth entries) from hv->pool. */
 struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id);

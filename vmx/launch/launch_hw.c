@@ -13,10 +13,11 @@
 #include "arch/paging.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
-#include "vmx/checker/checker.h"
-#include "vmx/caps/controls.h"
+#include "vmx/checker/checker_hw.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
-#include "vmx/launch/setup.h"
+#include "vmx/study/dump_hw.h"
+#include "vmx/policy/setup.h"
 #include "vmx/vmcs/vm_insn_errors.h"
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmcs_segments.h"
@@ -27,15 +28,6 @@
 
 int vmx_launch(struct vcpu *v);
 extern const char vmx_exit_entry[];
-void vmx_root_nmi(const struct exception_frame *f);
-
-/* A root-mode exception: dump the VMCS of this CPU (arch/exception.c then stops it). */
-static void vmx_root_panic(const struct exception_frame *f)
-{
-	(void)f;
-	struct vcpu *v = vcpu_current();
-	vmx_dump_current(v, "root-mode exception");
-}
 
 static void caps_emit(void *ctx, const char *line)
 {
@@ -326,24 +318,6 @@ static void write_guest_state(const struct guest_entry *e, uint64_t cr4_before)
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
 
-unsigned vmx_check_current_vmcs(const struct vmx_caps *caps)
-{
-	static struct vmcs_snapshot snap; /* 3 KiB each: not on the host stack */
-	static struct vmx_check_result res;
-	static struct spinlock check_lock; /* check=on runs it on every CPU */
-
-	spin_lock(&check_lock);
-	vmcs_snapshot_read(&snap);
-	unsigned n = vmx_check_entry(caps, &snap, &res);
-	for (unsigned i = 0; i < n && i < VMX_CHECK_MAX; i++) {
-		char text[256];
-		vmx_check_failure_format(&res.item[i], text, sizeof(text));
-		log_error("CHECK fail %s", text);
-	}
-	spin_unlock(&check_lock);
-	return n;
-}
-
 static bool run_entry_checker(struct hv *hv)
 {
 	unsigned n = vmx_check_current_vmcs(&hv->caps);
@@ -354,9 +328,7 @@ static bool run_entry_checker(struct hv *hv)
 
 static void leave_vmx(struct vcpu *v, uint64_t cr4_before)
 {
-	vmx_vmclear((uint64_t)(uintptr_t)v->vmcs_region); /* VMXOFF is what matters */
-	vmx_off();
-	cpu_write_cr4(cr4_before);
+	vmx_leave((uint64_t)(uintptr_t)v->vmcs_region, cr4_before);
 }
 
 /* What vmx_cpu_fail_open needs to give the firmware back its CPU, read before anything
@@ -415,75 +387,4 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 		vmx_dump_current(v, "VMLAUNCH failed");
 	leave_vmx(v, cr4_before);
 	return HV_ERR_VMX_INSN;
-}
-
-/* ---- Fail-open: a failed first VM entry gives the CPU back to the firmware ---- */
-
-_Noreturn void vmx_firmware_resume(const struct fw_state *fw); /* vmx/launch/entry.asm */
-
-/* The busy flag B, bit 1 of a TSS descriptor's type (SDM Vol. 3A, "TSS Descriptor"). */
-#define DESC_TSS_BUSY_BIT 0x02
-
-static inline void cpu_write_dr7(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
-}
-
-static inline void cpu_lldt(uint16_t sel)
-{
-	__asm__ volatile("lldt %0" ::"rm"(sel));
-}
-
-static inline void cpu_ltr(uint16_t sel)
-{
-	__asm__ volatile("ltr %0" ::"rm"(sel) : "memory");
-}
-
-/* The VM exit that reported the failure loaded vmxray's host state (SDM Vol. 3C, 27.8:
- * "processor state is loaded as would be done on a VM exit"); a VM exit also sets DR7 to
- * 400H, clears IA32_DEBUGCTL and loads the SYSENTER MSRs from the host-state area (28.5.1
- * "Loading Host Control Registers, Debug Registers, MSRs"). CR0, IA32_EFER and IA32_PAT
- * are the firmware's already: vmxray's host values are copies of them. */
-static void restore_firmware_tables(const struct fw_state *fw)
-{
-	struct cpu_dtr gdt = { fw->gdt_limit, fw->gdt_base }, idt = { fw->idt_limit, fw->idt_base };
-
-	cpu_write_cr3(fw->cr3);
-	cpu_lgdt(&gdt);
-	cpu_lidt(&idt);
-	cpu_lldt(fw->ldtr);
-	/* LTR faults on a busy TSS descriptor (SDM Vol. 2A, LTR: "#GP(selector) if ... the
-	 * segment descriptor is ... for a busy TSS"), and the firmware's has been busy since
-	 * its own LTR. A null TR cannot be loaded at all: a firmware without a task register
-	 * (OVMF) keeps vmxray's TSS in TR, which 64-bit code at CPL 0 without IST never reads. */
-	if (fw->tr) {
-		volatile uint8_t *access = (volatile uint8_t *)(uintptr_t)(fw->gdt_base + (fw->tr & ~7u) + 5);
-		*access = (uint8_t)(*access & ~DESC_TSS_BUSY_BIT);
-		cpu_ltr(fw->tr);
-	}
-	/* vmxray's code uses no data segment base (64-bit mode) and reads GS only in its
-	 * NMI and exception hooks, which the firmware's IDT now replaces. The bases after the
-	 * selectors: a selector load in 64-bit mode sets only their low 32 bits. */
-	__asm__ volatile("mov %0, %%ds\n\tmov %1, %%es\n\tmov %2, %%fs\n\tmov %3, %%gs"
-			 ::"r"((uint16_t)fw->ds), "r"((uint16_t)fw->es), "r"((uint16_t)fw->fs), "r"((uint16_t)fw->gs)
-			 : "memory");
-	cpu_wrmsr(MSR_IA32_FS_BASE, fw->fs_base);
-	cpu_wrmsr(MSR_IA32_GS_BASE, fw->gs_base);
-	cpu_write_dr7(fw->dr7);
-	cpu_wrmsr(MSR_IA32_DEBUGCTL, fw->debugctl);
-	cpu_wrmsr(MSR_IA32_SYSENTER_CS, fw->sysenter_cs);
-	cpu_wrmsr(MSR_IA32_SYSENTER_ESP, fw->sysenter_esp);
-	cpu_wrmsr(MSR_IA32_SYSENTER_EIP, fw->sysenter_eip);
-}
-
-_Noreturn void vmx_cpu_fail_open(struct vcpu *v)
-{
-	log_error("cpu%u: the first VM entry failed: leaving VMX operation and returning to the firmware "
-		  "at 0x%lx with status 0x%lx (the launch failed)", v->apic_id, v->fw.rip, v->fw.rax);
-	v->launched = 0;
-	if (v->fw.launch_count)
-		(*v->fw.launch_count)--;
-	leave_vmx(v, v->fw.cr4);
-	restore_firmware_tables(&v->fw);
-	vmx_firmware_resume(&v->fw); /* IRETQ to the resume point */
 }

@@ -19,7 +19,7 @@
  *   CAPS G     msr=<MSR name> raw=0x<16> allowed0=0x<w> allowed1=0x<w> default1=0x<w>
  *       value=<0x<w> | ->                                        or: CAPS G     absent
  *   CAPS G     bit <n padded to 2> <name padded to 39> allowed0=<b> allowed1=<b> <request> <state>
- *       name:    the SDM name from vmx/caps/controls.def, or "(reserved)"
+ *       name:    the SDM name from vmx/vmcs/controls.def, or "(reserved)"
  *       request: required | optional | -
  *       state:   used | unused | unavailable         (after negotiation)
  *                available | unavailable             (before: no controls given)

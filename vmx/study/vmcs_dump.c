@@ -62,7 +62,7 @@ static void emit_field(const struct dump *d, const struct vmcs_field_info *f, ui
 	d->emit(d->ctx, line);
 }
 
-/* Control fields and the control group whose names vmx/caps/controls.def gives. */
+/* Control fields and the control group whose names vmx/vmcs/controls.def gives. */
 static bool control_group(uint32_t enc, enum vmx_ctrl_group *g)
 {
 	switch (enc) {

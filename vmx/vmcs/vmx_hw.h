@@ -6,6 +6,8 @@
 #define VMXRAY_VMX_VMX_HW_H
 #include <stdint.h>
 
+#include "arch/cpu.h"
+
 enum vmx_result { VMX_SUCCEED = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
 
 /* After a VMX instruction: CF=1 -> VMfailInvalid, ZF=1 -> VMfailValid. */
@@ -30,6 +32,17 @@ static inline enum vmx_result vmx_off(void)
 	uint8_t cf, zf;
 	__asm__ volatile("vmxoff\n\t" VMX_RESULT_ASM : [cf] "=qm"(cf), [zf] "=qm"(zf)::"cc", "memory");
 	return vmx_result(cf, zf);
+}
+
+static inline enum vmx_result vmx_vmclear(uint64_t pa);
+
+/* Leaves VMX operation on this CPU: VMCLEAR of its VMCS (VMXOFF is what matters), VMXOFF,
+ * then CR4 as before VMXON (CR4.VMXE off). */
+static inline void vmx_leave(uint64_t vmcs_pa, uint64_t cr4_before)
+{
+	vmx_vmclear(vmcs_pa);
+	vmx_off();
+	cpu_write_cr4(cr4_before);
 }
 
 static inline enum vmx_result vmx_vmclear(uint64_t pa)

@@ -1,8 +1,8 @@
 /* Pure parts of VMX setup: the controls vmxray asks for, and the MSR and I/O bitmaps. */
-#include "vmx/launch/setup.h"
+#include "vmx/policy/setup.h"
 
 #include "arch/msr.h"
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 
 void setup_control_request(struct vmx_ctrl_request *r)
 {

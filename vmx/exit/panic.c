@@ -3,6 +3,7 @@
 #include "arch/exception.h"
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
+#include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
 
 _Noreturn void vmx_system_reset(void)

@@ -1,8 +1,8 @@
-#include "vmx/caps/controls.h"
+#include "vmx/vmcs/controls.h"
 
 const struct vmx_ctrl_info vmx_ctrl_table[] = {
 #define VMX_CTRL(group, bit, name, text) { VMX_CTRL_##group, bit, #name, text },
-#include "vmx/caps/controls.def"
+#include "vmx/vmcs/controls.def"
 #undef VMX_CTRL
 };
 

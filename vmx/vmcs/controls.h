@@ -1,4 +1,4 @@
-/* Control bit constants and names, expanded from vmx/caps/controls.def. Pure. */
+/* Control bit constants and names, expanded from vmx/vmcs/controls.def. Pure. */
 #ifndef VMXRAY_VMX_CONTROLS_H
 #define VMXRAY_VMX_CONTROLS_H
 #include <stddef.h>
@@ -15,7 +15,7 @@ enum vmx_ctrl_group {
 };
 
 #define VMX_CTRL(group, bit, name, text) static const uint64_t name = 1ULL << (bit);
-#include "vmx/caps/controls.def"
+#include "vmx/vmcs/controls.def"
 #undef VMX_CTRL
 
 struct vmx_ctrl_info {
