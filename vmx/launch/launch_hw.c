@@ -1,163 +1,21 @@
-/* VMX bring-up on the live CPU. Hardware edge: VMXON, VMCS writes from the current CPU
- * state. SDM Vol. 3C, 24.7 "Enabling and Entering VMX Operation", 25 "Virtual Machine
- * Control Structures", 27 "VM Entries". */
+/* The launch of one CPU: VMXON, the VMCS from the live CPU (vmx/launch/vmcs_setup_hw.c),
+ * the software entry checker, VMLAUNCH; on a failure before the guest runs, VMX off again.
+ * Hardware edge. SDM Vol. 3C, 24.7 "Enabling and Entering VMX Operation", 27 "VM Entries". */
 #include "vmx/launch/launch.h"
 
-#include "arch/bits.h"
 #include "arch/cpu.h"
 #include "arch/cr.h"
-#include "arch/desc.h"
-#include "arch/seg_ar.h"
 #include "arch/exception.h"
 #include "arch/msr.h"
-#include "arch/paging.h"
-#include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "vmx/checker/checker_hw.h"
-#include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
-#include "vmx/study/dump_hw.h"
-#include "vmx/policy/setup.h"
+#include "vmx/launch/vmcs_setup_hw.h"
 #include "vmx/vmcs/vm_insn_errors.h"
 #include "vmx/vmcs/vmcs.h"
-#include "vmx/vmcs/vmcs_segments.h"
-#include "vmx/vmcs/vmcs_hw.h"
 #include "vmx/vmcs/vmx_hw.h"
 
-#include <string.h>
-
-int vmx_launch(struct vcpu *v);
-extern const char vmx_exit_entry[];
-
-static void caps_emit(void *ctx, const char *line)
-{
-	(void)ctx;
-	log_info("%s", line);
-}
-
-static enum hv_status check_caps(struct hv *hv)
-{
-	const char *why = vmx_caps_unusable_reason(&hv->caps);
-	if (why) {
-		log_error("%s", why);
-		return HV_ERR_NO_VMX;
-	}
-	setup_control_request(&hv->req);
-	struct vmx_missing missing;
-	bool ok = vmx_negotiate(&hv->caps, &hv->req, &hv->ctls, &missing);
-	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
-	for (unsigned i = 0; i < missing.count; i++) {
-		char text[160];
-		vmx_missing_describe(&missing.item[i], text, sizeof(text));
-		log_error("missing required VMX capability: %s", text);
-	}
-	if (ok && !(vmx_caps_ept_4level(&hv->caps) && vmx_caps_ept_wb(&hv->caps))) {
-		log_error("missing required VMX capability: EPT with a 4-level walk and write-back "
-			  "paging structures (IA32_VMX_EPT_VPID_CAP bits 6 and 14)");
-		ok = false;
-	}
-	return ok ? HV_OK : HV_ERR_MISSING_CAPS;
-}
-
-static enum hv_status build_ept(struct hv *hv)
-{
-	struct ept_caps ec = {
-		.page_1g = vmx_caps_ept_1g(&hv->caps),
-		.page_2m = vmx_caps_ept_2m(&hv->caps),
-		.ad = false,
-		.maxphyaddr = vmx_caps_maxphyaddr(&hv->caps),
-	};
-	struct ept_range owned[HV_OWNED_MAX];
-	for (unsigned i = 0; i < hv->owned_count; i++)
-		owned[i] = (struct ept_range){ hv->owned[i].base, hv->owned[i].size };
-	hv->ept_alloc = (struct ept_alloc){ pool_alloc_page_cb, pool_phys_to_virt_cb, &hv->pool };
-	mtrr_read_state(&hv->mtrr, ec.maxphyaddr);
-	if (ept_build_identity(&hv->ept, &ec, &hv->mtrr, owned, hv->owned_count, &hv->ept_alloc) != 0)
-		return HV_ERR_NO_MEMORY;
-	hv->eptp = ept_pointer(&hv->ept, false);
-	hv->invept_single = vmx_caps_invept_single(&hv->caps);
-	log_info("EPT: identity map of %u-bit guest-physical space, %zu table pages, 1G pages %s, "
-		 "%u owned range(s) not present",
-		 ec.maxphyaddr, hv->ept.pages_used, ec.page_1g ? "yes" : "no", hv->owned_count);
-	return HV_OK;
-}
-
-enum hv_status hv_prepare(struct hv *hv)
-{
-	vmx_caps_read(&hv->caps);
-	if (hv->cfg.test_flags & HV_TEST_FEATURE_CONTROL_LOCKED) {
-		log_info("test=feature-control-locked: treating IA32_FEATURE_CONTROL as 0x%lx "
-			 "(locked, VMX disabled) instead of 0x%lx",
-			 (uint64_t)FEATURE_CONTROL_LOCK, hv->caps.feature_control);
-		hv->caps.feature_control_valid = true;
-		hv->caps.feature_control = FEATURE_CONTROL_LOCK;
-	}
-	enum hv_status st = check_caps(hv);
-	if (st != HV_OK)
-		return st;
-	if (hv->cfg.test_flags & HV_TEST_UNEXPECTED_EXIT) {
-		struct vmx_ctrl_allowed a;
-		if (vmx_caps_ctrl_allowed(&hv->caps, VMX_CTRL_PROC, &a) && (a.allowed1 & CPU_BASED_RDPMC_EXITING)) {
-			hv->ctls.proc |= (uint32_t)CPU_BASED_RDPMC_EXITING;
-			log_info("test=unexpected-exit: RDPMC exiting on (no handler: the unexpected-exit policy)");
-		} else {
-			log_warn("test=unexpected-exit: this CPU cannot set RDPMC exiting; ignored");
-		}
-	}
-	hv->vpid = hv->ctls.proc2 & SECONDARY_EXEC_ENABLE_VPID;
-	hv->msr_bitmap = pool_alloc_pages(&hv->pool, 1);
-	hv->io_bitmap_a = pool_alloc_pages(&hv->pool, 1);
-	hv->io_bitmap_b = pool_alloc_pages(&hv->pool, 1);
-	hv->scratch_page = pool_alloc_pages(&hv->pool, 1);
-	if (!hv->msr_bitmap || !hv->io_bitmap_a || !hv->io_bitmap_b || !hv->scratch_page)
-		return HV_ERR_NO_MEMORY;
-	setup_msr_bitmap(hv->msr_bitmap);
-	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b, hv->pm1a_cnt);
-	if ((st = build_ept(hv)) != HV_OK)
-		return st;
-	bool use_1g = hv->caps.cpu.page1gb;
-	struct page_alloc pa = { pool_alloc_page_cb, &hv->pool };
-	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);
-	if (!hv->host_cr3)
-		return HV_ERR_NO_MEMORY;
-	exception_set_nmi_hook(vmx_root_nmi);
-	exception_set_panic_hook(vmx_root_panic);
-	return HV_OK;
-}
-
-struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
-{
-	struct vcpu *v = pool_alloc_pages(&hv->pool, 1);
-	void *vmxon = pool_alloc_pages(&hv->pool, 1);
-	void *vmcs = pool_alloc_pages(&hv->pool, 1);
-	uint8_t *stack = pool_alloc_pages(&hv->pool, (VCPU_HOST_STACK_SIZE + VCPU_IST_STACK_SIZE) / PAGE_SIZE);
-	struct host_tables *t = pool_alloc_pages(&hv->pool, (sizeof(struct host_tables) + PAGE_SIZE - 1) / PAGE_SIZE);
-	_Static_assert(sizeof(struct vcpu) <= PAGE_SIZE, "struct vcpu must fit one page");
-
-	uint32_t depth = hv->cfg.recorder_depth < RECORDER_DEPTH_MAX ? hv->cfg.recorder_depth : RECORDER_DEPTH_MAX;
-	struct recorder_entry *ring = depth ? pool_alloc_pages(&hv->pool, (recorder_bytes(depth) + PAGE_SIZE - 1) / PAGE_SIZE) : NULL;
-
-	if (!v || !vmxon || !vmcs || !stack || !t || (depth && !ring))
-		return NULL;
-	v->self = v;
-	v->index = index;
-	v->apic_id = apic_id;
-	v->hv = hv;
-	v->vmxon_region = vmxon;
-	v->vmcs_region = vmcs;
-	v->host_stack = stack;
-	v->host_gdt = t;
-	recorder_init(&v->recorder, ring, depth);
-	v->exit_slow = v->recorder.depth != 0 || hv->cfg.exit_slow;
-	memcpy(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY));
-	desc_build_host_tables(t, isr_table, (uint64_t)(uintptr_t)(stack + VCPU_HOST_STACK_SIZE + VCPU_IST_STACK_SIZE));
-	uint8_t *top = stack + VCPU_HOST_STACK_SIZE;
-	*(struct vcpu **)(top - HOST_STACK_VCPU_SLOT_OFFSET) = v;
-	hv->vcpu[index] = v;
-	if (index + 1 > hv->cpu_count)
-		hv->cpu_count = index + 1;
-	return v;
-}
+int vmx_launch(struct vcpu *v); /* vmx/exit/entry.asm: load guest GPRs, VMLAUNCH */
 
 static enum hv_status enable_vmx_operation(struct hv *hv, struct vcpu *v)
 {
@@ -191,131 +49,6 @@ static enum hv_status enable_vmx_operation(struct hv *hv, struct vcpu *v)
 		return HV_ERR_VMX_INSN;
 	}
 	return HV_OK;
-}
-
-static void write_controls(struct hv *hv, struct vcpu *v, bool long_mode)
-{
-	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, hv->ctls.pin);
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, hv->ctls.proc);
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, hv->ctls.proc2);
-	vmcs_write32(VM_EXIT_CONTROLS, hv->ctls.exit);
-	uint32_t entry = hv->ctls.entry & ~(uint32_t)VM_ENTRY_IA32E_MODE;
-	vmcs_write32(VM_ENTRY_CONTROLS, entry | (long_mode ? (uint32_t)VM_ENTRY_IA32E_MODE : 0));
-	vmcs_write32(EXCEPTION_BITMAP, 0);
-	vmcs_write64(MSR_BITMAP, (uint64_t)(uintptr_t)hv->msr_bitmap);
-	vmcs_write64(IO_BITMAP_A, (uint64_t)(uintptr_t)hv->io_bitmap_a);
-	vmcs_write64(IO_BITMAP_B, (uint64_t)(uintptr_t)hv->io_bitmap_b);
-	vmcs_write64(EPT_POINTER, hv->eptp);
-	if (hv->vpid)
-		vmcs_write16(VIRTUAL_PROCESSOR_ID, (uint16_t)(v->index + 1));
-	vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
-	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-	/* The guest owns CR0/CR4 except the bits VMX operation fixes; under unrestricted
-	 * guest PE and PG are free (SDM Vol. 3C, 24.8 "Restrictions on VMX Operation"). */
-	uint64_t cr0_fixed = vmx_caps_cr0_fixed0(&hv->caps) & ~(CR0_PE | CR0_PG);
-	vmcs_writenw(CR0_GUEST_HOST_MASK, cr0_fixed | ~vmx_caps_cr0_fixed1(&hv->caps));
-	vmcs_writenw(CR4_GUEST_HOST_MASK, CR4_VMXE | vmx_caps_cr4_fixed0(&hv->caps) |
-						  (~vmx_caps_cr4_fixed1(&hv->caps) & 0xFFFFFFFFULL));
-}
-
-static void write_host_state(struct hv *hv, struct vcpu *v)
-{
-	const struct host_tables *t = v->host_gdt;
-	vmcs_writenw(HOST_CR0, cpu_read_cr0());
-	vmcs_writenw(HOST_CR3, hv->host_cr3);
-	/* Root mode executes XSETBV for the guest (vmx/exit/exit_misc.c): that needs CR4.OSXSAVE
-	 * whatever the firmware had (SDM Vol. 2C, XSETBV: #UD if CR4.OSXSAVE = 0). */
-	uint64_t host_cr4 = cpu_read_cr4();
-	if (hv->caps.cpu.xsave)
-		host_cr4 |= CR4_OSXSAVE;
-	vmcs_writenw(HOST_CR4, host_cr4);
-	vmcs_write16(HOST_CS_SELECTOR, HOST_SEL_CODE);
-	vmcs_write16(HOST_SS_SELECTOR, HOST_SEL_DATA);
-	vmcs_write16(HOST_DS_SELECTOR, HOST_SEL_DATA);
-	vmcs_write16(HOST_ES_SELECTOR, HOST_SEL_DATA);
-	vmcs_write16(HOST_FS_SELECTOR, HOST_SEL_DATA);
-	vmcs_write16(HOST_GS_SELECTOR, HOST_SEL_DATA);
-	vmcs_write16(HOST_TR_SELECTOR, HOST_SEL_TSS);
-	vmcs_writenw(HOST_FS_BASE, 0);
-	vmcs_writenw(HOST_GS_BASE, (uint64_t)(uintptr_t)v); /* GS:[0] = vcpu */
-	vmcs_writenw(HOST_TR_BASE, (uint64_t)(uintptr_t)&t->tss);
-	vmcs_writenw(HOST_GDTR_BASE, (uint64_t)(uintptr_t)t->gdt);
-	vmcs_writenw(HOST_IDTR_BASE, (uint64_t)(uintptr_t)t->idt);
-	vmcs_write32(HOST_IA32_SYSENTER_CS, 0);
-	vmcs_writenw(HOST_IA32_SYSENTER_ESP, 0);
-	vmcs_writenw(HOST_IA32_SYSENTER_EIP, 0);
-	vmcs_write64(HOST_IA32_EFER, cpu_rdmsr(MSR_IA32_EFER));
-	vmcs_write64(HOST_IA32_PAT, cpu_rdmsr(MSR_IA32_PAT));
-	vmcs_writenw(HOST_RSP, (uint64_t)(uintptr_t)(v->host_stack + VCPU_HOST_STACK_SIZE - HOST_STACK_VCPU_SLOT_OFFSET));
-	vmcs_writenw(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
-}
-
-static void write_guest_segment(const struct cpu_dtr *gdt, uint16_t sel, enum vmcs_segment seg)
-{
-	struct seg_state s;
-	desc_decode_segment((const uint8_t *)(uintptr_t)gdt->base, gdt->limit, sel, &s);
-	s.selector = sel;
-	vmcs_write_guest_segment(seg, &s);
-}
-
-static void write_guest_segments(void)
-{
-	struct cpu_dtr gdt = cpu_sgdt(), idt = cpu_sidt();
-	write_guest_segment(&gdt, cpu_read_cs(), VMCS_SEG_CS);
-	write_guest_segment(&gdt, cpu_read_ss(), VMCS_SEG_SS);
-	write_guest_segment(&gdt, cpu_read_ds(), VMCS_SEG_DS);
-	write_guest_segment(&gdt, cpu_read_es(), VMCS_SEG_ES);
-	write_guest_segment(&gdt, cpu_read_fs(), VMCS_SEG_FS);
-	write_guest_segment(&gdt, cpu_read_gs(), VMCS_SEG_GS);
-	write_guest_segment(&gdt, cpu_sldt(), VMCS_SEG_LDTR);
-	uint16_t tr = cpu_str();
-	struct seg_state trs;
-	desc_decode_segment((const uint8_t *)(uintptr_t)gdt.base, gdt.limit, tr, &trs);
-	if (tr && !(trs.ar & SEG_AR_UNUSABLE) && (trs.ar & SEG_AR_TYPE_S_MASK) == seg_ar_type_s(SEG_AR_TSS_BUSY)) {
-		write_guest_segment(&gdt, tr, VMCS_SEG_TR);
-	} else {
-		if (tr)
-			log_warn("TR 0x%x does not name a TSS in the current GDT; the guest gets an empty busy TSS", tr);
-		/* OVMF runs without a task register; VM entry still wants a busy 64-bit TSS
-		 * (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers", TR). A TR that
-		 * names something else is what a failed launch leaves (vmx_cpu_fail_open: a
-		 * null TR cannot be reloaded). */
-		struct seg_state empty_tss = { .selector = 0, .base = 0, .limit = 0xFFFF, .ar = SEG_AR_TSS_BUSY };
-		vmcs_write_guest_segment(VMCS_SEG_TR, &empty_tss);
-	}
-	/* FS/GS bases in 64-bit mode live in MSRs, not in the descriptors. */
-	vmcs_writenw(GUEST_FS_BASE, cpu_rdmsr(MSR_IA32_FS_BASE));
-	vmcs_writenw(GUEST_GS_BASE, cpu_rdmsr(MSR_IA32_GS_BASE));
-	vmcs_writenw(GUEST_GDTR_BASE, gdt.base);
-	vmcs_write32(GUEST_GDTR_LIMIT, gdt.limit);
-	vmcs_writenw(GUEST_IDTR_BASE, idt.base);
-	vmcs_write32(GUEST_IDTR_LIMIT, idt.limit);
-}
-
-static void write_guest_state(const struct guest_entry *e, uint64_t cr4_before)
-{
-	vmcs_writenw(GUEST_CR0, cpu_read_cr0());
-	vmcs_writenw(CR0_READ_SHADOW, cpu_read_cr0());
-	vmcs_writenw(GUEST_CR3, cpu_read_cr3());
-	vmcs_writenw(GUEST_CR4, cpu_read_cr4());
-	vmcs_writenw(CR4_READ_SHADOW, cr4_before & ~CR4_VMXE);
-	vmcs_writenw(GUEST_DR7, cpu_read_dr7());
-	write_guest_segments();
-	vmcs_write64(GUEST_IA32_DEBUGCTL, cpu_rdmsr(MSR_IA32_DEBUGCTL));
-	vmcs_write64(GUEST_IA32_PAT, cpu_rdmsr(MSR_IA32_PAT));
-	vmcs_write64(GUEST_IA32_EFER, cpu_rdmsr(MSR_IA32_EFER));
-	vmcs_write32(GUEST_SYSENTER_CS, (uint32_t)cpu_rdmsr(MSR_IA32_SYSENTER_CS));
-	vmcs_writenw(GUEST_SYSENTER_ESP, cpu_rdmsr(MSR_IA32_SYSENTER_ESP));
-	vmcs_writenw(GUEST_SYSENTER_EIP, cpu_rdmsr(MSR_IA32_SYSENTER_EIP));
-	vmcs_writenw(GUEST_RSP, e->rsp);
-	vmcs_writenw(GUEST_RIP, e->rip);
-	vmcs_writenw(GUEST_RFLAGS, e->rflags);
-	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
-	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
-	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 }
 
 static bool run_entry_checker(struct hv *hv)
@@ -361,9 +94,9 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 	if (st != HV_OK)
 		return st;
 	bool long_mode = cpu_rdmsr(MSR_IA32_EFER) & EFER_LMA;
-	write_controls(hv, v, long_mode);
-	write_host_state(hv, v);
-	write_guest_state(e, cr4_before);
+	vmcs_setup_controls(hv, v, long_mode);
+	vmcs_setup_host_state(hv, v);
+	vmcs_setup_guest_state(e, cr4_before);
 	if (!run_entry_checker(hv)) {
 		leave_vmx(v, cr4_before);
 		return HV_ERR_CHECK;
