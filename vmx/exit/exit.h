@@ -26,7 +26,9 @@ void vmx_exit_handler(struct vcpu *v);
 /* Called by entry.asm when VMRESUME fails; does not return. */
 _Noreturn void vmx_resume_failed(struct vcpu *v, int how);
 
-/* INVEPT on this CPU when the shared EPT changed since its last flush (vmx/exit/exit_ept.c). */
+/* INVEPT of vmxray's EPT on this CPU now, and INVEPT only when the shared EPT changed
+ * since this CPU's last flush (vmx/exit/ept_sync_hw.c). */
+void vmx_invept_local(void);
 void vmx_ept_flush_if_stale(void);
 
 /* Handlers (vmx/exit_*.c). */
@@ -53,9 +55,8 @@ void exit_sipi(struct vcpu *v, struct vmexit *e);
 void vcpu_load_init_state(struct vcpu *v);
 void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 
-/* INIT and SIPI in software (vmx/exit/exit_apic.c). */
-struct hv;
-void apic_intercept_setup(struct hv *hv);       /* before launch: write-protect the APIC page */
+/* INIT and SIPI in software: the intercept set-up (vmx/launch/apic_intercept_hw.c), the
+ * APIC-page and x2APIC ICR writes (vmx/exit/exit_apic.c), delivery (vmx/exit/soft_ipi.c). */
 bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from the EPT violation */
 bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRMSR 0x830 */
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */

@@ -25,28 +25,6 @@ static void log_violation(const char *what, uint64_t n, uint64_t gpa, uint64_t q
 		 vmcs_readnw(GUEST_LINEAR_ADDRESS), vmcs_readnw(GUEST_RIP), q);
 }
 
-static void invept_local(void)
-{
-	if (g_hv.invept_single)
-		vmx_invept(INVEPT_SINGLE_CONTEXT, g_hv.eptp);
-	else
-		vmx_invept(INVEPT_ALL_CONTEXT, 0);
-}
-
-/* Changes to the shared EPT that can weaken a translation (memory types after an MTRR
- * write) bump hv.ept_generation; each CPU invalidates its EPT-derived translations the
- * next time it is in root mode (SDM Vol. 3C, 29.4.3.1 "Operations that Invalidate Cached
- * Mappings": INVEPT). */
-void vmx_ept_flush_if_stale(void)
-{
-	struct vcpu *v = vcpu_current();
-	uint64_t gen = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
-	if (v->ept_generation == gen)
-		return;
-	invept_local();
-	v->ept_generation = gen;
-}
-
 void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 {
 	uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
@@ -72,7 +50,7 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 	spin_unlock(&g_hv.lock);
 	if (rc != 0)
 		vmx_panic(v, "EPT violation could not be resolved (no table memory)");
-	invept_local();
+	vmx_invept_local();
 	/* "NMI unblocking due to IRET" (qualification bit 12): the IRET that faulted had
 	 * unblocked NMIs; re-establish blocking before re-executing it (SDM Vol. 3C,
 	 * 28.2.3 "Information About NMI Unblocking Due to IRET"). */

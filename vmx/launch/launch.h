@@ -37,5 +37,8 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 /* Allocates and initialises a vcpu (stack, regions, host tables, flight recorder of
  * hv->cfg.recorder_depth entries) from hv->pool. */
 struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id);
+/* Before launch, more than one CPU and ipi=soft: the APIC page read-only in the EPT and
+ * the x2APIC ICR intercepted (vmx/launch/apic_intercept_hw.c). */
+void apic_intercept_setup(struct hv *hv);
 
 #endif
