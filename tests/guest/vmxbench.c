@@ -22,6 +22,7 @@
 #include "arch/cpu.h"
 #include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
+#include "tools/efilib/cmdline.h"
 #include "tools/efilib/serial.h"
 #include "vmx/policy/hypercall_abi.h"
 
@@ -182,35 +183,19 @@ static bool under_vmxray(void)
 }
 
 /* True when the second word of the command line is "tsc". */
+static bool tsc_word(void *ctx, unsigned index, const char *word)
+{
+	if (index < 1)
+		return true;
+	*(bool *)ctx = strcmp(word, "tsc") == 0;
+	return false;
+}
+
 static bool tsc_only(EFI_HANDLE image)
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS || !li ||
-	    !li->LoadOptions)
-		return false;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-	char w[8];
-	size_t wn = 0;
-	unsigned word = 0;
-	for (size_t i = 0; i <= n; i++) {
-		CHAR16 ch = i < n ? s[i] : 0;
-		if (ch != 0 && ch != L' ' && ch != L'\t') {
-			if (wn < sizeof(w) - 1)
-				w[wn++] = (char)(ch | 0x20);
-			continue;
-		}
-		if (wn) {
-			w[wn] = 0;
-			if (word == 1)
-				return strcmp(w, "tsc") == 0;
-			word++;
-			wn = 0;
-		}
-		if (ch == 0)
-			break;
-	}
-	return false;
+	bool tsc = false;
+	cmdline_split(image, CMDLINE_LOWER, 8, tsc_word, &tsc);
+	return tsc;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)

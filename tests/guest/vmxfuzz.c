@@ -61,6 +61,7 @@
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
+#include "tools/efilib/cmdline.h"
 #include "tools/efilib/efimem.h"
 #include "tools/efilib/fuzz_file.h"
 #include "tools/efilib/fuzz_out.h"
@@ -2254,46 +2255,19 @@ static bool apply_option(const char *w, bool first)
 	return first && n >= 4 && !strcmp(w + n - 4, ".efi");
 }
 
-static char ascii_lower(CHAR16 c)
+static bool option_word(void *ctx, unsigned index, const char *w)
 {
-	if (c >= L'A' && c <= L'Z')
-		return (char)(c - L'A' + 'a');
-	return c < 0x80 ? (char)c : '?';
+	if (!apply_option(w, index == 0)) {
+		fuzz_out_line("ERROR bad argument '%s' (usage: vmxfuzz seed=N count=N mode=record|check|live)", w);
+		*(bool *)ctx = false;
+	}
+	return true;
 }
 
 static bool parse_options(EFI_HANDLE image)
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	char w[48];
-	size_t wn = 0;
-	bool first = true, ok = true;
-
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
-	    !li || !li->LoadOptions)
-		return true;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-
-	for (size_t i = 0; i <= n; i++) {
-		CHAR16 ch = i < n ? s[i] : 0;
-
-		if (ch != 0 && ch != L' ' && ch != L'\t') {
-			if (wn < sizeof(w) - 1)
-				w[wn++] = ascii_lower(ch);
-			continue;
-		}
-		if (wn) {
-			w[wn] = 0;
-			if (!apply_option(w, first)) {
-				fuzz_out_line("ERROR bad argument '%s' (usage: vmxfuzz seed=N count=N mode=record|check|live)", w);
-				ok = false;
-			}
-			first = false;
-			wn = 0;
-		}
-		if (ch == 0)
-			break;
-	}
+	bool ok = true;
+	cmdline_split(image, CMDLINE_LOWER, 48, option_word, &ok);
 	return ok;
 }
 

@@ -22,6 +22,7 @@
 #include "arch/cpu.h"
 #include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
+#include "tools/efilib/cmdline.h"
 #include "tools/efilib/efimem.h"
 #include "tools/efilib/probe.h"
 #include "vmx/policy/hypercall_abi.h"
@@ -286,42 +287,21 @@ static const struct hvctl_command hvctl_commands[] = {
 
 /* ---- command line ---- */
 
-static char hvctl_ascii(CHAR16 c)
-{
-	if (c >= L'A' && c <= L'Z')
-		return (char)(c - L'A' + 'a');
-	return c < 0x80 ? (char)c : '?';
-}
-
 #define HVCTL_WORDS 3
+
+static bool hvctl_keep_word(void *ctx, unsigned index, const char *word)
+{
+	char (*w)[HVCTL_ARG_MAX] = ctx;
+	if (index < HVCTL_WORDS)
+		fmt_snprintf(w[index], HVCTL_ARG_MAX, "%s", word);
+	return true;
+}
 
 /* Splits LoadOptions into up to HVCTL_WORDS lower-case words; returns how many there
  * were (which may be more than it kept). */
 static unsigned hvctl_words(EFI_HANDLE image, char w[HVCTL_WORDS][HVCTL_ARG_MAX])
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	unsigned count = 0;
-	size_t wn = 0;
-
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
-	    !li || !li->LoadOptions)
-		return 0;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-
-	for (size_t i = 0; i < n && s[i]; i++) {
-		if (s[i] == L' ' || s[i] == L'\t') {
-			wn = 0;
-			continue;
-		}
-		if (wn == 0)
-			count++;
-		if (count <= HVCTL_WORDS && wn < HVCTL_ARG_MAX - 1) {
-			w[count - 1][wn++] = hvctl_ascii(s[i]);
-			w[count - 1][wn] = 0;
-		}
-	}
-	return count;
+	return cmdline_split(image, CMDLINE_LOWER, HVCTL_ARG_MAX, hvctl_keep_word, w);
 }
 
 /* The shell passes the whole command line, the command's own name first; a boot
