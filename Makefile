@@ -147,8 +147,26 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: deps
 	@$(MAKE) --no-print-directory unit-run
 .PHONY: unit-run
-unit-run: $(UNIT_BINS)
+unit-run: $(UNIT_BINS) fixtures-check
 	@tools/testrun unit $(UNIT_BINS)
+
+# ---- the vmxlog fixtures: tests/fixtures/vmxlog_fixtures_gen.c over the pure formatters ----
+FIXTURES_GEN_SRCS := tests/fixtures/vmxlog_fixtures_gen.c vmx/caps/caps.c vmx/study/caps_matrix.c \
+	vmx/vmcs/controls.c vmx/study/vmcs_dump.c vmx/vmcs/vmcs_fields.c vmx/decode/decode.c \
+	vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c $(wildcard vmx/checker/checker*.c) \
+	drivers/fmt.c drivers/log.c
+FIXTURES_GEN_SRCS := $(filter-out vmx/checker/checker_hw.c,$(FIXTURES_GEN_SRCS))
+# name of the log = arguments of the generator
+FIXTURES := haswell_shell haswell_entry_failure:panic lynnfield_refused:lynnfield
+$(B)/fixtures/gen: $(FIXTURES_GEN_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $(FIXTURES_GEN_SRCS)
+.PHONY: fixtures fixtures-check
+fixtures: $(B)/fixtures/gen
+	@$(foreach f,$(FIXTURES),$(B)/fixtures/gen $(word 2,$(subst :, ,$(f))) > $(B)/fixtures/$(word 1,$(subst :, ,$(f))).log &&) true
+fixtures-check: fixtures
+	@$(foreach f,$(FIXTURES),cmp -s $(B)/fixtures/$(word 1,$(subst :, ,$(f))).log tests/fixtures/$(word 1,$(subst :, ,$(f))).log || \
+		{ echo "tests/fixtures/$(word 1,$(subst :, ,$(f))).log differs from its generator (make fixtures)" >&2; exit 1; };) true
 
 image: all
 	tools/mkimage usb $(B)/vmxray.img --cfg "log=info console=auto"

@@ -1,7 +1,7 @@
 /* Page allocations from UEFI boot services for in-guest test programs. Needs gnu-efi's
  * InitializeLib() to have run (uses its BS). */
-#ifndef VMXRAY_TESTS_GUEST_LIB_EFIMEM_H
-#define VMXRAY_TESTS_GUEST_LIB_EFIMEM_H
+#ifndef VMXRAY_TOOLS_EFILIB_EFIMEM_H
+#define VMXRAY_TOOLS_EFILIB_EFIMEM_H
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /* Whole-file reads and writes on the file system the running program was loaded from
  * (its LoadedImage DeviceHandle: the ESP), for in-guest programs that keep results
  * between runs. Needs gnu-efi's InitializeLib() to have run. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_FUZZ_FILE_H
-#define VMXRAY_TESTS_GUEST_LIB_FUZZ_FILE_H
+#ifndef VMXRAY_TOOLS_EFILIB_FUZZ_FILE_H
+#define VMXRAY_TOOLS_EFILIB_FUZZ_FILE_H
 #include <efi.h>
 #include <stdint.h>
 

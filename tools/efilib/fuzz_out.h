@@ -1,7 +1,7 @@
 /* Line output for the in-guest fuzzer: "<prog>: text" on the UEFI console and on COM1
  * (the serial log the test harness reads), like report.h but with free-form lines. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_FUZZ_OUT_H
-#define VMXRAY_TESTS_GUEST_LIB_FUZZ_OUT_H
+#ifndef VMXRAY_TOOLS_EFILIB_FUZZ_OUT_H
+#define VMXRAY_TOOLS_EFILIB_FUZZ_OUT_H
 #include <efi.h>
 
 void fuzz_out_init(const char *prog, EFI_SYSTEM_TABLE *st);

@@ -4,8 +4,8 @@
  * scrambled", 2016): 64 bits of state, period 2^64 - 1, good enough for choosing test
  * inputs. Each fuzz case gets its own stream, seeded from (seed, case index) through
  * splitmix64, so case i is the same whatever ran before it and whichever mode runs it. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_FUZZ_RNG_H
-#define VMXRAY_TESTS_GUEST_LIB_FUZZ_RNG_H
+#ifndef VMXRAY_TOOLS_EFILIB_FUZZ_RNG_H
+#define VMXRAY_TOOLS_EFILIB_FUZZ_RNG_H
 #include <stdint.h>
 
 struct fuzz_rng {

@@ -9,8 +9,8 @@
  * Call probe_init() once before the first probe. Probes do not nest (a function run
  * by probe_call() must not call another probe). Outputs are written only when the
  * instruction did not fault. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_PROBE_H
-#define VMXRAY_TESTS_GUEST_LIB_PROBE_H
+#ifndef VMXRAY_TOOLS_EFILIB_PROBE_H
+#define VMXRAY_TOOLS_EFILIB_PROBE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* Check reporting for in-guest test programs: one line per check, on the UEFI console
  * and on COM1, "<prog>: PASS name", "<prog>: FAIL name: why", "<prog>: SKIP name: why",
  * and a final "<prog>: N passed, M failed". SKIPs count as neither. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_REPORT_H
-#define VMXRAY_TESTS_GUEST_LIB_REPORT_H
+#ifndef VMXRAY_TOOLS_EFILIB_REPORT_H
+#define VMXRAY_TOOLS_EFILIB_REPORT_H
 #include <efi.h>
 #include <stdbool.h>
 

@@ -8,8 +8,8 @@
  * All of it is restored before ring3_run() returns, except TR when it held nothing that
  * LTR can load again (e.g. 0, as OVMF leaves it): TR then keeps a TSS of ours, which
  * stays allocated. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_RING3_H
-#define VMXRAY_TESTS_GUEST_LIB_RING3_H
+#ifndef VMXRAY_TOOLS_EFILIB_RING3_H
+#define VMXRAY_TOOLS_EFILIB_RING3_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Polled writes to COM1 for in-guest test programs. The port is the firmware's (and
  * vmxray's); it is written, never reprogrammed. */
-#ifndef VMXRAY_TESTS_GUEST_LIB_SERIAL_H
-#define VMXRAY_TESTS_GUEST_LIB_SERIAL_H
+#ifndef VMXRAY_TOOLS_EFILIB_SERIAL_H
+#define VMXRAY_TOOLS_EFILIB_SERIAL_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
