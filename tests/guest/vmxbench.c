@@ -23,6 +23,7 @@
 #include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/cmdline.h"
+#include "tools/efilib/console.h"
 #include "tools/efilib/serial.h"
 #include "vmx/policy/hypercall_abi.h"
 
@@ -57,15 +58,7 @@ static void out(const char *fmt, ...)
 		serial_write(line, n);
 		return;
 	}
-	CHAR16 w[VMXBENCH_LINE_MAX + 2];
-	size_t j = 0;
-	for (size_t i = 0; i < n && j < VMXBENCH_LINE_MAX; i++) {
-		if (line[i] == '\n')
-			w[j++] = L'\r';
-		w[j++] = (CHAR16)(unsigned char)line[i];
-	}
-	w[j] = 0;
-	uefi_call_wrapper(bench_st->ConOut->OutputString, 2, bench_st->ConOut, w);
+	console_write(bench_st, line, n);
 }
 
 static inline uint64_t irq_save(void)
@@ -80,41 +73,6 @@ static inline void irq_restore(uint64_t f)
 	__asm__ volatile("pushq %0; popfq" ::"r"(f) : "memory", "cc");
 }
 
-static inline uint64_t read_cr0(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
-}
-
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr4(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
-}
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
 
 static inline void xsetbv(uint32_t idx, uint64_t v)
 {
@@ -136,15 +94,15 @@ struct bench_ctx {
 static void op_baseline(struct bench_ctx *c) { __asm__ volatile("" ::"r"(c) : "memory"); }
 static void op_cpuid(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(0, 0); }
 static void op_vmcall(struct bench_ctx *c) { (void)c; (void)vmcall_version(); }
-static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)rdmsr(MSR_FEATURE_CONTROL); }
-static void op_wrmsr(struct bench_ctx *c) { wrmsr(MSR_MTRR_DEF_TYPE, c->mtrr_def); }
+static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)cpu_rdmsr(MSR_FEATURE_CONTROL); }
+static void op_wrmsr(struct bench_ctx *c) { cpu_wrmsr(MSR_MTRR_DEF_TYPE, c->mtrr_def); }
 static void op_in(struct bench_ctx *c) { (void)c; (void)cpu_inb(KBC_STATUS_PORT); }
 static void op_xsetbv(struct bench_ctx *c) { xsetbv(0, c->xcr0); }
 /* Two MOV to CR0 per call: CR0.NE off, then back on (NE is host-owned under VMX). */
 static void op_cr0_ne(struct bench_ctx *c)
 {
-	write_cr0(c->cr0 ^ CR0_NE_BIT);
-	write_cr0(c->cr0);
+	cpu_write_cr0(c->cr0 ^ CR0_NE_BIT);
+	cpu_write_cr0(c->cr0);
 }
 
 static uint64_t measure(void (*op)(struct bench_ctx *), struct bench_ctx *c, unsigned ops)
@@ -209,7 +167,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		return EFI_SUCCESS;
 
 	bool hv = under_vmxray();
-	struct bench_ctx c = { .cr0 = read_cr0(), .cr4 = read_cr4() };
+	struct bench_ctx c = { .cr0 = cpu_read_cr0(), .cr4 = cpu_read_cr4() };
 	out("mode=%s iters=%u runs=%u", hv ? "vmxray" : "bare", VMXBENCH_ITERS, VMXBENCH_RUNS);
 
 	bench("baseline", op_baseline, &c, 1);
@@ -219,21 +177,21 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	else
 		out("vmcall_version n/a: no hypervisor (VMCALL would #UD)");
 	bench("rdmsr_feature_control", op_rdmsr, &c, 1);
-	c.mtrr_def = rdmsr(MSR_MTRR_DEF_TYPE);
+	c.mtrr_def = cpu_rdmsr(MSR_MTRR_DEF_TYPE);
 	bench("wrmsr_mtrr_def_type", op_wrmsr, &c, 1);
 	bench("in_port_0x64", op_in, &c, 1);
 	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
-	write_cr0(c.cr0);
+	cpu_write_cr0(c.cr0);
 
 	if (cpu_cpuid(1, 0).ecx & (1u << CPUID1_ECX_XSAVE_BIT)) {
 		uint64_t f = irq_save();
 		if (!(c.cr4 & CR4_OSXSAVE_BIT))
-			write_cr4(c.cr4 | CR4_OSXSAVE_BIT);
+			cpu_write_cr4(c.cr4 | CR4_OSXSAVE_BIT);
 		c.xcr0 = cpu_xgetbv(0);
 		irq_restore(f);
 		bench("xsetbv", op_xsetbv, &c, 1);
 		if (!(c.cr4 & CR4_OSXSAVE_BIT))
-			write_cr4(c.cr4);
+			cpu_write_cr4(c.cr4);
 	} else {
 		out("xsetbv n/a: no XSAVE (CPUID.1:ECX[26] = 0)");
 	}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "drivers/fmt.h"
+#include "tools/efilib/console.h"
 #include "tools/efilib/serial.h"
 
 #define FUZZ_OUT_LINE_MAX 256
@@ -16,22 +17,6 @@ void fuzz_out_init(const char *prog, EFI_SYSTEM_TABLE *st)
 {
 	fuzz_out_prog = prog;
 	fuzz_out_st = st;
-}
-
-static void fuzz_out_console(const char *s, size_t n)
-{
-	CHAR16 buf[FUZZ_OUT_LINE_MAX + 2];
-	size_t j = 0;
-
-	if (!fuzz_out_st || !fuzz_out_st->ConOut)
-		return;
-	for (size_t i = 0; i < n && j < FUZZ_OUT_LINE_MAX; i++) {
-		if (s[i] == '\n')
-			buf[j++] = L'\r';
-		buf[j++] = (CHAR16)(unsigned char)s[i];
-	}
-	buf[j] = 0;
-	uefi_call_wrapper(fuzz_out_st->ConOut->OutputString, 2, fuzz_out_st->ConOut, buf);
 }
 
 void fuzz_out_line(const char *fmt, ...)
@@ -49,6 +34,6 @@ void fuzz_out_line(const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	line[n] = 0;
-	fuzz_out_console(line, n);
+	console_write(fuzz_out_st, line, n);
 	serial_write(line, n);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "drivers/fmt.h"
+#include "tools/efilib/console.h"
 #include "tools/efilib/serial.h"
 
 #define REPORT_LINE_MAX 256
@@ -21,22 +22,6 @@ void report_init(const char *prog, EFI_SYSTEM_TABLE *st)
 	report_failed = 0;
 }
 
-static void console_write(const char *s, size_t n)
-{
-	CHAR16 buf[REPORT_LINE_MAX + 2];
-	size_t j = 0;
-
-	if (!report_st || !report_st->ConOut)
-		return;
-	for (size_t i = 0; i < n && j < REPORT_LINE_MAX; i++) {
-		if (s[i] == '\n')
-			buf[j++] = L'\r';
-		buf[j++] = (CHAR16)(unsigned char)s[i];
-	}
-	buf[j] = 0;
-	uefi_call_wrapper(report_st->ConOut->OutputString, 2, report_st->ConOut, buf);
-}
-
 /* "<prog>: <kind><text>\n" to both sinks. */
 static void report_emit(const char *kind, const char *text)
 {
@@ -47,7 +32,7 @@ static void report_emit(const char *kind, const char *text)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	console_write(line, n);
+	console_write(report_st, line, n);
 	serial_write(line, n);
 }
 

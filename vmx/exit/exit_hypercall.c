@@ -12,12 +12,20 @@
 
 #include <string.h>
 
-static int64_t hc_stats(struct vcpu *v, uint64_t buf, uint64_t size)
+/* May the hypercall write `needed` bytes at buf (size given by the guest)? On ENOSPC the
+ * guest learns the size it needs in RBX. */
+static int64_t hc_check_buffer(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t needed)
 {
-	uint64_t needed = VMXRAY_STATS_COUNTERS * 8;
 	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, needed);
 	if (st == VMXRAY_HC_ENOSPC)
 		v->regs.gpr[GPR_RBX] = needed;
+	return st;
+}
+
+static int64_t hc_stats(struct vcpu *v, uint64_t buf, uint64_t size)
+{
+	uint64_t needed = VMXRAY_STATS_COUNTERS * 8;
+	int64_t st = hc_check_buffer(v, buf, size, needed);
 	if (st != VMXRAY_HC_OK)
 		return st;
 	uint64_t *out = (uint64_t *)(uintptr_t)buf;
@@ -33,9 +41,7 @@ static int64_t hc_stats(struct vcpu *v, uint64_t buf, uint64_t size)
 static int64_t hc_owned_ranges(struct vcpu *v, uint64_t buf, uint64_t size)
 {
 	uint64_t needed = g_hv.owned_count * 16ULL;
-	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, needed);
-	if (st == VMXRAY_HC_ENOSPC)
-		v->regs.gpr[GPR_RBX] = needed;
+	int64_t st = hc_check_buffer(v, buf, size, needed);
 	if (st != VMXRAY_HC_OK)
 		return st;
 	uint64_t *out = (uint64_t *)(uintptr_t)buf;

@@ -26,14 +26,23 @@ void setup_control_request(struct vmx_ctrl_request *r)
 
 /* SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address": read bitmap for 0-1FFFH at offset 0, for
  * C0000000H-C0001FFFH at 1024; write bitmaps at 2048 and 3072. */
+/* The byte offset of msr's range in the read bitmap (0 or 1024); false for an MSR
+ * outside both ranges, whose every access exits. */
+static bool msr_bitmap_base(uint32_t msr, unsigned *base)
+{
+	if (msr <= 0x1FFF)
+		*base = 0;
+	else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu)
+		*base = 1024;
+	else
+		return false;
+	return true;
+}
+
 void msr_bitmap_intercept(uint8_t *bm, uint32_t msr, bool read, bool write)
 {
 	unsigned base;
-	if (msr <= 0x1FFF)
-		base = 0;
-	else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu)
-		base = 1024;
-	else
+	if (!msr_bitmap_base(msr, &base))
 		return; /* outside both ranges every access exits anyway */
 	unsigned bit = msr & 0x1FFF;
 	if (read)
@@ -45,11 +54,7 @@ void msr_bitmap_intercept(uint8_t *bm, uint32_t msr, bool read, bool write)
 bool msr_bitmap_intercepts(const uint8_t *bm, uint32_t msr, bool write)
 {
 	unsigned base;
-	if (msr <= 0x1FFF)
-		base = 0;
-	else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu)
-		base = 1024;
-	else
+	if (!msr_bitmap_base(msr, &base))
 		return true;
 	unsigned bit = msr & 0x1FFF;
 	return (bm[(write ? 2048 : 0) + base + bit / 8] >> (bit % 8)) & 1;
