@@ -12,6 +12,11 @@ static const char *const fact_tags[VL_FACTS] = {
 	[VL_FACT_VMCS_ENUM] = "VMCS_ENUM",
 };
 
+const char *vl_fact_tag(unsigned fact)
+{
+	return fact < VL_FACTS ? fact_tags[fact] : "?";
+}
+
 /* "0x<16 hex>: ..." or "absent". */
 static bool msr_fact_ok(const char *rest)
 {

@@ -50,6 +50,8 @@ enum vl_caps_fact {
 	VL_FACT_VMCS_ENUM,
 	VL_FACTS
 };
+/* The tag of a CAPS fact line as vmx/study/caps_matrix.c writes it ("CPU", "BASIC", ...). */
+const char *vl_fact_tag(unsigned fact);
 
 struct vl_caps_bit {
 	char name[VL_NAME_MAX];
