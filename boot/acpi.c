@@ -1,3 +1,5 @@
+/* ACPI probe before launch: the PM1a control port (FADT), so power-off can be counted.
+ * Boot side: UEFI configuration tables, PCI configuration ports. */
 #include "boot/acpi.h"
 
 #include <efi.h>

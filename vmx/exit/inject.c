@@ -1,3 +1,5 @@
+/* Finishing an exit: RIP advance and event injection (see vmx/exit/inject.h). Hardware
+ * edge: VMWRITE. */
 #include "vmx/exit/inject.h"
 
 #include "arch/bits.h"

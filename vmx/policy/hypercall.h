@@ -1,3 +1,4 @@
+/* The pure check of a hypercall's buffer argument (vmx/policy/hypercall_check.c). */
 #ifndef VMXRAY_VMX_HYPERCALL_H
 #define VMXRAY_VMX_HYPERCALL_H
 #include <stdint.h>

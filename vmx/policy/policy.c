@@ -1,3 +1,5 @@
+/* What CPUID shows the guest and which CR/XCR0/MSR values vmxray accepts (see
+ * vmx/policy/policy.h). Pure. */
 #include "vmx/policy/policy.h"
 
 #include "arch/bits.h"

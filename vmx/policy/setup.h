@@ -1,3 +1,5 @@
+/* What vmxray asks of VMX: the requested controls, and the MSR and I/O bitmaps that
+ * decide which accesses exit (vmx/policy/setup.c). Pure. */
 #ifndef VMXRAY_VMX_SETUP_H
 #define VMXRAY_VMX_SETUP_H
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* Control-bit names, expanded from vmx/vmcs/controls.def. Pure. */
 #include "vmx/vmcs/controls.h"
 
 const struct vmx_ctrl_info vmx_ctrl_table[] = {

@@ -1,3 +1,4 @@
+/* Snapshots of the current VMCS by VMREAD (vmx/vmcs/vmcs_hw.c). Hardware edge. */
 #ifndef VMXRAY_VMX_VMCS_HW_H
 #define VMXRAY_VMX_VMCS_HW_H
 #include "vmx/vmcs/vmcs_fields.h"
