@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "arch/exceptions.h"
-#include "arch/msr.h"
 #include "vmx/decode/decode.h"
 #include "vmx/decode/exit_reasons.h"
 
@@ -504,18 +503,6 @@ static void test_exception_table(void **state)
 	assert_int_equal(VECTOR_CP, 21);
 }
 
-/* arch/msrs.def: numbers and names from one list. */
-static void test_msr_table(void **state)
-{
-	(void)state;
-	assert_int_equal(MSR_IA32_FEATURE_CONTROL, 0x3A);
-	assert_int_equal(MSR_IA32_EFER, 0xC0000080u);
-	assert_string_equal(msr_name(0x3A), "IA32_FEATURE_CONTROL");
-	assert_string_equal(msr_name(0x26E), "IA32_MTRR_FIX4K_F0000");
-	assert_string_equal(msr_name(0xC0000102u), "IA32_KERNEL_GS_BASE");
-	assert_null(msr_name(0x12345678u));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,7 +523,6 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_exception_table),
-		cmocka_unit_test(test_msr_table),
 	};
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
 }
