@@ -21,6 +21,7 @@
 #include "arch/bits.h"
 #include "arch/cpu.h"
 #include "arch/cpuid_bits.h"
+#include "arch/msr.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/cmdline.h"
 #include "tools/efilib/console.h"
@@ -31,8 +32,6 @@
 #define VMXBENCH_ITERS 64
 #define VMXBENCH_LINE_MAX 160
 
-#define MSR_FEATURE_CONTROL 0x3Au
-#define MSR_MTRR_DEF_TYPE 0x2FFu
 #define KBC_STATUS_PORT 0x64
 #define CR0_NE_BIT (1ull << 5)
 #define CR4_OSXSAVE_BIT (1ull << 18)
@@ -94,8 +93,8 @@ struct bench_ctx {
 static void op_baseline(struct bench_ctx *c) { __asm__ volatile("" ::"r"(c) : "memory"); }
 static void op_cpuid(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(0, 0); }
 static void op_vmcall(struct bench_ctx *c) { (void)c; (void)vmcall_version(); }
-static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)cpu_rdmsr(MSR_FEATURE_CONTROL); }
-static void op_wrmsr(struct bench_ctx *c) { cpu_wrmsr(MSR_MTRR_DEF_TYPE, c->mtrr_def); }
+static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)cpu_rdmsr(MSR_IA32_FEATURE_CONTROL); }
+static void op_wrmsr(struct bench_ctx *c) { cpu_wrmsr(MSR_IA32_MTRR_DEF_TYPE, c->mtrr_def); }
 static void op_in(struct bench_ctx *c) { (void)c; (void)cpu_inb(KBC_STATUS_PORT); }
 static void op_xsetbv(struct bench_ctx *c) { xsetbv(0, c->xcr0); }
 /* Two MOV to CR0 per call: CR0.NE off, then back on (NE is host-owned under VMX). */
@@ -177,7 +176,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	else
 		out("vmcall_version n/a: no hypervisor (VMCALL would #UD)");
 	bench("rdmsr_feature_control", op_rdmsr, &c, 1);
-	c.mtrr_def = cpu_rdmsr(MSR_MTRR_DEF_TYPE);
+	c.mtrr_def = cpu_rdmsr(MSR_IA32_MTRR_DEF_TYPE);
 	bench("wrmsr_mtrr_def_type", op_wrmsr, &c, 1);
 	bench("in_port_0x64", op_in, &c, 1);
 	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
