@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/tree_path.h"
 #include "boot/options.h"
 #include "boot/relocate.h"
 #include "drivers/log.h"
@@ -39,25 +40,9 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
 /* ---- Helpers ---- */
 
-/* A file of the tree, from the repository root (where make runs the tests) or from the
- * test binary's place, build/unit/. */
 static const char *tree_path(const char *rel)
 {
-	static char path[1024];
-	char exe[512];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s", rel);
-	if (access(path, R_OK) == 0)
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-
-	if (slash)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../../%s", exe, rel);
-	return path;
+	return test_tree_path(rel);
 }
 
 struct seed {

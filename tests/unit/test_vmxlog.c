@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/tree_path.h"
 #include "tools/vmxlog/cli.h"
 #include "tools/vmxlog/report.h"
 #include "tools/vmxlog/table.h"
@@ -26,21 +27,10 @@
  * test binary's place, build/unit/. */
 static const char *fixture(const char *name)
 {
-	static char path[1024];
-	char exe[512];
-	ssize_t n;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
-	if (access(path, R_OK) == 0)
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-
-	if (slash)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../../tests/fixtures/%s", exe, name);
-	return path;
+	snprintf(rel, sizeof(rel), "tests/fixtures/%s", name);
+	return test_tree_path(rel);
 }
 
 static void load_fixture(struct vl_log *log, const char *name)
