@@ -38,14 +38,16 @@ HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -I$(B)/gen -fsanitize=address,undefin
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 HOST_LDLIBS := -lcmocka
 
-HV_C := $(filter-out boot/asm_offsets.c,$(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c)))
-HV_ASM := $(sort $(wildcard boot/*.asm arch/*.asm vmx/*.asm))
+# Every .c and .asm below the hypervisor's folders (vmx/ has one folder per concern).
+HV_DIRS := boot arch vmx ept drivers
+HV_C := $(filter-out boot/asm_offsets.c,$(sort $(shell find $(HV_DIRS) -name '*.c')))
+HV_ASM := $(sort $(shell find $(HV_DIRS) -name '*.asm'))
 HV_OBJ := $(HV_C:%.c=$(B)/hv/%.o) $(HV_ASM:%.asm=$(B)/hv/%.asm.o)
 
-# In-guest EFI programs: tests/guest/<name>.c, linked with tests/guest/lib/ (C and asm)
-# and the listed pure files of the hypervisor.
-GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tests/guest/lib/*.c)
-GUEST_ASM := $(wildcard tests/guest/lib/*.asm)
+# In-guest EFI programs: tests/guest/<name>.c, linked with the in-guest library
+# tools/efilib/ (C and asm, shared with tools/hvctl) and the listed pure files of the hypervisor.
+GUEST_SHARED := drivers/fmt.c arch/string.c $(wildcard tools/efilib/*.c)
+GUEST_ASM := $(wildcard tools/efilib/*.asm)
 GUEST_PROGS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 
@@ -80,7 +82,8 @@ $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
 
 # Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
-$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h boot/options.h
+$(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h \
+		arch/exceptions.h arch/exceptions.def
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
 	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp
@@ -102,7 +105,7 @@ $(B)/guest/shared/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(B)/guest/shared/%.asm.o: %.asm
+$(B)/guest/shared/%.asm.o: %.asm $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) -MD $@.d $< -o $@
 
@@ -144,8 +147,26 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: deps
 	@$(MAKE) --no-print-directory unit-run
 .PHONY: unit-run
-unit-run: $(UNIT_BINS)
+unit-run: $(UNIT_BINS) fixtures-check
 	@tools/testrun unit $(UNIT_BINS)
+
+# ---- the vmxlog fixtures: tests/fixtures/vmxlog_fixtures_gen.c over the pure formatters ----
+FIXTURES_GEN_SRCS := tests/fixtures/vmxlog_fixtures_gen.c vmx/caps/caps.c vmx/study/caps_matrix.c \
+	vmx/vmcs/controls.c vmx/study/vmcs_dump.c vmx/vmcs/vmcs_fields.c vmx/decode/decode.c \
+	vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c $(wildcard vmx/checker/checker*.c) \
+	drivers/fmt.c drivers/log.c
+FIXTURES_GEN_SRCS := $(filter-out vmx/checker/checker_hw.c,$(FIXTURES_GEN_SRCS))
+# name of the log = arguments of the generator
+FIXTURES := haswell_shell haswell_entry_failure:panic lynnfield_refused:lynnfield
+$(B)/fixtures/gen: $(FIXTURES_GEN_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $(FIXTURES_GEN_SRCS)
+.PHONY: fixtures fixtures-check
+fixtures: $(B)/fixtures/gen
+	@$(foreach f,$(FIXTURES),$(B)/fixtures/gen $(word 2,$(subst :, ,$(f))) > $(B)/fixtures/$(word 1,$(subst :, ,$(f))).log &&) true
+fixtures-check: fixtures
+	@$(foreach f,$(FIXTURES),cmp -s $(B)/fixtures/$(word 1,$(subst :, ,$(f))).log tests/fixtures/$(word 1,$(subst :, ,$(f))).log || \
+		{ echo "tests/fixtures/$(word 1,$(subst :, ,$(f))).log differs from its generator (make fixtures)" >&2; exit 1; };) true
 
 image: all
 	tools/mkimage usb $(B)/vmxray.img --cfg "log=info console=auto"
@@ -182,3 +203,8 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# A source or header that moved away must not stop the build through a stale .d file
+# (make would say "No rule to make target"): the compiler says so if it is really needed.
+%.c %.h %.asm %.def %.inc:
+	@:

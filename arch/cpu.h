@@ -53,6 +53,11 @@ static inline uint64_t cpu_read_dr7(void)
 	return v;
 }
 
+static inline void cpu_write_dr7(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+
 static inline uint64_t cpu_read_rflags(void)
 {
 	uint64_t v;
@@ -118,6 +123,26 @@ static inline uint16_t cpu_sldt(void)
 	return v;
 }
 
+static inline void cpu_lldt(uint16_t sel)
+{
+	__asm__ volatile("lldt %0" ::"rm"(sel));
+}
+
+static inline void cpu_ltr(uint16_t sel)
+{
+	__asm__ volatile("ltr %0" ::"rm"(sel) : "memory");
+}
+
+/* Loads DS, ES, FS and GS. In 64-bit mode a selector load sets only the low 32 bits of
+ * the FS and GS bases: callers that need the bases write IA32_FS_BASE/IA32_GS_BASE after. */
+static inline void cpu_load_data_segments(uint16_t ds, uint16_t es, uint16_t fs, uint16_t gs)
+{
+	__asm__ volatile("mov %0, %%ds\n\tmov %1, %%es\n\tmov %2, %%fs\n\tmov %3, %%gs"
+			 ::"r"(ds), "r"(es), "r"(fs), "r"(gs)
+			 : "memory");
+}
+
+/* Port I/O (SDM Vol. 2B, IN and OUT). */
 static inline void cpu_outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
@@ -127,6 +152,30 @@ static inline uint8_t cpu_inb(uint16_t port)
 {
 	uint8_t v;
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpu_outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline uint16_t cpu_inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpu_outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline uint32_t cpu_inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 

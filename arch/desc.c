@@ -1,8 +1,11 @@
+/* Segment descriptors: decoding the firmware's GDT, building the host GDT/TSS/IDT. Pure. */
 #include "arch/desc.h"
 
-#include "arch/bits.h"
-
 #include <string.h>
+
+#include "arch/bits.h"
+#include "arch/exceptions.h"
+#include "arch/seg_ar.h"
 
 static uint64_t read_u64(const uint8_t *p)
 {
@@ -54,15 +57,15 @@ uint64_t desc_idt_gate_offset(const struct idt_gate *g)
 void desc_build_host_tables(struct host_tables *t, const uint64_t isr[32], uint64_t ist_stack_top)
 {
 	memset(t, 0, sizeof(*t));
-	t->gdt[HOST_SEL_CODE >> 3] = make_seg_desc(0x9B, 0xA); /* code, accessed; G=1 L=1 */
-	t->gdt[HOST_SEL_DATA >> 3] = make_seg_desc(0x93, 0xC); /* data rw, accessed; G=1 D/B=1 */
+	t->gdt[HOST_SEL_CODE >> 3] = make_seg_desc(SEG_AR_CODE_RX_ACCESSED, 0xA); /* G=1 L=1 */
+	t->gdt[HOST_SEL_DATA >> 3] = make_seg_desc(SEG_AR_DATA_RW_ACCESSED, 0xC); /* G=1 D/B=1 */
 	uint64_t base = (uint64_t)(uintptr_t)&t->tss;
 	uint64_t limit = sizeof(t->tss) - 1;
 	t->gdt[HOST_SEL_TSS >> 3] = bits_get(limit, 15, 0) | (bits_get(base, 23, 0) << 16) |
-				    (0x89ULL << 40) | (bits_get(base, 31, 24) << 56);
+				    ((uint64_t)SEG_AR_TSS_AVAILABLE << 40) | (bits_get(base, 31, 24) << 56);
 	t->gdt[(HOST_SEL_TSS >> 3) + 1] = bits_get(base, 63, 32);
 	t->tss.ist[HOST_IST_NMI - 1] = ist_stack_top;
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 	for (unsigned v = 0; v < 32; v++)
-		set_gate(&t->idt[v], isr[v], (v == 2 || v == 8) ? HOST_IST_NMI : 0);
+		set_gate(&t->idt[v], isr[v], (v == VECTOR_NMI || v == VECTOR_DF) ? HOST_IST_NMI : 0);
 }

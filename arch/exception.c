@@ -1,8 +1,9 @@
-/* Root-mode exception policy (see arch/exception.h). Hardware edge: runs in root mode. */
+/* Root-mode exception dispatch (see arch/exception.h): NMI hook, guarded MSR accesses,
+ * panic hook, stop. Hardware edge: runs in root mode. */
 #include "arch/exception.h"
 
 #include "arch/cpu.h"
-#include "drivers/log.h"
+#include "arch/exceptions.h"
 
 extern const char msr_safe_rdmsr_insn[], msr_safe_wrmsr_insn[], xsetbv_safe_insn[];
 extern const char msr_safe_fault[];
@@ -28,18 +29,10 @@ _Noreturn void cpu_stop(void)
 	}
 }
 
-static const char *const vector_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-	"coprocessor segment overrun", "#TS invalid TSS", "#NP segment not present",
-	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
-	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
-	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
-};
 
 static int guarded_fault(struct exception_frame *f)
 {
-	if (f->vector != 13)
+	if (f->vector != VECTOR_GP)
 		return 0;
 	if (f->rip == (uint64_t)(uintptr_t)msr_safe_rdmsr_insn ||
 	    f->rip == (uint64_t)(uintptr_t)msr_safe_wrmsr_insn ||
@@ -52,23 +45,16 @@ static int guarded_fault(struct exception_frame *f)
 
 void arch_exception(struct exception_frame *f)
 {
-	if (f->vector == 2 && g_nmi_hook) {
+	if (f->vector == VECTOR_NMI && g_nmi_hook) {
 		g_nmi_hook(f);
 		return;
 	}
 	if (guarded_fault(f))
 		return;
-	const char *name = vector_names[f->vector & 31] ? vector_names[f->vector & 31] : "reserved";
-	log_error("root-mode exception %lu (%s) error code 0x%lx at rip 0x%lx", f->vector, name,
-		  f->error_code, f->rip);
-	log_error("  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx, f->rdx);
-	log_error("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx", f->rsi, f->rdi, f->rbp, f->rsp);
-	log_error("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx", f->r8, f->r9, f->r10, f->r11);
-	log_error("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx", f->r12, f->r13, f->r14, f->r15);
-	log_error("  cs %lx ss %lx rflags %016lx cr2 %016lx cr3 %016lx", f->cs, f->ss, f->rflags,
-		  cpu_read_cr2(), cpu_read_cr3());
+	/* The report (vector, registers, VMCS dump, "this CPU is stopped") is the panic hook's:
+	 * arch/ logs nothing itself. vmxray's IDT is live only in root mode after hv_prepare
+	 * has set the hook. */
 	if (g_panic_hook)
 		g_panic_hook(f);
-	log_error("this CPU is stopped (interrupts off, halted)");
 	cpu_stop();
 }

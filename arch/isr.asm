@@ -1,6 +1,7 @@
 ; Root-mode exception entry points for vectors 0..31: push a uniform frame
 ; (struct exception_frame in arch/exception.h) and call arch_exception(frame).
 bits 64
+%include "offsets.inc"
 default rel
 section .text
 extern arch_exception
@@ -17,10 +18,11 @@ isr_%1:
 	jmp isr_common
 %endmacro
 
-; Vectors that push an error code: 8, 10-14, 17, 21, 29, 30 (SDM Vol. 3A, Table 6-1).
+; Vectors that push an error code: EXCEPTION_ERROR_CODE_MASK, generated from
+; arch/exceptions.def (SDM Vol. 3A, Table 6-1 "Protected-Mode Exceptions and Interrupts").
 %assign v 0
 %rep 32
-%if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+%if (EXCEPTION_ERROR_CODE_MASK >> v) & 1
 	ISR_ERR v
 %else
 	ISR_NOERR v

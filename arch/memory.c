@@ -1,3 +1,4 @@
+/* The page pool over the reservation and the guest-RAM map (see arch/memory.h). Pure. */
 #include "arch/memory.h"
 
 #include "arch/bits.h"

@@ -1,4 +1,5 @@
-/* MSR numbers, named as in SDM Vol. 4, "Model-Specific Registers (MSRs)". */
+/* MSR numbers, named as in SDM Vol. 4, "Model-Specific Registers (MSRs)": the one list of
+ * MSRs for the hypervisor, the guest programs and the tools. Pure. */
 #ifndef VMXRAY_ARCH_MSR_H
 #define VMXRAY_ARCH_MSR_H
 
@@ -19,6 +20,12 @@
 #define MSR_IA32_MTRR_FIX16K_80000      0x00000258u
 #define MSR_IA32_MTRR_FIX16K_A0000      0x00000259u
 #define MSR_IA32_MTRR_FIX4K_C0000       0x00000268u
+#define MSR_IA32_MTRR_FIX4K_C8000       0x00000269u
+#define MSR_IA32_MTRR_FIX4K_D0000       0x0000026Au
+#define MSR_IA32_MTRR_FIX4K_D8000       0x0000026Bu
+#define MSR_IA32_MTRR_FIX4K_E0000       0x0000026Cu
+#define MSR_IA32_MTRR_FIX4K_E8000       0x0000026Du
+#define MSR_IA32_MTRR_FIX4K_F0000       0x0000026Eu
 #define MSR_IA32_MTRR_FIX4K_F8000       0x0000026Fu
 #define MSR_IA32_PAT                    0x00000277u
 #define MSR_IA32_MTRR_DEF_TYPE          0x000002FFu

@@ -23,27 +23,6 @@
 #define MTRR_TYPE_WP 5u
 #define MTRR_TYPE_WB 6u
 
-/* The fixed-range MSRs msr.h does not name (SDM Vol. 4, Table "IA-32 Architectural MSRs").
- * TODO(lead): move into arch/msr.h; the guards keep this header valid once they are there. */
-#ifndef MSR_IA32_MTRR_FIX4K_C8000
-#define MSR_IA32_MTRR_FIX4K_C8000 0x00000269u
-#endif
-#ifndef MSR_IA32_MTRR_FIX4K_D0000
-#define MSR_IA32_MTRR_FIX4K_D0000 0x0000026Au
-#endif
-#ifndef MSR_IA32_MTRR_FIX4K_D8000
-#define MSR_IA32_MTRR_FIX4K_D8000 0x0000026Bu
-#endif
-#ifndef MSR_IA32_MTRR_FIX4K_E0000
-#define MSR_IA32_MTRR_FIX4K_E0000 0x0000026Cu
-#endif
-#ifndef MSR_IA32_MTRR_FIX4K_E8000
-#define MSR_IA32_MTRR_FIX4K_E8000 0x0000026Du
-#endif
-#ifndef MSR_IA32_MTRR_FIX4K_F0000
-#define MSR_IA32_MTRR_FIX4K_F0000 0x0000026Eu
-#endif
-
 /* IA32_MTRRCAP, SDM Vol. 3A, 12.11.1 "MTRR Feature Identification".
  *   7:0  VCNT  number of variable ranges
  *   8    FIX   fixed-range MTRRs supported

@@ -1,3 +1,5 @@
+/* vmxray's host page tables: an identity map built over an injected page allocator
+ * (see arch/paging.h). Pure. */
 #include "arch/paging.h"
 
 #include "arch/bits.h"

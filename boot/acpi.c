@@ -1,3 +1,5 @@
+/* ACPI probe before launch: the PM1a control port (FADT), so power-off can be counted.
+ * Boot side: UEFI configuration tables, PCI configuration ports. */
 #include "boot/acpi.h"
 
 #include <efi.h>
@@ -42,25 +44,13 @@ static const struct acpi_header *find_fadt(void)
 	return NULL;
 }
 
-static uint32_t port_in32(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void port_out32(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-
 /* PCI configuration mechanism #1; CONFIG_ADDRESS is put back as the firmware left it. */
 static uint32_t pci_read32(unsigned bus, unsigned dev, unsigned fn, unsigned off)
 {
-	uint32_t saved = port_in32(0xCF8);
-	port_out32(0xCF8, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (off & 0xFC));
-	uint32_t v = port_in32(0xCFC);
-	port_out32(0xCF8, saved);
+	uint32_t saved = cpu_inl(0xCF8);
+	cpu_outl(0xCF8, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (off & 0xFC));
+	uint32_t v = cpu_inl(0xCFC);
+	cpu_outl(0xCF8, saved);
 	return v;
 }
 

@@ -3,6 +3,7 @@
  * OFFSET() line becomes "%define NAME value" in the .inc. */
 #include <stddef.h>
 
+#include "arch/exceptions.h"
 #include "boot/handoff.h"
 #include "vmx/vcpu.h"
 
@@ -13,6 +14,9 @@
 void asm_offsets(void);
 void asm_offsets(void)
 {
+	/* Bit v: vector v pushes an error code (arch/exceptions.def), for the ISR stubs. */
+	VALUE(EXCEPTION_ERROR_CODE_MASK, EXCEPTION_ERROR_CODE_MASK);
+
 	OFFSET(HANDOFF_GUEST_RSP, struct handoff, guest_rsp);
 	OFFSET(HANDOFF_GUEST_RIP, struct handoff, guest_rip);
 	OFFSET(HANDOFF_GUEST_RFLAGS, struct handoff, guest_rflags);

@@ -1,3 +1,5 @@
+/* Chain-loading the next boot stage from the guest side, boot services up (see
+ * boot/chain.h). UEFI. */
 #include "boot/chain.h"
 
 #include <efilib.h>

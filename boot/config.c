@@ -1,7 +1,7 @@
 /* Turns the parsed options into the hypervisor's settings (trace and dump masks, test
  * flags). Pure. */
 #include "boot/options.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
 
 #include <string.h>

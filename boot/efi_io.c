@@ -1,3 +1,4 @@
+/* The UEFI services vmxray uses before launch (see boot/efi_io.h). UEFI. */
 #include "boot/efi_io.h"
 
 #include "arch/bits.h"

@@ -16,9 +16,9 @@
 #include "boot/relocate.h"
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
-#include "vmx/exit.h"
+#include "vmx/exit/exit.h"
 #include "vmx/hv.h"
-#include "vmx/launch.h"
+#include "vmx/launch/launch.h"
 #include "git_rev.h" /* build/gen: VMXRAY_GIT_REV, the commit that was built */
 
 #include <string.h>
@@ -37,7 +37,6 @@ struct ap_call {
 };
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
-struct hv g_hv;
 static struct uart16550 g_uart;
 
 /* Pages beyond the image copy: per-CPU data, bitmaps, EPT and host page tables. */

@@ -1,3 +1,5 @@
+/* Running code on every processor through the UEFI MP services protocol (see boot/mp.h).
+ * UEFI. */
 #include "boot/mp.h"
 
 #include <efilib.h>

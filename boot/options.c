@@ -1,7 +1,7 @@
 #include "boot/options.h"
 
 #include "drivers/fmt.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/exit_reasons.h"
 
 #include <string.h>
 

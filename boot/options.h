@@ -29,7 +29,7 @@ struct vmxray_options {
 	char dump[OPT_LIST_MAX];    /* exit reason name[:count], comma separated */
 	bool check_every_entry;     /* check=on: run the VM-entry checker before every VMRESUME */
 	uint32_t recorder_depth;    /* flight recorder entries per CPU */
-	bool ipi_hardware;          /* ipi=hardware: no software INIT/SIPI (vmx/exit_apic.c) */
+	bool ipi_hardware;          /* ipi=hardware: no software INIT/SIPI (vmx/exit/exit_apic.c) */
 	bool caps_full;             /* caps=full: every control bit in the CAPS matrix */
 	char test[OPT_LIST_MAX];    /* test-only fault injection, see docs */
 };

@@ -1,3 +1,5 @@
+/* Re-applying the image's R_X86_64_RELATIVE relocations to its copy (see
+ * boot/relocate.h). Pure. */
 #include "boot/relocate.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* The printf-style formatter of freestanding code (see drivers/fmt.h). Pure. */
 #include "drivers/fmt.h"
 
 #include <stdbool.h>

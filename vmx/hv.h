@@ -10,7 +10,7 @@
 #include "arch/mtrr.h"
 #include "arch/spinlock.h"
 #include "ept/ept.h"
-#include "vmx/caps.h"
+#include "vmx/caps/caps.h"
 #include "vmx/vcpu.h"
 
 #define HV_MAX_CPUS 64
@@ -54,7 +54,7 @@ struct hv {
 	uint8_t *scratch_page;               /* what an owned page turns into for the guest */
 	uint16_t pm1a_cnt;                   /* ACPI PM1a control port (0: unknown) */
 	uint64_t apic_base;                  /* the local APIC page (IA32_APIC_BASE at start) */
-	bool apic_intercept;                 /* guest writes to it exit (vmx/exit_apic.c) */
+	bool apic_intercept;                 /* guest writes to it exit (vmx/exit/exit_apic.c) */
 
 	struct ept ept;
 	struct ept_alloc ept_alloc;          /* over pool, for splits after launch */

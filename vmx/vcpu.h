@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmx/recorder.h"
+#include "vmx/study/recorder.h"
 
 /* General-purpose registers by their number in SDM Vol. 3C, Table 28-3 ("Exit
  * Qualification for Control-Register Accesses", general-purpose register field):
@@ -34,9 +34,9 @@ struct hv;
 
 /* The firmware's state as vmx_cpu_launch found it, before VMXON: what vmx_cpu_fail_open
  * restores when the very first VM entry fails, so that the firmware continues at the
- * resume point as if the launch call had returned an error (vmx/launch_hw.c). */
+ * resume point as if the launch call had returned an error (vmx/launch/launch_hw.c). */
 struct fw_state {
-	/* Loaded by vmx_firmware_resume (vmx/entry.asm; offsets in boot/asm_offsets.c). */
+	/* Loaded by vmx_firmware_resume (vmx/exit/entry.asm; offsets in boot/asm_offsets.c). */
 	uint64_t rip, rsp, rflags;  /* the resume point: GUEST_RIP/RSP/RFLAGS as first written */
 	uint64_t rax;               /* what the firmware finds in RAX there: an error status */
 	uint64_t cs, ss;
@@ -63,7 +63,7 @@ struct vcpu {
 	uint8_t *host_stack;        /* VCPU_HOST_STACK_SIZE bytes */
 	void *host_gdt;             /* struct host_tables, see arch/desc.h */
 
-	/* The guest state at this exit, read once by the dispatcher (vmx/exit.c): the
+	/* The guest state at this exit, read once by the dispatcher (vmx/exit/exit.c): the
 	 * recorder and vcpu_skip_instruction use these instead of VMREADs. */
 	struct {
 		uint64_t rip, rflags;
@@ -72,13 +72,13 @@ struct vcpu {
 	uint32_t injected;          /* VM_ENTRY_INTR_INFO_FIELD as vmxray wrote it in this exit */
 	struct recorder_entry *rec_cur; /* this exit's recorder entry (NULL: recorder off) */
 	bool break_state;           /* test=bad-resume-state fires after this exit */
-	bool exit_slow;             /* recorder on, or trace/dump/check/test: vmx/exit.c's slow path */
+	bool exit_slow;             /* recorder on, or trace/dump/check/test: vmx/exit/exit.c's slow path */
 
 	/* Event state carried to the next VM entry. */
 	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
 	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */
 
-	/* INIT and SIPI sent in software (vmx/exit_apic.c): written by the sending CPU,
+	/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the sending CPU,
 	 * taken by this one. Atomic accesses only. */
 	uint32_t init_pending;      /* an INIT waits: enter the INIT state, wait for a SIPI */
 	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */

@@ -1,4 +1,4 @@
-/* Fuzz target: vmx/caps.c and vmx/caps_matrix.c, the capability snapshot (CPUID and the
+/* Fuzz target: vmx/caps/caps.c and vmx/study/caps_matrix.c, the capability snapshot (CPUID and the
  * VMX capability MSRs, as vmx_caps_collect() reads them), the control negotiation and the
  * capability matrix printed at start. The numbers come from the processor, or from the
  * hypervisor below when vmxray runs nested, so any values must work.
@@ -12,7 +12,7 @@
  * required bit; a failed one lists missing bits (at most VMX_MISSING_MAX), each described
  * like snprintf.
  */
-// fuzz-srcs: vmx/caps.c vmx/caps_matrix.c vmx/controls.c drivers/fmt.c
+// fuzz-srcs: vmx/caps/caps.c vmx/study/caps_matrix.c vmx/vmcs/controls.c drivers/fmt.c
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 
 #include "tests/fuzz/fuzz_caps_source.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/caps.h"
+#include "vmx/caps/caps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

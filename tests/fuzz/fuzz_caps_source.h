@@ -1,10 +1,10 @@
 /* A struct vmx_caps filled from fuzzer input the way the hardware edge fills it: through
- * vmx_caps_collect() (vmx/caps.c), with CPUID leaves and MSR values taken from the input
+ * vmx_caps_collect() (vmx/caps/caps.c), with CPUID leaves and MSR values taken from the input
  * in the order vmx_caps_collect() asks for them. Header-only, for tests/fuzz/. */
 #ifndef VMXRAY_TESTS_FUZZ_CAPS_SOURCE_H
 #define VMXRAY_TESTS_FUZZ_CAPS_SOURCE_H
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/caps.h"
+#include "vmx/caps/caps.h"
 
 static inline struct vmx_cpuid_regs fz_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf)
 {

@@ -11,7 +11,7 @@
  * each failure names a section, a rule and an architectural field, and formats like
  * snprintf (into an exact-size heap buffer too).
  */
-// fuzz-srcs: vmx/checker.c vmx/checker_host.c vmx/checker_guest.c vmx/checker_seg.c vmx/caps.c vmx/controls.c vmx/decode.c vmx/exit_reasons.c vmx/vmcs_fields.c drivers/fmt.c
+// fuzz-srcs: vmx/checker/checker.c vmx/checker/checker_common.c vmx/checker/checker_controls.c vmx/checker/checker_host.c vmx/checker/checker_guest.c vmx/checker/checker_seg.c vmx/caps/caps.c vmx/vmcs/controls.c vmx/decode/decode.c vmx/decode/exit_reasons.c vmx/vmcs/vmcs_fields.c drivers/fmt.c
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 #include "tests/fuzz/fuzz_caps_source.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/checker.h"
+#include "vmx/checker/checker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
  * bits also inside the per-reason count table), unless trace=all; only known test flags;
  * the warnings for unknown names are whole log lines.
  */
-// fuzz-srcs: boot/config.c boot/options.c vmx/exit_reasons.c drivers/fmt.c drivers/log.c
+// fuzz-srcs: boot/config.c boot/options.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 #include "boot/options.h"
 #include "drivers/log.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Fuzz target: vmx/decode.c, the pure decoders of VMX hardware words (exit reasons, exit
+/* Fuzz target: vmx/decode/decode.c, the pure decoders of VMX hardware words (exit reasons, exit
  * qualifications, interruption information, access rights, EPTP, instruction information,
  * control fields). The words come from the processor on every VM exit and are shaped by
  * the guest, so any value must decode.
@@ -11,15 +11,15 @@
  * characters and a NUL; every *_decode field is within its bit range; every name
  * lookup answers a string.
  */
-// fuzz-srcs: vmx/decode.c vmx/controls.c vmx/exit_reasons.c drivers/fmt.c
+// fuzz-srcs: vmx/decode/decode.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c drivers/fmt.c
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/decode.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/decode/decode.h"
+#include "vmx/decode/exit_reasons.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

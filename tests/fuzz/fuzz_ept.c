@@ -1,7 +1,7 @@
 /* Fuzz target: ept/ept.c, a differential fuzzer. ept_build_identity() runs over a bounded
  * heap arena with a random MTRR state (tests/fuzz/fuzz_mtrr_state.h), random CPU
  * capabilities and random owned ranges; ept_map_4k() and guest MTRR writes followed by
- * ept_update_memtypes() (what vmx/exit_msr.c does) then change it. A model of each
+ * ept_update_memtypes() (what vmx/exit/exit_msr.c does) then change it. A model of each
  * sampled guest-physical address says what ept_translate() must answer, from
  * mtrr_type_of(), which is the reference:
  *   built:    an owned page or one at or above 2^min(MAXPHYADDR, 48) is not present; any
@@ -238,7 +238,7 @@ static void op_mtrr_update(struct run *r, struct fz *f)
 {
 	struct mtrr_state next = r->mtrr;
 	uint32_t msr = fz_mtrr_msr(f);
-	uint64_t base = 0, size = map_limit(r); /* what vmx/exit_msr.c re-types */
+	uint64_t base = 0, size = map_limit(r); /* what vmx/exit/exit_msr.c re-types */
 	uint8_t how = fz_u8(f);
 
 	mtrr_state_write(&next, msr, fz_mtrr_value(f, &next, msr));

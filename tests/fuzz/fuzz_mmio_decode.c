@@ -1,4 +1,4 @@
-/* Fuzz target: vmx/mmio_decode.c, the decoder of the store behind an EPT violation on a
+/* Fuzz target: vmx/decode/mmio_decode.c, the decoder of the store behind an EPT violation on a
  * device page. Its bytes are fetched from guest memory at CS:RIP, so they are whatever
  * the guest (or another vCPU rewriting that code) put there.
  *
@@ -13,13 +13,13 @@
  * cut is MMIO_DECODE_TRUNCATED. On any other status *out is all zeros and the name is
  * "unsupported".
  */
-// fuzz-srcs: vmx/mmio_decode.c
+// fuzz-srcs: vmx/decode/mmio_decode.c
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmx/mmio_decode.h"
+#include "vmx/decode/mmio_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz target: vmx/vmcs_dump.c (and the snapshot helpers of vmx/vmcs_fields.c): the
+/* Fuzz target: vmx/study/vmcs_dump.c (and the snapshot helpers of vmx/vmcs/vmcs_fields.c): the
  * decoded VMCS dump vmxray prints on a failed entry, an unexpected exit or on request.
  * The values are whatever VMREAD returned, largely guest state, so any snapshot must dump.
  *
@@ -11,14 +11,14 @@
  * characters and NUL-terminated; the dump begins with the title line and ends with
  * "VMCS dump end"; set/get agree for architectural encodings and refuse the others.
  */
-// fuzz-srcs: vmx/vmcs_dump.c vmx/vmcs_fields.c vmx/decode.c vmx/controls.c vmx/exit_reasons.c vmx/vm_insn_errors.c drivers/fmt.c drivers/log.c
+// fuzz-srcs: vmx/study/vmcs_dump.c vmx/vmcs/vmcs_fields.c vmx/decode/decode.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c drivers/fmt.c drivers/log.c
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/vmcs_dump.h"
+#include "vmx/study/vmcs_dump.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

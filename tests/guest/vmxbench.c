@@ -18,21 +18,23 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
+#include "arch/msr.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/cmdline.h"
+#include "tools/efilib/console.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define VMXBENCH_RUNS 8
 #define VMXBENCH_ITERS 64
 #define VMXBENCH_LINE_MAX 160
 
-#define MSR_FEATURE_CONTROL 0x3Au
-#define MSR_MTRR_DEF_TYPE 0x2FFu
 #define KBC_STATUS_PORT 0x64
 #define CR0_NE_BIT (1ull << 5)
 #define CR4_OSXSAVE_BIT (1ull << 18)
-#define CPUID1_ECX_XSAVE (1u << 26)
 
 static EFI_SYSTEM_TABLE *bench_st;
 static bool bench_serial;
@@ -55,15 +57,7 @@ static void out(const char *fmt, ...)
 		serial_write(line, n);
 		return;
 	}
-	CHAR16 w[VMXBENCH_LINE_MAX + 2];
-	size_t j = 0;
-	for (size_t i = 0; i < n && j < VMXBENCH_LINE_MAX; i++) {
-		if (line[i] == '\n')
-			w[j++] = L'\r';
-		w[j++] = (CHAR16)(unsigned char)line[i];
-	}
-	w[j] = 0;
-	uefi_call_wrapper(bench_st->ConOut->OutputString, 2, bench_st->ConOut, w);
+	console_write(bench_st, line, n);
 }
 
 static inline uint64_t irq_save(void)
@@ -78,41 +72,6 @@ static inline void irq_restore(uint64_t f)
 	__asm__ volatile("pushq %0; popfq" ::"r"(f) : "memory", "cc");
 }
 
-static inline uint64_t read_cr0(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
-}
-
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr4(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
-}
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
 
 static inline void xsetbv(uint32_t idx, uint64_t v)
 {
@@ -134,15 +93,15 @@ struct bench_ctx {
 static void op_baseline(struct bench_ctx *c) { __asm__ volatile("" ::"r"(c) : "memory"); }
 static void op_cpuid(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(0, 0); }
 static void op_vmcall(struct bench_ctx *c) { (void)c; (void)vmcall_version(); }
-static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)rdmsr(MSR_FEATURE_CONTROL); }
-static void op_wrmsr(struct bench_ctx *c) { wrmsr(MSR_MTRR_DEF_TYPE, c->mtrr_def); }
+static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)cpu_rdmsr(MSR_IA32_FEATURE_CONTROL); }
+static void op_wrmsr(struct bench_ctx *c) { cpu_wrmsr(MSR_IA32_MTRR_DEF_TYPE, c->mtrr_def); }
 static void op_in(struct bench_ctx *c) { (void)c; (void)cpu_inb(KBC_STATUS_PORT); }
 static void op_xsetbv(struct bench_ctx *c) { xsetbv(0, c->xcr0); }
 /* Two MOV to CR0 per call: CR0.NE off, then back on (NE is host-owned under VMX). */
 static void op_cr0_ne(struct bench_ctx *c)
 {
-	write_cr0(c->cr0 ^ CR0_NE_BIT);
-	write_cr0(c->cr0);
+	cpu_write_cr0(c->cr0 ^ CR0_NE_BIT);
+	cpu_write_cr0(c->cr0);
 }
 
 static uint64_t measure(void (*op)(struct bench_ctx *), struct bench_ctx *c, unsigned ops)
@@ -169,7 +128,7 @@ static void bench(const char *name, void (*op)(struct bench_ctx *), struct bench
 static bool under_vmxray(void)
 {
 	struct cpuid_regs r = cpu_cpuid(1, 0);
-	if (!(r.ecx & (1u << 31)))
+	if (!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT))
 		return false; /* CPUID.1:ECX.hypervisor */
 	r = cpu_cpuid(VMXRAY_CPUID_LEAF_BASE, 0);
 	char sig[13];
@@ -181,35 +140,19 @@ static bool under_vmxray(void)
 }
 
 /* True when the second word of the command line is "tsc". */
+static bool tsc_word(void *ctx, unsigned index, const char *word)
+{
+	if (index < 1)
+		return true;
+	*(bool *)ctx = strcmp(word, "tsc") == 0;
+	return false;
+}
+
 static bool tsc_only(EFI_HANDLE image)
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS || !li ||
-	    !li->LoadOptions)
-		return false;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-	char w[8];
-	size_t wn = 0;
-	unsigned word = 0;
-	for (size_t i = 0; i <= n; i++) {
-		CHAR16 ch = i < n ? s[i] : 0;
-		if (ch != 0 && ch != L' ' && ch != L'\t') {
-			if (wn < sizeof(w) - 1)
-				w[wn++] = (char)(ch | 0x20);
-			continue;
-		}
-		if (wn) {
-			w[wn] = 0;
-			if (word == 1)
-				return strcmp(w, "tsc") == 0;
-			word++;
-			wn = 0;
-		}
-		if (ch == 0)
-			break;
-	}
-	return false;
+	bool tsc = false;
+	cmdline_split(image, CMDLINE_LOWER, 8, tsc_word, &tsc);
+	return tsc;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -223,7 +166,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		return EFI_SUCCESS;
 
 	bool hv = under_vmxray();
-	struct bench_ctx c = { .cr0 = read_cr0(), .cr4 = read_cr4() };
+	struct bench_ctx c = { .cr0 = cpu_read_cr0(), .cr4 = cpu_read_cr4() };
 	out("mode=%s iters=%u runs=%u", hv ? "vmxray" : "bare", VMXBENCH_ITERS, VMXBENCH_RUNS);
 
 	bench("baseline", op_baseline, &c, 1);
@@ -233,21 +176,21 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	else
 		out("vmcall_version n/a: no hypervisor (VMCALL would #UD)");
 	bench("rdmsr_feature_control", op_rdmsr, &c, 1);
-	c.mtrr_def = rdmsr(MSR_MTRR_DEF_TYPE);
+	c.mtrr_def = cpu_rdmsr(MSR_IA32_MTRR_DEF_TYPE);
 	bench("wrmsr_mtrr_def_type", op_wrmsr, &c, 1);
 	bench("in_port_0x64", op_in, &c, 1);
 	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
-	write_cr0(c.cr0);
+	cpu_write_cr0(c.cr0);
 
-	if (cpu_cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) {
+	if (cpu_cpuid(1, 0).ecx & (1u << CPUID1_ECX_XSAVE_BIT)) {
 		uint64_t f = irq_save();
 		if (!(c.cr4 & CR4_OSXSAVE_BIT))
-			write_cr4(c.cr4 | CR4_OSXSAVE_BIT);
+			cpu_write_cr4(c.cr4 | CR4_OSXSAVE_BIT);
 		c.xcr0 = cpu_xgetbv(0);
 		irq_restore(f);
 		bench("xsetbv", op_xsetbv, &c, 1);
 		if (!(c.cr4 & CR4_OSXSAVE_BIT))
-			write_cr4(c.cr4);
+			cpu_write_cr4(c.cr4);
 	} else {
 		out("xsetbv n/a: no XSAVE (CPUID.1:ECX[26] = 0)");
 	}

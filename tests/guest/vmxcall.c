@@ -25,39 +25,24 @@
 
 #include "arch/cpu.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/probe.h"
+#include "tools/efilib/cmdline.h"
+#include "tools/efilib/probe.h"
 
 #define VMXCALL_WORDS 4
 #define VMXCALL_WORD_MAX 32
 #define VMXCALL_LINE_MAX 160
 
+static bool vmxcall_keep_word(void *ctx, unsigned index, const char *word)
+{
+	char (*w)[VMXCALL_WORD_MAX] = ctx;
+	fmt_snprintf(w[index], VMXCALL_WORD_MAX, "%s", word);
+	return index + 1 < VMXCALL_WORDS;
+}
+
 /* Splits LoadOptions into up to VMXCALL_WORDS ASCII words; returns how many it kept. */
 static unsigned vmxcall_words(EFI_HANDLE image, char w[VMXCALL_WORDS][VMXCALL_WORD_MAX])
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	unsigned count = 0;
-	size_t wn = 0;
-
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
-	    !li || !li->LoadOptions)
-		return 0;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-	for (size_t i = 0; i < n && s[i]; i++) {
-		if (s[i] == L' ' || s[i] == L'\t') {
-			wn = 0;
-			continue;
-		}
-		if (wn == 0 && count == VMXCALL_WORDS)
-			break;
-		if (wn == 0)
-			count++;
-		if (wn < VMXCALL_WORD_MAX - 1) {
-			w[count - 1][wn++] = s[i] < 0x80 ? (char)s[i] : '?';
-			w[count - 1][wn] = 0;
-		}
-	}
-	return count;
+	return cmdline_split(image, CMDLINE_AS_IS, VMXCALL_WORD_MAX, vmxcall_keep_word, w);
 }
 
 /* One line, formatted by drivers/fmt.c (lower-case hex, as the tests match it), on the

@@ -2,7 +2,7 @@
  *
  * An EFI application for the UEFI shell. Each case is one instruction (or hypercall)
  * with random or boundary inputs. Case i is derived from (seed, i) alone
- * (tests/guest/lib/fuzz_rng.h), so two runs with the same seed run the same cases.
+ * (tools/efilib/fuzz_rng.h), so two runs with the same seed run the same cases.
  *
  *   kind          what                                              recorded (see below)
  *   cpuid         random leaves and subleaves                        yes
@@ -57,17 +57,19 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/fuzz_file.h"
-#include "tests/guest/lib/fuzz_out.h"
-#include "tests/guest/lib/fuzz_rng.h"
-#include "tests/guest/lib/probe.h"
-#include "tests/guest/lib/ring3.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/cmdline.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/fuzz_file.h"
+#include "tools/efilib/fuzz_out.h"
+#include "tools/efilib/fuzz_rng.h"
+#include "tools/efilib/probe.h"
+#include "tools/efilib/ring3.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 /* mode=check: about 11 s of Bochs (Haswell model, 1 CPU) wall time; record about 2 s. */
 #define FUZZ_DEFAULT_COUNT 12000
@@ -86,13 +88,6 @@
 
 #define BUILD_VERSION (((uint64_t)VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR)
 
-/* CPUID feature bits (SDM Vol. 2A, CPUID, "Feature Information" tables). */
-#define CPUID1_ECX_VMX 5
-#define CPUID1_ECX_X2APIC 21
-#define CPUID1_ECX_XSAVE 26
-#define CPUID1_ECX_HYPERVISOR 31
-#define CPUID1_EDX_MTRR 12
-#define CPUID1_EDX_PAT 16
 /* IA32_MTRRCAP (SDM Vol. 3A, 12.11.1 "MTRR Feature Identification"). */
 #define MTRRCAP_VCNT_MASK 0xFFu
 #define MTRRCAP_FIX (1u << 8)
@@ -201,7 +196,7 @@ static const struct fuzz_kind_info fuzz_kinds[FK_COUNT] = {
 	[FK_VMX_INSN] = { "vmx_insn", true, 1, { "operand qwords changed", "" } },
 	[FK_HYPERCALL] = { "hypercall", false, 0, { "", "" } },
 	/* Not recorded: a CPL-3 excursion may leave TR holding a TSS outside the firmware's
-	 * GDT (tests/guest/lib/ring3.h), which vmxray, loaded next, cannot describe. */
+	 * GDT (tools/efilib/ring3.h), which vmxray, loaded next, cannot describe. */
 	[FK_VMCALL_CPL3] = { "vmcall_cpl3", false, 2, { "", "" } },
 };
 
@@ -335,8 +330,8 @@ static bool touches_ram(uint64_t base, uint64_t len)
 
 static bool vector_has_error(int v)
 {
-	return v == VEC_DF || v == VEC_TS || v == VEC_NP || v == VEC_SS || v == VEC_GP || v == VEC_PF ||
-	       v == VEC_AC;
+	return v == VECTOR_DF || v == VECTOR_TS || v == VECTOR_NP || v == VECTOR_SS || v == VECTOR_GP || v == VECTOR_PF ||
+	       v == VECTOR_AC;
 }
 
 static void describe_vector(int v, uint32_t err, char *buf, size_t n)
@@ -455,7 +450,7 @@ static void run_cpuid_regs(struct fuzz_case *c)
 	c->out[2] = (io.rax | io.rbx | io.rcx | io.rdx) >> 32;
 }
 
-/* vmxray's leaves (vmx/hypercall_abi.h, vmx/policy.c): 0x40000000 signature,
+/* vmxray's leaves (vmx/policy/hypercall_abi.h, vmx/policy/policy.c): 0x40000000 signature,
  * 0x40000001 version, zeros in the rest of 0x40000000-0x4FFFFFFF. */
 static bool check_cpuid_hv(const struct fuzz_case *c, char *why, size_t n)
 {
@@ -552,13 +547,13 @@ static void gen_rdmsr(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = msr;
 	c->expect = FUZZ_EXPECT_ANY;
 	if (msr_is_vmx(msr))
-		c->expect = VEC_GP;
+		c->expect = VECTOR_GP;
 	else if (msr == MSR_IA32_FEATURE_CONTROL)
 		c->expect = PROBE_NO_FAULT;
 	/* In xAPIC mode the x2APIC registers do not exist: #GP (SDM Vol. 3A, "x2APIC
 	 * Register Address Space"). Bochs faults here too, unlike for unknown MSRs. */
 	if (E.x2apic && !E.x2apic_mode && msr >= 0x800 && msr <= 0x8FF)
-		c->expect = VEC_GP;
+		c->expect = VECTOR_GP;
 	if (msr_is_volatile(msr))
 		c->flags |= FC_VOLATILE;
 }
@@ -720,7 +715,7 @@ static void gen_wrmsr(struct fuzz_rng *r, struct fuzz_case *c)
 	uint64_t p = fuzz_rng_below(r, 8);
 
 	c->kind = FK_WRMSR;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 	c->variant = (uint8_t)p;
 	if (p == 0) {
 		gen_wrmsr_hidden(r, c);
@@ -843,7 +838,7 @@ static void gen_cr0(struct fuzz_rng *r, struct fuzz_case *c)
 	c->kind = FK_CR0;
 	c->variant = (uint8_t)p;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* CR3 bits 63:MAXPHYADDR are reserved (SDM Vol. 3A, 4.5 "4-Level Paging and 5-Level
@@ -859,7 +854,7 @@ static void gen_cr3(struct fuzz_rng *r, struct fuzz_case *c)
 		v |= fuzz_rng_next(r) & rsvd;
 	c->kind = FK_CR3;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* MOV to CR4 #GP(0): a reserved bit (one the CPU does not enumerate), clearing PAE
@@ -888,7 +883,7 @@ static void gen_cr4(struct fuzz_rng *r, struct fuzz_case *c)
 		v ^= fuzz_rng_next(r) & (CR4_TSD | CR4_DE | CR4_PCE);
 	c->variant = (uint8_t)p;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* CR8 (the TPR): bits 63:4 are reserved, MOV to CR8 #GP(0) (SDM Vol. 3A, 2.5). */
@@ -900,7 +895,7 @@ static void gen_cr8(struct fuzz_rng *r, struct fuzz_case *c)
 		v |= fuzz_rng_next(r) & ~0xFULL;
 	c->kind = FK_CR8;
 	c->in[0] = v;
-	c->expect = VEC_GP;
+	c->expect = VECTOR_GP;
 }
 
 /* XSETBV #GP(0): ECX != 0, XCR0[0] = 0, a bit the processor does not support,
@@ -933,7 +928,7 @@ static void gen_xsetbv(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = index;
 	c->in[1] = v;
 	c->in[2] = E.xsave && fuzz_rng_below(r, 4) != 0; /* set CR4.OSXSAVE for the write */
-	c->expect = (c->in[2] || (cpu_read_cr4() & CR4_OSXSAVE)) ? VEC_GP : VEC_UD;
+	c->expect = (c->in[2] || (cpu_read_cr4() & CR4_OSXSAVE)) ? VECTOR_GP : VECTOR_UD;
 }
 
 static void run_xsetbv(struct fuzz_case *c)
@@ -1297,7 +1292,7 @@ static void gen_vmx_insn(struct fuzz_rng *r, struct fuzz_case *c)
 	c->in[0] = fuzz_rng_below(r, VI_COUNT);
 	c->in[1] = fuzz_rng_next(r);
 	c->in[2] = fuzz_rng_next(r);
-	c->expect = VEC_UD;
+	c->expect = VECTOR_UD;
 }
 
 static int vmx_insn_exec(unsigned insn, uint64_t a, uint64_t b)
@@ -1563,7 +1558,7 @@ static void run_hypercall(struct fuzz_case *c)
 		c->out[2] = hc_check_memory(c, hc_needed(c->in[0]), (int64_t)r.rax >= 0);
 }
 
-/* The statuses vmx/hypercall_abi.h allows for a (buffer, size) call. */
+/* The statuses vmx/policy/hypercall_abi.h allows for a (buffer, size) call. */
 static unsigned hc_allowed(uint64_t buf, uint64_t size, uint64_t needed, int64_t *st)
 {
 	unsigned n = 0;
@@ -1634,13 +1629,13 @@ static bool check_hypercall(const struct fuzz_case *c, char *why, size_t n)
 	return false;
 }
 
-/* ---- VMCALL at CPL 3: #UD (vmx/hypercall_abi.h; the same as without a VMM) ---- */
+/* ---- VMCALL at CPL 3: #UD (vmx/policy/hypercall_abi.h; the same as without a VMM) ---- */
 
 static void gen_vmcall_cpl3(struct fuzz_rng *r, struct fuzz_case *c)
 {
 	c->kind = FK_VMCALL_CPL3;
 	c->in[0] = fuzz_rng_below(r, 2) ? fuzz_rng_below(r, 5) : fuzz_rng_next(r);
-	c->expect = VEC_UD;
+	c->expect = VECTOR_UD;
 }
 
 static void run_vmcall_cpl3(struct fuzz_case *c)
@@ -1779,7 +1774,7 @@ static bool fuzz_check_arch(const struct fuzz_case *c, char *why, size_t n)
 static uint64_t cpuid_cmp_mask(const struct fuzz_case *c, unsigned word)
 {
 	if ((uint32_t)c->in[0] == 1 && word == 1)
-		return ~((1ULL << CPUID1_ECX_VMX) | (1ULL << CPUID1_ECX_HYPERVISOR));
+		return ~((1ULL << CPUID1_ECX_VMX_BIT) | (1ULL << CPUID1_ECX_HYPERVISOR_BIT));
 	return ~0ULL;
 }
 
@@ -1994,10 +1989,10 @@ static void env_read_cpu(void)
 	E.maxphyaddr = E.max_ext >= 0x80000008u ? (cpu_cpuid(0x80000008u, 0).eax & 0xFF) : 36;
 	if (E.maxphyaddr < 32 || E.maxphyaddr > 52)
 		E.maxphyaddr = 36;
-	E.xsave = bit_test(r.ecx, CPUID1_ECX_XSAVE);
-	E.x2apic = bit_test(r.ecx, CPUID1_ECX_X2APIC);
-	E.mtrr = bit_test(r.edx, CPUID1_EDX_MTRR);
-	E.pat = bit_test(r.edx, CPUID1_EDX_PAT);
+	E.xsave = bit_test(r.ecx, CPUID1_ECX_XSAVE_BIT);
+	E.x2apic = bit_test(r.ecx, CPUID1_ECX_X2APIC_BIT);
+	E.mtrr = bit_test(r.edx, CPUID1_EDX_MTRR_BIT);
+	E.pat = bit_test(r.edx, CPUID1_EDX_PAT_BIT);
 	if (probe_rdmsr(MSR_IA32_APIC_BASE, &v) == PROBE_NO_FAULT)
 		E.x2apic_mode = v & APIC_BASE_EXTD;
 	if (E.mtrr && probe_rdmsr(MSR_IA32_MTRRCAP, &v) == PROBE_NO_FAULT) {
@@ -2260,46 +2255,19 @@ static bool apply_option(const char *w, bool first)
 	return first && n >= 4 && !strcmp(w + n - 4, ".efi");
 }
 
-static char ascii_lower(CHAR16 c)
+static bool option_word(void *ctx, unsigned index, const char *w)
 {
-	if (c >= L'A' && c <= L'Z')
-		return (char)(c - L'A' + 'a');
-	return c < 0x80 ? (char)c : '?';
+	if (!apply_option(w, index == 0)) {
+		fuzz_out_line("ERROR bad argument '%s' (usage: vmxfuzz seed=N count=N mode=record|check|live)", w);
+		*(bool *)ctx = false;
+	}
+	return true;
 }
 
 static bool parse_options(EFI_HANDLE image)
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	char w[48];
-	size_t wn = 0;
-	bool first = true, ok = true;
-
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
-	    !li || !li->LoadOptions)
-		return true;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-
-	for (size_t i = 0; i <= n; i++) {
-		CHAR16 ch = i < n ? s[i] : 0;
-
-		if (ch != 0 && ch != L' ' && ch != L'\t') {
-			if (wn < sizeof(w) - 1)
-				w[wn++] = ascii_lower(ch);
-			continue;
-		}
-		if (wn) {
-			w[wn] = 0;
-			if (!apply_option(w, first)) {
-				fuzz_out_line("ERROR bad argument '%s' (usage: vmxfuzz seed=N count=N mode=record|check|live)", w);
-				ok = false;
-			}
-			first = false;
-			wn = 0;
-		}
-		if (ch == 0)
-			break;
-	}
+	bool ok = true;
+	cmdline_split(image, CMDLINE_LOWER, 48, option_word, &ok);
 	return ok;
 }
 

@@ -19,26 +19,22 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "arch/cr.h"
 #include "arch/msr.h"
 #include "boot/mp.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/probe.h"
-#include "tests/guest/lib/report.h"
-#include "tests/guest/lib/ring3.h"
-#include "tests/guest/lib/serial.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/probe.h"
+#include "tools/efilib/report.h"
+#include "tools/efilib/ring3.h"
+#include "tools/efilib/serial.h"
+#include "vmx/policy/hypercall_abi.h"
 
 /* Basic exit reasons (SDM Vol. 3D, Appendix C "VMX Basic Exit Reasons"): STATS indexes. */
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_VMCALL 18
 
-/* CPUID.1:ECX feature bits (SDM Vol. 2A, CPUID, "Feature Information Returned in the
- * ECX Register"). */
-#define CPUID1_ECX_VMX 5
-#define CPUID1_ECX_XSAVE 26
-#define CPUID1_ECX_HYPERVISOR 31
 /* XCR0 bits (SDM Vol. 1, 13.3 "Enabling the XSAVE Feature Set and XSAVE-Enabled Features"). */
 #define XCR0_X87 (1ULL << 0)
 #define XCR0_SSE (1ULL << 1)
@@ -105,7 +101,7 @@ static void expect_vector(const char *name, int r, int vector)
 		return;
 	}
 	probe_describe(r, d, sizeof(d));
-	report_fail(name, "expected %s%s, got %s", probe_vector_name(vector), vector == VEC_GP ? "(0)" : "", d);
+	report_fail(name, "expected %s%s, got %s", probe_vector_name(vector), vector == VECTOR_GP ? "(0)" : "", d);
 }
 
 static void expect_gp_rdmsr(const char *name, int r, uint64_t val)
@@ -113,7 +109,7 @@ static void expect_gp_rdmsr(const char *name, int r, uint64_t val)
 	if (r == PROBE_NO_FAULT)
 		report_fail(name, "expected #GP(0), got value 0x%lx", val);
 	else
-		expect_vector(name, r, VEC_GP);
+		expect_vector(name, r, VECTOR_GP);
 }
 
 /* FAIL (and false) when the probe faulted; nothing printed otherwise. */
@@ -159,14 +155,14 @@ static void test_cpuid_leaf1(void)
 	if (!cpuid_ok("cpuid.leaf1", 1, &r))
 		return;
 	if (T.o.bare) {
-		report_check(!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR), "cpuid.hypervisor_bit_clear",
+		report_check(!bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT), "cpuid.hypervisor_bit_clear",
 			     "CPUID.1:ECX[31] = 1 (ECX 0x%x) with no hypervisor", r.ecx);
-		report_info("CPUID.1:ECX = 0x%x (VMX %d)", r.ecx, (int)bit_test(r.ecx, CPUID1_ECX_VMX));
+		report_info("CPUID.1:ECX = 0x%x (VMX %d)", r.ecx, (int)bit_test(r.ecx, CPUID1_ECX_VMX_BIT));
 		return;
 	}
-	report_check(bit_test(r.ecx, CPUID1_ECX_HYPERVISOR), "cpuid.hypervisor_bit", "CPUID.1:ECX[31] = 0 (ECX 0x%x)",
+	report_check(bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT), "cpuid.hypervisor_bit", "CPUID.1:ECX[31] = 0 (ECX 0x%x)",
 		     r.ecx);
-	report_check(!bit_test(r.ecx, CPUID1_ECX_VMX), "cpuid.vmx_hidden", "CPUID.1:ECX[5] = 1 (ECX 0x%x)", r.ecx);
+	report_check(!bit_test(r.ecx, CPUID1_ECX_VMX_BIT), "cpuid.vmx_hidden", "CPUID.1:ECX[5] = 1 (ECX 0x%x)", r.ecx);
 }
 
 static void test_cpuid_hv_leaves(void)
@@ -262,7 +258,7 @@ static void test_vmx_msrs_bare(void)
 
 	if (!cpuid_ok("msr.vmx_cpuid", 1, &c))
 		return;
-	if (!bit_test(c.ecx, CPUID1_ECX_VMX)) {
+	if (!bit_test(c.ecx, CPUID1_ECX_VMX_BIT)) {
 		report_skip("msr.vmx_readable", "CPUID.1:ECX.VMX = 0 on this processor");
 		return;
 	}
@@ -314,7 +310,7 @@ static void test_feature_control(void)
 	/* Once the lock bit is set, WRMSR to the MSR raises #GP (SDM Vol. 3C, "Enabling and
 	 * Entering VMX Operation"). Writing an unlocked one could enable VMX: not tried. */
 	if (v & FEATURE_CONTROL_LOCK)
-		expect_vector("msr.feature_control_write_gp", probe_wrmsr(MSR_IA32_FEATURE_CONTROL, v), VEC_GP);
+		expect_vector("msr.feature_control_write_gp", probe_wrmsr(MSR_IA32_FEATURE_CONTROL, v), VECTOR_GP);
 	else
 		report_skip("msr.feature_control_write_gp", "lock bit clear (0x%lx)", v);
 }
@@ -338,10 +334,10 @@ static void test_unknown_msrs(void)
 		expect_no_fault("msr.rdmsr_x2apic_on", probe_rdmsr(MSR_X2APIC_VERSION, &v));
 	} else {
 		expect_gp_rdmsr("msr.rdmsr_x2apic_off_gp", probe_rdmsr(MSR_X2APIC_VERSION, &v), v);
-		expect_vector("msr.wrmsr_x2apic_off_gp", probe_wrmsr(MSR_X2APIC_VERSION, 0), VEC_GP);
+		expect_vector("msr.wrmsr_x2apic_off_gp", probe_wrmsr(MSR_X2APIC_VERSION, 0), VECTOR_GP);
 	}
 	/* The VMX MSRs are read-only (SDM Vol. 3D, A.1 "Basic VMX Information"). */
-	expect_vector("msr.wrmsr_vmx_basic_gp", probe_wrmsr(MSR_IA32_VMX_BASIC, 0), VEC_GP);
+	expect_vector("msr.wrmsr_vmx_basic_gp", probe_wrmsr(MSR_IA32_VMX_BASIC, 0), VECTOR_GP);
 
 	/* Real Intel processors raise #GP(0) for an index they do not implement; Bochs
 	 * does not, so what happens depends on the machine: reported, not counted. */
@@ -365,7 +361,7 @@ static void test_sysenter_esp(void)
 		report_check(v == probe_val, "msr.sysenter_esp_roundtrip", "wrote 0x%lx, read back 0x%lx", probe_val, v);
 	/* SDM Vol. 4, IA32_SYSENTER_ESP: the address must be canonical. */
 	expect_vector("msr.sysenter_esp_noncanonical_gp", probe_wrmsr(MSR_IA32_SYSENTER_ESP, 0x8000000000000000ULL),
-		      VEC_GP);
+		      VECTOR_GP);
 	if (no_fault("msr.sysenter_esp_restore", probe_wrmsr(MSR_IA32_SYSENTER_ESP, orig)) &&
 	    no_fault("msr.sysenter_esp_restore", probe_rdmsr(MSR_IA32_SYSENTER_ESP, &v)))
 		report_check(v == orig, "msr.sysenter_esp_restore", "restored 0x%lx, read back 0x%lx", orig, v);
@@ -403,11 +399,11 @@ static void test_cr4(void)
 	 * is reserved on every model the tests boot, so it is 0 in IA32_VMX_CR4_FIXED1 and
 	 * vmxray owns it (CR4 guest/host mask): the write exits and vmxray must raise the
 	 * #GP. (A reserved bit in 63:32 faults in the CPU before any exit: no such check.) */
-	expect_vector("cr4.reserved_bit15_gp", probe_mov_to_cr4(cr4 | CR4_RESERVED15), VEC_GP);
+	expect_vector("cr4.reserved_bit15_gp", probe_mov_to_cr4(cr4 | CR4_RESERVED15), VECTOR_GP);
 	cr4_expect_unchanged("cr4.reserved_bit15_unchanged", cr4);
 	if (!T.o.bare) {
 		/* With VMX hidden (CPUID.1:ECX.VMX = 0), CR4.VMXE is a reserved bit. */
-		expect_vector("cr4.vmxe_set_gp", probe_mov_to_cr4(cr4 | CR4_VMXE), VEC_GP);
+		expect_vector("cr4.vmxe_set_gp", probe_mov_to_cr4(cr4 | CR4_VMXE), VECTOR_GP);
 		cr4_expect_unchanged("cr4.vmxe_set_unchanged", cr4);
 	}
 }
@@ -421,15 +417,15 @@ static void test_xsetbv_values(uint64_t xcr0, uint64_t supported)
 	expect_no_fault("xsetbv.same_value", probe_xsetbv(0, xcr0));
 	/* SDM Vol. 2D, XSETBV: #GP(0) "If an attempt is made to clear bit 0 of XCR0", for
 	 * reserved bits, for "XCR0[2:1] to 10b", and for an invalid XCR "(includes ECX = 1)". */
-	expect_vector("xsetbv.x87_clear_gp", probe_xsetbv(0, xcr0 & ~XCR0_X87), VEC_GP);
-	expect_vector("xsetbv.reserved_bit63_gp", probe_xsetbv(0, xcr0 | XCR0_RESERVED63), VEC_GP);
-	expect_vector("xsetbv.index1_gp", probe_xsetbv(1, xcr0), VEC_GP);
+	expect_vector("xsetbv.x87_clear_gp", probe_xsetbv(0, xcr0 & ~XCR0_X87), VECTOR_GP);
+	expect_vector("xsetbv.reserved_bit63_gp", probe_xsetbv(0, xcr0 | XCR0_RESERVED63), VECTOR_GP);
+	expect_vector("xsetbv.index1_gp", probe_xsetbv(1, xcr0), VECTOR_GP);
 	/* AVX state without SSE state is #GP; so is any XCR0 bit the CPU does not support
 	 * (CPUID.(0DH,0):EDX:EAX), AVX included where there is no AVX. */
 	if (supported & XCR0_AVX)
-		expect_vector("xsetbv.avx_without_sse_gp", probe_xsetbv(0, (xcr0 | XCR0_AVX) & ~XCR0_SSE), VEC_GP);
+		expect_vector("xsetbv.avx_without_sse_gp", probe_xsetbv(0, (xcr0 | XCR0_AVX) & ~XCR0_SSE), VECTOR_GP);
 	else
-		expect_vector("xsetbv.avx_unsupported_gp", probe_xsetbv(0, xcr0 | XCR0_AVX), VEC_GP);
+		expect_vector("xsetbv.avx_unsupported_gp", probe_xsetbv(0, xcr0 | XCR0_AVX), VECTOR_GP);
 	if (no_fault("xsetbv.xcr0_unchanged", probe_xgetbv(0, &now)))
 		report_check(now == xcr0, "xsetbv.xcr0_unchanged", "XCR0 0x%lx became 0x%lx", xcr0, now);
 }
@@ -442,10 +438,10 @@ static void test_xsetbv(void)
 
 	if (!cpuid_ok("xsetbv.cpuid", 1, &c))
 		return;
-	if (!bit_test(c.ecx, CPUID1_ECX_XSAVE)) {
+	if (!bit_test(c.ecx, CPUID1_ECX_XSAVE_BIT)) {
 		/* SDM Vol. 2D, XSETBV: #UD "If CPUID.01H:ECX.XSAVE[bit 26] = 0" (CR4.OSXSAVE
 		 * cannot be set then either). */
-		expect_vector("xsetbv.no_xsave_ud", probe_xsetbv(0, XCR0_X87), VEC_UD);
+		expect_vector("xsetbv.no_xsave_ud", probe_xsetbv(0, XCR0_X87), VECTOR_UD);
 		return;
 	}
 	if (!no_fault("xsetbv.cpuid_0d", probe_cpuid(0xD, 0, &d)))
@@ -473,17 +469,17 @@ static void test_instructions(void)
 	 * gives #UD: each of these exits unconditionally and vmxray injects the #UD. (GETSEC
 	 * with CR4.SMXE = 0 and VMFUNC with VM functions off fault in the CPU before any
 	 * exit: they are not checks of vmxray.) */
-	expect_vector("vmx.vmxon_ud", probe_vmxon(&pa), VEC_UD);
-	expect_vector("vmx.vmxoff_ud", probe_vmxoff(), VEC_UD);
-	expect_vector("vmx.vmclear_ud", probe_vmclear(&pa), VEC_UD);
-	expect_vector("vmx.vmptrld_ud", probe_vmptrld(&pa), VEC_UD);
-	expect_vector("vmx.vmptrst_ud", probe_vmptrst(&out), VEC_UD);
-	expect_vector("vmx.vmread_ud", probe_vmread(VMCS_VM_EXIT_REASON, &out), VEC_UD);
-	expect_vector("vmx.vmwrite_ud", probe_vmwrite(VMCS_VM_EXIT_REASON, 0), VEC_UD);
-	expect_vector("vmx.vmlaunch_ud", probe_vmlaunch(), VEC_UD);
-	expect_vector("vmx.vmresume_ud", probe_vmresume(), VEC_UD);
-	expect_vector("vmx.invept_ud", probe_invept(INVEPT_ALL_CONTEXT, desc), VEC_UD);
-	expect_vector("vmx.invvpid_ud", probe_invvpid(INVVPID_ALL_CONTEXT, desc), VEC_UD);
+	expect_vector("vmx.vmxon_ud", probe_vmxon(&pa), VECTOR_UD);
+	expect_vector("vmx.vmxoff_ud", probe_vmxoff(), VECTOR_UD);
+	expect_vector("vmx.vmclear_ud", probe_vmclear(&pa), VECTOR_UD);
+	expect_vector("vmx.vmptrld_ud", probe_vmptrld(&pa), VECTOR_UD);
+	expect_vector("vmx.vmptrst_ud", probe_vmptrst(&out), VECTOR_UD);
+	expect_vector("vmx.vmread_ud", probe_vmread(VMCS_VM_EXIT_REASON, &out), VECTOR_UD);
+	expect_vector("vmx.vmwrite_ud", probe_vmwrite(VMCS_VM_EXIT_REASON, 0), VECTOR_UD);
+	expect_vector("vmx.vmlaunch_ud", probe_vmlaunch(), VECTOR_UD);
+	expect_vector("vmx.vmresume_ud", probe_vmresume(), VECTOR_UD);
+	expect_vector("vmx.invept_ud", probe_invept(INVEPT_ALL_CONTEXT, desc), VECTOR_UD);
+	expect_vector("vmx.invvpid_ud", probe_invvpid(INVVPID_ALL_CONTEXT, desc), VECTOR_UD);
 	if (!T.o.bare)
 		report_check(T.scratch[0] == 0, "vmx.operands_untouched", "VMXON region written: 0x%lx", T.scratch[0]);
 }
@@ -775,11 +771,11 @@ static void check_ring3(const char *name, const char *code, const char *next, in
 static void test_cpl3(void)
 {
 	/* HLT at CPL > 0 -> #GP(0): proves the excursion reaches CPL 3 and comes back. */
-	check_ring3("cpl3.hlt_gp", ring3_code_hlt, ring3_code_hlt_next, VEC_GP);
+	check_ring3("cpl3.hlt_gp", ring3_code_hlt, ring3_code_hlt_next, VECTOR_GP);
 	/* VMCALL in non-root operation exits at any CPL (SDM Vol. 3C, "Instructions That
 	 * Cause VM Exits Unconditionally"); the ABI has vmxray give CPL > 0 the #UD that
 	 * VMCALL raises outside VMX operation. */
-	check_ring3("hc.vmcall_cpl3_ud", ring3_code_vmcall, ring3_code_vmcall_next, VEC_UD);
+	check_ring3("hc.vmcall_cpl3_ud", ring3_code_vmcall, ring3_code_vmcall_next, VECTOR_UD);
 }
 
 /* ---- owned memory isolation ---- */
@@ -892,7 +888,7 @@ static void test_scan_selftest(void)
 		/* Non-canonical addresses: every page faults (#GP), the scan goes on. */
 		s->found_at = 0;
 		uint64_t faulted = owned_scan_range(s, SCAN_SELFTEST_NONCANONICAL, 2 * PAGE_SIZE, &v);
-		report_check(faulted == 2 && v == VEC_GP && !s->found_at, "scan.selftest_faults",
+		report_check(faulted == 2 && v == VECTOR_GP && !s->found_at, "scan.selftest_faults",
 			     "%lu of 2 pages faulted, last %s", faulted, probe_vector_name(v));
 	}
 	_Static_assert(sizeof(struct owned_scan) <= 3 * PAGE_SIZE, "owned_scan fits its pages");

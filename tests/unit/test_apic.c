@@ -1,4 +1,4 @@
-/* Unit tests: vmx/apic.c, the ICR as vmxray reads it to take INIT and SIPI over:
+/* Unit tests: vmx/decode/apic.c, the ICR as vmxray reads it to take INIT and SIPI over:
  * decoding of the values Linux and EDK2 write (xAPIC and x2APIC), the encoding back,
  * the kind of IPI, and whom an IPI reaches. */
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "vmx/apic.h"
+#include "vmx/decode/apic.h"
 
 /* Linux's wakeup_secondary_cpu_via_init(), xAPIC: ICR_HIGH = APIC ID << 24, then ICR_LOW. */
 #define LINUX_INIT_ASSERT   0x0000C500u /* APIC_INT_LEVELTRIG | APIC_INT_ASSERT | APIC_DM_INIT */

@@ -1,1 +1,1 @@
-test_apic_SRCS := vmx/apic.c
+test_apic_SRCS := vmx/decode/apic.c

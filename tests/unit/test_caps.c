@@ -1,4 +1,4 @@
-/* Unit tests: vmx/caps.c (snapshot rules, negotiation, predicates) and vmx/caps_matrix.c.
+/* Unit tests: vmx/caps/caps.c (snapshot rules, negotiation, predicates) and vmx/study/caps_matrix.c.
  * Fixtures are recorded numbers: IA32_VMX_BASIC, PROCBASED_CTLS2, EPT_VPID_CAP and MISC
  * as Bochs reports them for its CPU models; the pin/proc/exit/entry values are typical of
  * the same generations (default1 bits per SDM Vol. 3C, A.2). */
@@ -10,8 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmx/caps.h"
-#include "vmx/decode.h"
+#include "arch/cpuid_bits.h"
+#include "vmx/caps/caps.h"
+#include "vmx/decode/decode.h"
 
 /* ---- A fake CPU: CPUID leaves and an MSR table; reading an absent MSR is a #GP ---- */
 
@@ -28,9 +29,10 @@ struct fake_cpu {
 	unsigned reads;
 };
 
-#define ECX1_VMX (1u << 5)
-#define ECX1_SMX (1u << 6)
-#define ECX1_HASWELL (ECX1_VMX | (1u << 21) | (1u << 26) | (1u << 27))
+#define ECX1_VMX (1u << CPUID1_ECX_VMX_BIT)
+#define ECX1_SMX (1u << CPUID1_ECX_SMX_BIT)
+#define ECX1_HASWELL (ECX1_VMX | (1u << CPUID1_ECX_X2APIC_BIT) | (1u << CPUID1_ECX_XSAVE_BIT) | \
+		      (1u << CPUID1_ECX_OSXSAVE_BIT))
 
 static struct vmx_cpuid_regs fake_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf)
 {

@@ -1,1 +1,1 @@
-test_caps_SRCS := vmx/caps.c vmx/caps_matrix.c vmx/controls.c drivers/fmt.c
+test_caps_SRCS := vmx/caps/caps.c vmx/study/caps_matrix.c vmx/vmcs/controls.c drivers/fmt.c

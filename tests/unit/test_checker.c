@@ -9,9 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmx/caps.h"
-#include "vmx/checker.h"
-#include "vmx/decode.h"
+#include "arch/seg_ar.h"
+#include "vmx/caps/caps.h"
+#include "vmx/checker/checker.h"
+#include "vmx/decode/decode.h"
 
 static struct vmx_caps caps;
 static struct vmcs_snapshot snap;
@@ -139,7 +140,7 @@ static void set_guest_segments(void)
 	set_seg(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0x30, 0,
 		0xFFFFFFFF, 0xC093);
 	set_seg(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0x40, 0x3000,
-		0x67, 0x8B); /* busy 64-bit TSS */
+		0x67, SEG_AR_TSS_BUSY);
 	set_seg(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, 0, 0, 0,
 		0x10000); /* unusable */
 }
@@ -443,7 +444,7 @@ static void set_real_mode_guest(void)
 	set_seg(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, 0, 0, 0xFFFF, 0x93);
 	set_seg(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, 0, 0, 0xFFFF, 0x93);
 	set_seg(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, 0, 0, 0xFFFF, 0x93);
-	set_seg(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0xFFFF, 0x8B);
+	set_seg(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, 0, 0, 0xFFFF, SEG_AR_TSS_BUSY);
 	set(GUEST_RIP, 0xFFF0);
 }
 

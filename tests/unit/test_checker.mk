@@ -1,1 +1,1 @@
-test_checker_SRCS := vmx/checker.c vmx/checker_host.c vmx/checker_guest.c vmx/checker_seg.c vmx/caps.c vmx/controls.c vmx/decode.c vmx/exit_reasons.c vmx/vmcs_fields.c drivers/fmt.c
+test_checker_SRCS := vmx/checker/checker.c vmx/checker/checker_common.c vmx/checker/checker_controls.c vmx/checker/checker_host.c vmx/checker/checker_guest.c vmx/checker/checker_seg.c vmx/caps/caps.c vmx/vmcs/controls.c vmx/decode/decode.c vmx/decode/exit_reasons.c vmx/vmcs/vmcs_fields.c drivers/fmt.c

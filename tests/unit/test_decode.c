@@ -1,4 +1,4 @@
-/* Unit tests: vmx/decode.c, on words as the processor writes them. */
+/* Unit tests: vmx/decode/decode.c, on words as the processor writes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +6,9 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/decode.h"
-#include "vmx/exit_reasons.h"
+#include "arch/exceptions.h"
+#include "vmx/decode/decode.h"
+#include "vmx/decode/exit_reasons.h"
 
 static char buf[1024];
 
@@ -479,6 +480,29 @@ static void test_names(void **state)
 	assert_null(exception_name(32));
 }
 
+/* arch/exceptions.def: the Intel list of vectors with an error code (SDM Vol. 3A, Table 6-1;
+ * the same list SDM Vol. 3C, 27.2.1.3 accepts), classes and descriptions. */
+static void test_exception_table(void **state)
+{
+	(void)state;
+	assert_int_equal(EXCEPTION_ERROR_CODE_MASK, 0x227D00);
+	for (unsigned v = 0; v < 40; v++) {
+		bool ec = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+		assert_int_equal(exception_has_error_code(v), ec);
+	}
+	assert_false(exception_has_error_code(29)); /* #VC and #SX are AMD's */
+	assert_false(exception_has_error_code(30));
+	assert_int_equal(exception_class(VECTOR_DF), EXC_ABORT);
+	assert_int_equal(exception_class(VECTOR_BP), EXC_TRAP);
+	assert_int_equal(exception_class(VECTOR_DB), EXC_FAULT_OR_TRAP);
+	assert_int_equal(exception_class(VECTOR_NMI), EXC_INTERRUPT);
+	assert_int_equal(exception_class(30), EXC_RESERVED);
+	assert_string_equal(exception_description(VECTOR_GP), "general protection");
+	assert_string_equal(exception_description(9), "coprocessor segment overrun");
+	assert_null(exception_description(22));
+	assert_int_equal(VECTOR_CP, 21);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_exception_table),
 	};
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
 }

@@ -1,1 +1,1 @@
-test_decode_SRCS := vmx/decode.c vmx/controls.c vmx/exit_reasons.c drivers/fmt.c
+test_decode_SRCS := vmx/decode/decode.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c drivers/fmt.c

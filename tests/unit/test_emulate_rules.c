@@ -1,4 +1,4 @@
-/* Unit tests: vmx/emulate_rules.c, the VM-entry checks that a handler finishing an exit
+/* Unit tests: vmx/policy/emulate_rules.c, the VM-entry checks that a handler finishing an exit
  * must not break: error codes in real mode, RIP wrap outside 64-bit mode, BS under BTF. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "arch/cr.h"
-#include "vmx/emulate_rules.h"
+#include "vmx/policy/emulate_rules.h"
 
 /* `mov ecx, 0x480; rdmsr` on an AP right after SIPI: #GP(0) in real mode has no error
  * code, or VMRESUME fails (SDM Vol. 3C, 27.2.1.3). */

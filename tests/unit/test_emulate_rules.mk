@@ -1,1 +1,1 @@
-test_emulate_rules_SRCS := vmx/emulate_rules.c
+test_emulate_rules_SRCS := vmx/policy/emulate_rules.c

@@ -1,5 +1,5 @@
-/* Unit tests: vmx/exit_reasons.c (basic exit reasons from vmx/exit_reasons.def) and
- * vmx/vm_insn_errors.c (VM-instruction error numbers). */
+/* Unit tests: vmx/decode/exit_reasons.c (basic exit reasons from vmx/decode/exit_reasons.def) and
+ * vmx/vmcs/vm_insn_errors.c (VM-instruction error numbers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +7,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/exit_reasons.h"
-#include "vmx/vm_insn_errors.h"
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/vmcs/vm_insn_errors.h"
 
 struct known_reason {
 	uint32_t constant;
@@ -92,6 +92,30 @@ static void test_gaps_and_out_of_range(void **state)
 	assert_int_equal(defined, 74); /* 0..77 less the 4 gaps */
 }
 
+/* The FACTS column (SDM Vol. 3C, 28.2 "Other VM-Exit Information"): instruction-caused
+ * exits are the ones whose VM_EXIT_INSTRUCTION_LEN exit_unexpected may trust. */
+static void test_facts(void **state)
+{
+	(void)state;
+	static const uint32_t insn[] = { EXIT_REASON_CPUID, EXIT_REASON_HLT, EXIT_REASON_RDPMC,
+					 EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION,
+					 EXIT_REASON_MSR_WRITE, EXIT_REASON_XSETBV };
+	static const uint32_t not_insn[] = { EXIT_REASON_EXCEPTION_NMI, EXIT_REASON_EXTERNAL_INTERRUPT,
+					     EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_INIT_SIGNAL,
+					     EXIT_REASON_INVALID_GUEST_STATE, EXIT_REASON_EPT_VIOLATION,
+					     EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_PREEMPTION_TIMER,
+					     EXIT_REASON_APIC_ACCESS, 35, 0xffff };
+	for (size_t i = 0; i < sizeof(insn) / sizeof(insn[0]); i++)
+		assert_true(exit_reason_is_instruction(insn[i]));
+	for (size_t i = 0; i < sizeof(not_insn) / sizeof(not_insn[0]); i++)
+		assert_false(exit_reason_is_instruction(not_insn[i]));
+	assert_int_equal(exit_reason_facts(EXIT_REASON_EPT_VIOLATION), EXIT_QUAL | EXIT_GPA);
+	assert_int_equal(exit_reason_facts(EXIT_REASON_EPT_MISCONFIG), EXIT_GPA);
+	assert_int_equal(exit_reason_facts(EXIT_REASON_CR_ACCESS), EXIT_INSN | EXIT_QUAL);
+	assert_int_equal(exit_reason_facts(EXIT_REASON_VMREAD), EXIT_INSN | EXIT_QUAL | EXIT_INFO);
+	assert_int_equal(exit_reason_facts(42), EXIT_NONE);
+}
+
 /* The short name is the lower-case NAME, so an option can be guessed from a log line. */
 static void test_short_is_lower_case_name(void **state)
 {
@@ -171,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_reasons),
 		cmocka_unit_test(test_gaps_and_out_of_range),
+		cmocka_unit_test(test_facts),
 		cmocka_unit_test(test_short_is_lower_case_name),
 		cmocka_unit_test(test_from_short),
 		cmocka_unit_test(test_vm_insn_errors),

@@ -1,1 +1,1 @@
-test_exit_reasons_SRCS := vmx/exit_reasons.c vmx/vm_insn_errors.c
+test_exit_reasons_SRCS := vmx/decode/exit_reasons.c vmx/vmcs/vm_insn_errors.c

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/tree_path.h"
 #include "boot/options.h"
 #include "boot/relocate.h"
 #include "drivers/log.h"
@@ -29,35 +30,19 @@
 #include "tests/fuzz/fuzz_mtrr_state.h"
 #include "tools/vmxlog/report.h"
 #include "tools/vmxlog/vmxlog.h"
-#include "vmx/checker.h"
-#include "vmx/decode.h"
-#include "vmx/exit_reasons.h"
+#include "vmx/checker/checker.h"
+#include "vmx/decode/decode.h"
+#include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
-#include "vmx/vmcs_dump.h"
+#include "vmx/study/vmcs_dump.h"
 
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
 /* ---- Helpers ---- */
 
-/* A file of the tree, from the repository root (where make runs the tests) or from the
- * test binary's place, build/unit/. */
 static const char *tree_path(const char *rel)
 {
-	static char path[1024];
-	char exe[512];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s", rel);
-	if (access(path, R_OK) == 0)
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-
-	if (slash)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../../%s", exe, rel);
-	return path;
+	return test_tree_path(rel);
 }
 
 struct seed {
@@ -133,7 +118,7 @@ static void test_mtrr_uniform_over_the_whole_space(void **state)
 /* fuzz_mtrr, timeout: a variable range with a discontinuous mask (legal: "Some mask values
  * can result in ranges that are not continuous") made mtrr_range_is_uniform() split every
  * block down to 4 KiB pages whenever both halves had one type: 2^27 pages for 512 GiB,
- * seconds per call, and a guest can write such a mask, after which vmx/exit_msr.c re-types
+ * seconds per call, and a guest can write such a mask, after which vmx/exit/exit_msr.c re-types
  * the whole EPT. Here the WB pair matches every other page and the default is WB too, so
  * all of it is WB; the answer must come at once (the old code took ~9 s of CPU under ASan
  * for this range). */
@@ -237,7 +222,7 @@ static void test_ept_retype_after_discontinuous_mask(void **state)
 	s.var[0].mask = 0; /* pair 0 not valid: all WB */
 	assert_int_equal(ept_build_identity(&e, &caps, &s, NULL, 0, &alloc), 0);
 	assert_translates(&e, 0x12345000, MTRR_TYPE_WB, EPT_LEVEL_PDPT);
-	/* The guest's writes, as vmx/exit_msr.c applies them. */
+	/* The guest's writes, as vmx/exit/exit_msr.c applies them. */
 	assert_true(mtrr_state_write(&s, MSR_IA32_MTRR_PHYSBASE0, MTRR_TYPE_WB));
 	assert_true(mtrr_state_write(&s, MSR_IA32_MTRR_PHYSMASK0, BIT(12) | MTRR_PHYSMASK_V));
 	start = clock();

@@ -1,4 +1,4 @@
-/* Unit tests: vmx/guest_walk.c, the guest page-table walker, over a fake guest-physical
+/* Unit tests: vmx/decode/guest_walk.c, the guest page-table walker, over a fake guest-physical
  * memory, in each paging mode: exact guest-physical addresses, exact #PF error codes,
  * the entries reported for the accessed and dirty flags. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include "arch/cr.h"
 #include "arch/msr.h"
-#include "vmx/guest_walk.h"
+#include "vmx/decode/guest_walk.h"
 
 /* ---- fake guest-physical memory: a few 4 KiB pages at any address, zeros elsewhere ---- */
 #define FAKE_PAGES 16

@@ -1,1 +1,1 @@
-test_guest_walk_SRCS := vmx/guest_walk.c
+test_guest_walk_SRCS := vmx/decode/guest_walk.c

@@ -1,4 +1,4 @@
-/* Unit tests: vmx/mmio_decode.c, the decoder of the store behind an EPT violation on a
+/* Unit tests: vmx/decode/mmio_decode.c, the decoder of the store behind an EPT violation on a
  * device page. The encodings are real: the ones guests use on the local APIC page (Linux's
  * xAPIC accessors, EDK2's MmioWrite32), and for the rest what GNU as emits for the AT&T
  * text in the comment (or, for encodings as does not choose, what objdump reads back):
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/mmio_decode.h"
+#include "vmx/decode/mmio_decode.h"
 
 /* An instruction's bytes and their count, for the helpers below. */
 #define INSN(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })

@@ -1,1 +1,1 @@
-test_mmio_decode_SRCS := vmx/mmio_decode.c
+test_mmio_decode_SRCS := vmx/decode/mmio_decode.c

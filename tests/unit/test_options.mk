@@ -1,1 +1,1 @@
-test_options_SRCS := boot/options.c vmx/exit_reasons.c drivers/fmt.c drivers/log.c
+test_options_SRCS := boot/options.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c

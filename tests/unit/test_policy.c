@@ -1,5 +1,5 @@
-/* Unit tests: vmx/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/setup.c (MSR and I/O
- * bitmaps, the control request), vmx/hypercall_check.c (buffer checks). */
+/* Unit tests: vmx/policy/policy.c (CPUID view, CR0/CR4/XCR0 rules), vmx/policy/setup.c (MSR and I/O
+ * bitmaps, the control request), vmx/policy/hypercall_check.c (buffer checks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,33 +10,36 @@
 #include "arch/cr.h"
 #include "arch/memory.h"
 #include "arch/msr.h"
-#include "vmx/controls.h"
-#include "vmx/hypercall.h"
-#include "vmx/hypercall_abi.h"
-#include "vmx/policy.h"
-#include "vmx/setup.h"
+#include "vmx/vmcs/controls.h"
+#include "vmx/policy/hypercall.h"
+#include "arch/cpuid_bits.h"
+#include "vmx/policy/hypercall_abi.h"
+#include "vmx/policy/policy.h"
+#include "vmx/policy/setup.h"
 
 static void test_cpuid_leaf1(void **state)
 {
 	(void)state;
-	struct cpuid_result r = { 0x306c3, 0x800, 0xfffaf3bf | (1u << 26), 0xbfebfbff };
+	const uint32_t xsave = 1u << CPUID1_ECX_XSAVE_BIT, osxsave = 1u << CPUID1_ECX_OSXSAVE_BIT;
+	const uint32_t hypervisor = 1u << CPUID1_ECX_HYPERVISOR_BIT;
+	struct cpuid_result r = { 0x306c3, 0x800, 0xfffaf3bf | xsave, 0xbfebfbff };
 	cpuid_policy_apply(1, 0, &r, 0x1, 0);
-	assert_int_equal(r.ecx & (1u << 5), 0);           /* VMX hidden */
-	assert_int_equal(r.ecx >> 31, 1);                 /* hypervisor present */
-	assert_int_equal((r.ecx >> 27) & 1, 0);           /* guest CR4.OSXSAVE = 0 */
-	assert_int_equal(r.eax, 0x306c3);                 /* untouched */
-	r.ecx = 0x04000000; /* XSAVE, OSXSAVE clear in root's view */
+	assert_int_equal(r.ecx & (1u << CPUID1_ECX_VMX_BIT), 0); /* VMX hidden */
+	assert_int_equal(r.ecx & hypervisor, hypervisor);         /* hypervisor present */
+	assert_int_equal(r.ecx & osxsave, 0);                     /* guest CR4.OSXSAVE = 0 */
+	assert_int_equal(r.eax, 0x306c3);                         /* untouched */
+	r.ecx = xsave; /* XSAVE, OSXSAVE clear in root's view */
 	cpuid_policy_apply(1, 0, &r, 0x1, CR4_OSXSAVE);
-	assert_int_equal(r.ecx, 0x04000000u | (1u << 27) | (1u << 31));
-	r.ecx = 0x08000000; /* no XSAVE: OSXSAVE left as the hardware said */
+	assert_int_equal(r.ecx, xsave | osxsave | hypervisor);
+	r.ecx = osxsave; /* no XSAVE: OSXSAVE left as the hardware said */
 	cpuid_policy_apply(1, 0, &r, 0x1, 0);
-	assert_int_equal(r.ecx, 0x08000000u | (1u << 31));
+	assert_int_equal(r.ecx, osxsave | hypervisor);
 }
 
 static void test_cpuid_leaf7_ospke(void **state)
 {
 	(void)state;
-	struct cpuid_result r = { 0, 0, (1u << 3) | (1u << 4), 0 };
+	struct cpuid_result r = { 0, 0, (1u << CPUID7_ECX_PKU_BIT) | (1u << CPUID7_ECX_OSPKE_BIT), 0 };
 	cpuid_policy_apply(7, 0, &r, 0x1, 0);
 	assert_int_equal(r.ecx, 1u << 3);
 	cpuid_policy_apply(7, 0, &r, 0x1, CR4_PKE);
@@ -193,7 +196,7 @@ static void test_msr_bitmap(void **state)
 	assert_int_equal(bm[2048 + 0x3A / 8] & (1u << (0x3A % 8)), 1u << (0x3A % 8));
 }
 
-/* The bitmap built from vmx/msr_policy.def makes exactly the listed accesses exit, in both
+/* The bitmap built from vmx/policy/msr_policy.def makes exactly the listed accesses exit, in both
  * ranges, and the handler's action for each comes from the same line. */
 static void test_msr_bitmap_is_the_table(void **state)
 {

@@ -1,5 +1,5 @@
-/* Unit tests: vmx/recorder.c (the flight recorder's ring and its RECORDER block, format
- * in vmx/recorder.h and docs/LOGFORMAT.md). */
+/* Unit tests: vmx/study/recorder.c (the flight recorder's ring and its RECORDER block, format
+ * in vmx/study/recorder.h and docs/LOGFORMAT.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmx/exit_reasons.h"
-#include "vmx/recorder.h"
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/study/recorder.h"
 
 #define MAX_LINES 64
 

@@ -1,1 +1,1 @@
-test_recorder_SRCS := vmx/recorder.c vmx/exit_reasons.c drivers/fmt.c
+test_recorder_SRCS := vmx/study/recorder.c vmx/decode/exit_reasons.c drivers/fmt.c

@@ -1,4 +1,4 @@
-/* Unit tests: vmx/string_io.c, the arithmetic of I/O-instruction emulation: port byte
+/* Unit tests: vmx/decode/string_io.c, the arithmetic of I/O-instruction emulation: port byte
  * lanes (overlap and wrap), one INS/OUTS iteration (index step by DF and address size,
  * the REP count and its end), the memory operand's linear address, and the prefix
  * decoder for processors without INS/OUTS instruction information. */
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "vmx/string_io.h"
+#include "vmx/decode/string_io.h"
 
 static void test_port_lane(void **state)
 {

@@ -1,1 +1,1 @@
-test_string_io_SRCS := vmx/string_io.c
+test_string_io_SRCS := vmx/decode/string_io.c

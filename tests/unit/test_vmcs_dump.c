@@ -1,4 +1,4 @@
-/* Unit tests: vmx/vmcs_dump.c (decoded VMCS dump, line format of vmx/vmcs_dump.h). */
+/* Unit tests: vmx/study/vmcs_dump.c (decoded VMCS dump, line format of vmx/study/vmcs_dump.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/seg_ar.h"
 #include "drivers/log.h"
-#include "vmx/decode.h"
-#include "vmx/vmcs_dump.h"
+#include "vmx/decode/decode.h"
+#include "vmx/study/vmcs_dump.h"
 
 #define MAX_LINES 1024
 
@@ -109,7 +110,7 @@ static void test_small_snapshot(void **state)
 	set(GUEST_RIP, 0xe1dc5d7);
 	set(GUEST_CS_SELECTOR, 0x10);
 	set(GUEST_CS_AR_BYTES, 0xa09b);
-	set(GUEST_TR_AR_BYTES, 0x8b);
+	set(GUEST_TR_AR_BYTES, SEG_AR_TSS_BUSY);
 	set(GUEST_IA32_EFER, 0xd01);
 	set(GUEST_INTERRUPTIBILITY_INFO, 1);
 	set(GUEST_ACTIVITY_STATE, 0);

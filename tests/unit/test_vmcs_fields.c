@@ -1,4 +1,4 @@
-/* Unit tests: vmx/vmcs_fields.c (the VMCS field table from vmx/vmcs_fields.def, lookups,
+/* Unit tests: vmx/vmcs/vmcs_fields.c (the VMCS field table from vmx/vmcs/vmcs_fields.def, lookups,
  * snapshot helpers). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "vmx/vmcs_fields.h"
+#include "vmx/vmcs/vmcs_fields.h"
 
 /* Every line of the .def: a deleted or duplicated line changes this. */
 static void test_field_count(void **state)

@@ -1,1 +1,1 @@
-test_vmcs_fields_SRCS := vmx/vmcs_fields.c
+test_vmcs_fields_SRCS := vmx/vmcs/vmcs_fields.c

@@ -1,6 +1,6 @@
 /* Unit tests: tools/vmxlog (the host log reader). The fixtures in tests/fixtures/ are
  * recorded-style serial logs: OVMF output with escape sequences, CAPS lines and VMCS dumps
- * as vmx/caps_matrix.c and vmx/vmcs_dump.c print them, EXIT/STATS/RECORDER/CHECK lines as
+ * as vmx/study/caps_matrix.c and vmx/study/vmcs_dump.c print them, EXIT/STATS/RECORDER/CHECK lines as
  * docs/LOGFORMAT.md defines them, guest lines, a vmxray line broken by guest output. The
  * expected numbers were counted in the fixtures by hand (grep/awk), not copied from the
  * tool. */
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/tree_path.h"
 #include "tools/vmxlog/cli.h"
 #include "tools/vmxlog/report.h"
 #include "tools/vmxlog/table.h"
@@ -26,21 +27,10 @@
  * test binary's place, build/unit/. */
 static const char *fixture(const char *name)
 {
-	static char path[1024];
-	char exe[512];
-	ssize_t n;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
-	if (access(path, R_OK) == 0)
-		return path;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-
-	if (slash)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../../tests/fixtures/%s", exe, name);
-	return path;
+	snprintf(rel, sizeof(rel), "tests/fixtures/%s", name);
+	return test_tree_path(rel);
 }
 
 static void load_fixture(struct vl_log *log, const char *name)
@@ -418,7 +408,7 @@ static void test_shell_dumps(void **state)
 	vl_free(&log);
 }
 
-/* A " | " list longer than a line continues with the same label (vmx/vmcs_dump.h). Two
+/* A " | " list longer than a line continues with the same label (vmx/study/vmcs_dump.h). Two
  * CPUs' dumps alternate line by line. A begin line lost to guest output. */
 static void test_dump_continuation_and_interleaving(void **state)
 {

@@ -6,7 +6,7 @@
  *   hvctl owned     the physical memory ranges vmxray keeps for itself
  *   hvctl help      this text
  *
- * Every request is a VMCALL (vmx/hypercall_abi.h). VMCALL outside VMX non-root
+ * Every request is a VMCALL (vmx/policy/hypercall_abi.h). VMCALL outside VMX non-root
  * operation raises #UD, so hvctl first looks for vmxray's CPUID signature (leaf
  * 0x40000000) and, when it is absent, says so and never executes VMCALL. Exit status:
  * EFI_SUCCESS, EFI_NOT_FOUND (vmxray is not running), EFI_INVALID_PARAMETER (usage),
@@ -20,22 +20,21 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_bits.h"
 #include "drivers/fmt.h"
-#include "tests/guest/lib/efimem.h"
-#include "tests/guest/lib/probe.h"
-#include "vmx/hypercall_abi.h"
+#include "tools/efilib/cmdline.h"
+#include "tools/efilib/efimem.h"
+#include "tools/efilib/probe.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define HVCTL_LINE_MAX 160
 #define HVCTL_ARG_MAX 32
-/* CPUID.1:ECX[31]: processors return 0 ("Not Used" in SDM Vol. 2A, CPUID, "Feature
- * Information Returned in the ECX Register"); hypervisors set it to announce themselves. */
-#define CPUID1_ECX_HYPERVISOR 31
 
-/* Exit-reason names, expanded from the one list (vmx/exit_reasons.def). A reason
+/* Exit-reason names, expanded from the one list (vmx/decode/exit_reasons.def). A reason
  * numbered at or beyond VMXRAY_STATS_COUNTERS fails to compile here. */
 static const char *const hvctl_exit_names[VMXRAY_STATS_COUNTERS] = {
-#define EXIT_REASON(number, name, short_name) [number] = #name,
-#include "vmx/exit_reasons.def"
+#define EXIT_REASON(number, name, short_name, facts, handler) [number] = #name,
+#include "vmx/decode/exit_reasons.def"
 #undef EXIT_REASON
 };
 
@@ -84,13 +83,13 @@ static const char hvctl_usage_text[] =
 /* ---- talking to vmxray ---- */
 
 /* vmxray answers CPUID 0x40000000 with its signature and a maximum leaf that covers
- * its version leaf (vmx/hypercall_abi.h). */
+ * its version leaf (vmx/policy/hypercall_abi.h). */
 static bool hvctl_vmxray_present(void)
 {
 	struct cpuid_regs r;
 	char sig[12];
 
-	if (probe_cpuid(1, 0, &r) != PROBE_NO_FAULT || !bit_test(r.ecx, CPUID1_ECX_HYPERVISOR))
+	if (probe_cpuid(1, 0, &r) != PROBE_NO_FAULT || !bit_test(r.ecx, CPUID1_ECX_HYPERVISOR_BIT))
 		return false;
 	if (probe_cpuid(VMXRAY_CPUID_LEAF_BASE, 0, &r) != PROBE_NO_FAULT || r.eax < VMXRAY_CPUID_MAX_LEAF)
 		return false;
@@ -288,42 +287,21 @@ static const struct hvctl_command hvctl_commands[] = {
 
 /* ---- command line ---- */
 
-static char hvctl_ascii(CHAR16 c)
-{
-	if (c >= L'A' && c <= L'Z')
-		return (char)(c - L'A' + 'a');
-	return c < 0x80 ? (char)c : '?';
-}
-
 #define HVCTL_WORDS 3
+
+static bool hvctl_keep_word(void *ctx, unsigned index, const char *word)
+{
+	char (*w)[HVCTL_ARG_MAX] = ctx;
+	if (index < HVCTL_WORDS)
+		fmt_snprintf(w[index], HVCTL_ARG_MAX, "%s", word);
+	return true;
+}
 
 /* Splits LoadOptions into up to HVCTL_WORDS lower-case words; returns how many there
  * were (which may be more than it kept). */
 static unsigned hvctl_words(EFI_HANDLE image, char w[HVCTL_WORDS][HVCTL_ARG_MAX])
 {
-	EFI_LOADED_IMAGE *li = NULL;
-	unsigned count = 0;
-	size_t wn = 0;
-
-	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
-	    !li || !li->LoadOptions)
-		return 0;
-	const CHAR16 *s = li->LoadOptions;
-	size_t n = li->LoadOptionsSize / sizeof(CHAR16);
-
-	for (size_t i = 0; i < n && s[i]; i++) {
-		if (s[i] == L' ' || s[i] == L'\t') {
-			wn = 0;
-			continue;
-		}
-		if (wn == 0)
-			count++;
-		if (count <= HVCTL_WORDS && wn < HVCTL_ARG_MAX - 1) {
-			w[count - 1][wn++] = hvctl_ascii(s[i]);
-			w[count - 1][wn] = 0;
-		}
-	}
-	return count;
+	return cmdline_split(image, CMDLINE_LOWER, HVCTL_ARG_MAX, hvctl_keep_word, w);
 }
 
 /* The shell passes the whole command line, the command's own name first; a boot

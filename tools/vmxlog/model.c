@@ -64,7 +64,7 @@ const char *vl_cpu_name(uint32_t id, char *buf, size_t n)
 	return buf;
 }
 
-/* As vmx/vmcs_fields.c names them in the dump's "VMCS group" lines. */
+/* As vmx/vmcs/vmcs_fields.c names them in the dump's "VMCS group" lines. */
 static const char *const vmcs_group_names[VL_VMCS_GROUPS] = {
 	[VL_G_CONTROL] = "control",     [VL_G_GUEST] = "guest-state",
 	[VL_G_HOST] = "host-state",     [VL_G_EXIT] = "exit-information",

@@ -1,4 +1,4 @@
-/* vmxlog: CAPS lines, format 1 of vmx/caps_matrix.c. */
+/* vmxlog: CAPS lines, format 1 of vmx/study/caps_matrix.c. */
 #include <string.h>
 
 #include "tools/vmxlog/parse_internal.h"
@@ -11,6 +11,11 @@ static const char *const fact_tags[VL_FACTS] = {
 	[VL_FACT_CR0] = "CR0",     [VL_FACT_CR4] = "CR4",
 	[VL_FACT_VMCS_ENUM] = "VMCS_ENUM",
 };
+
+const char *vl_fact_tag(unsigned fact)
+{
+	return fact < VL_FACTS ? fact_tags[fact] : "?";
+}
 
 /* "0x<16 hex>: ..." or "absent". */
 static bool msr_fact_ok(const char *rest)

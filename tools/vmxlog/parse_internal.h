@@ -23,7 +23,7 @@ bool vl_parse_check(struct vl_ctx *c, const char *text);
 
 void vl_add_msg(struct vl_ctx *c, const char *text, bool check);
 
-/* An exit-reason name as vmx/exit_reasons.def writes it: [A-Z][A-Z0-9_]*. */
+/* An exit-reason name as vmx/decode/exit_reasons.def writes it: [A-Z][A-Z0-9_]*. */
 bool vl_is_reason_name(const char *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* vmxlog: VMCS dump lines, the format of vmx/vmcs_dump.h. Each CPU writes its own dump;
+/* vmxlog: VMCS dump lines, the format of vmx/study/vmcs_dump.h. Each CPU writes its own dump;
  * lines of two CPUs' dumps may alternate, so the open dump is kept per CPU. */
 #include <stdlib.h>
 #include <string.h>

@@ -192,14 +192,6 @@ static void fact_words(enum vl_caps_fact f, const char *rest, char *buf, size_t 
 		snprintf(buf, n, "%s", rest);
 }
 
-static const char *const fact_names[VL_FACTS] = {
-	[VL_FACT_CPU] = "CPU",     [VL_FACT_FEATURE_CONTROL] = "FEATURE_CONTROL",
-	[VL_FACT_VMX] = "VMX",     [VL_FACT_BASIC] = "BASIC",
-	[VL_FACT_MISC] = "MISC",   [VL_FACT_EPT] = "EPT",
-	[VL_FACT_VPID] = "VPID",   [VL_FACT_VMFUNC] = "VMFUNC",
-	[VL_FACT_CR0] = "CR0",     [VL_FACT_CR4] = "CR4",
-	[VL_FACT_VMCS_ENUM] = "VMCS_ENUM",
-};
 
 static void print_facts(const struct vl_caps *caps, FILE *out)
 {
@@ -216,7 +208,7 @@ static void print_facts(const struct vl_caps *caps, FILE *out)
 
 		fact_words((enum vl_caps_fact)f, rest, text, sizeof(text));
 		table_row(&t);
-		table_cell(&t, "%s", fact_names[f]);
+		table_cell(&t, "%s", vl_fact_tag(f));
 		table_cell(&t, "%s", value);
 		table_cell_wrapped(&t, text, ", ", FACT_WIDTH);
 	}

@@ -1,7 +1,7 @@
 /* vmxlog: reads a vmxray serial log into records. Hosted C11.
  *
  * The log format is docs/LOGFORMAT.md (line prefix; EXIT, STATS, RECORDER, CHECK),
- * vmx/vmcs_dump.h (VMCS dumps) and vmx/caps_matrix.c (CAPS). The parser takes the whole
+ * vmx/study/vmcs_dump.h (VMCS dumps) and vmx/study/caps_matrix.c (CAPS). The parser takes the whole
  * log as bytes and never trusts it: firmware escape sequences, carriage returns, guest
  * lines, vmxray lines broken by guest output, binary bytes and endless lines are all
  * expected. A line that does not parse as the record its keyword announces is skipped
@@ -32,7 +32,7 @@ struct vl_strtab {
 	size_t nslots;
 };
 
-/* ---- CAPS (vmx/caps_matrix.c, format 1) ---- */
+/* ---- CAPS (vmx/study/caps_matrix.c, format 1) ---- */
 
 enum vl_caps_group { VL_PIN, VL_PROC, VL_PROC2, VL_PROC3, VL_EXIT, VL_ENTRY, VL_CAPS_GROUPS };
 
@@ -50,6 +50,8 @@ enum vl_caps_fact {
 	VL_FACT_VMCS_ENUM,
 	VL_FACTS
 };
+/* The tag of a CAPS fact line as vmx/study/caps_matrix.c writes it ("CPU", "BASIC", ...). */
+const char *vl_fact_tag(unsigned fact);
 
 struct vl_caps_bit {
 	char name[VL_NAME_MAX];
@@ -78,7 +80,7 @@ struct vl_caps {
 	struct vl_caps_ctl_group group[VL_CAPS_GROUPS];
 };
 
-/* ---- VMCS dumps (vmx/vmcs_dump.h) ---- */
+/* ---- VMCS dumps (vmx/study/vmcs_dump.h) ---- */
 
 enum vl_vmcs_group { VL_G_CONTROL, VL_G_GUEST, VL_G_HOST, VL_G_EXIT, VL_G_NONE, VL_VMCS_GROUPS };
 

@@ -1,0 +1,26 @@
+/* INVEPT on this CPU when the shared EPT changed since its last flush. Hardware edge. */
+#include "vmx/exit/exit.h"
+#include "vmx/hv.h"
+#include "vmx/vmcs/vmx_hw.h"
+
+void vmx_invept_local(void)
+{
+	if (g_hv.invept_single)
+		vmx_invept(INVEPT_SINGLE_CONTEXT, g_hv.eptp);
+	else
+		vmx_invept(INVEPT_ALL_CONTEXT, 0);
+}
+
+/* Changes to the shared EPT that can weaken a translation (memory types after an MTRR
+ * write) bump hv.ept_generation; each CPU invalidates its EPT-derived translations the
+ * next time it is in root mode (SDM Vol. 3C, 29.4.3.1 "Operations that Invalidate Cached
+ * Mappings": INVEPT). */
+void vmx_ept_flush_if_stale(void)
+{
+	struct vcpu *v = vcpu_current();
+	uint64_t gen = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
+	if (v->ept_generation == gen)
+		return;
+	vmx_invept_local();
+	v->ept_generation = gen;
+}

@@ -1,0 +1,231 @@
+/* The VM-exit dispatcher: look up the basic exit reason in one table, run its handler,
+ * count it, trace or dump it when asked, deliver pending events, resume.
+ * Model: ACRN hypervisor/arch/x86/guest/vmexit.c. */
+#include "vmx/exit/exit.h"
+
+#include "arch/cpu.h"
+#include "arch/cr.h"
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/decode/decode.h"
+#include "vmx/exit/exit_cpuid.h"
+#include "vmx/hv.h"
+#include "vmx/policy/hypercall.h"
+#include "vmx/exit/inject.h"
+#include "vmx/checker/checker_hw.h"
+#include "vmx/study/dump_hw.h"
+#include "vmx/study/recorder.h"
+#include "vmx/vmcs/vm_insn_errors.h"
+#include "vmx/vmcs/vmcs.h"
+#include "vmx/study/vmcs_dump.h"
+#include "vmx/vmcs/vmcs_hw.h"
+
+_Static_assert(EXIT_REASON_MAX <= VMX_EXIT_REASON_SLOTS, "exit counters too small");
+
+static void exit_unexpected(struct vcpu *v, struct vmexit *e);
+
+/* The dispatch table, from the HANDLER column of vmx/decode/exit_reasons.def: reasons the
+ * controls vmxray sets never cause name exit_unexpected, which applies the policy for them
+ * (docs/ARCHITECTURE.md, "Fault policy"); gaps in the numbering stay NULL. */
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+#define EXIT_REASON(number, name, short_name, facts, handler) [number] = handler,
+#include "vmx/decode/exit_reasons.def"
+#undef EXIT_REASON
+};
+
+static bool mask_has(const uint64_t mask[2], uint32_t basic)
+{
+	return basic < 128 && (mask[basic / 64] >> (basic % 64)) & 1;
+}
+
+/* Trace lines are rate-limited so that a guest never stalls on the serial port; per
+ * exit reason, so that a flood of one kind does not hide the others. */
+#define TRACE_LINES_PER_WINDOW 200
+#define TRACE_WINDOW_TICKS 1000000000ULL
+
+static bool trace_allowed(struct vcpu *v, uint32_t basic)
+{
+	uint64_t now = cpu_rdtsc();
+	if (now - v->trace_window_tsc > TRACE_WINDOW_TICKS) {
+		if (v->trace_dropped)
+			log_info("EXIT dropped=%lu", v->trace_dropped);
+		v->trace_window_tsc = now;
+		for (unsigned r = 0; r < VMX_EXIT_REASON_SLOTS; r++)
+			v->trace_budget[r] = TRACE_LINES_PER_WINDOW;
+		v->trace_dropped = 0;
+	}
+	unsigned slot = basic < VMX_EXIT_REASON_SLOTS ? basic : VMX_EXIT_REASON_SLOTS - 1;
+	if (!v->trace_budget[slot]) {
+		v->trace_dropped++;
+		return false;
+	}
+	v->trace_budget[slot]--;
+	return true;
+}
+
+static void trace_exit(struct vcpu *v, struct vmexit *e, uint64_t rip, uint32_t len)
+{
+	if (!trace_allowed(v, e->basic))
+		return;
+	log_info("EXIT seq=%lu reason=%s rip=0x%016lx len=%u qual=0x%lx %s", v->exits_total,
+		 exit_reason_name(e->basic), rip, len, e->qual, e->detail);
+}
+
+static void dump_if_asked(struct vcpu *v, struct vmexit *e)
+{
+	if (!g_hv.cfg.dump_count[e->basic])
+		return;
+	g_hv.cfg.dump_count[e->basic]--;
+	char title[64];
+	fmt_snprintf(title, sizeof(title), "dump=%s on cpu%u", exit_reason_short(e->basic), v->apic_id);
+	vmx_dump_current(v, title);
+}
+
+/* The flight recorder's entry for this exit, taken before the handler changes anything
+ * (vmx/study/recorder.h): what the dispatcher read already, four more VMREADs, the GPRs from
+ * memory. */
+static inline struct recorder_entry *record_exit(struct vcpu *v, const struct vmexit *e)
+{
+	struct recorder_entry *r = recorder_push(&v->recorder, v->exits_total, e->reason, e->qual);
+	if (!r)
+		return NULL;
+	r->field[REC_GUEST_RIP] = v->at_exit.rip;
+	r->field[REC_GUEST_RSP] = vmcs_readnw(GUEST_RSP);
+	r->field[REC_GUEST_RFLAGS] = v->at_exit.rflags;
+	r->field[REC_GUEST_CR0] = vmcs_readnw(GUEST_CR0);
+	r->field[REC_GUEST_CR3] = vmcs_readnw(GUEST_CR3);
+	r->field[REC_GUEST_CR4] = vmcs_readnw(GUEST_CR4);
+	r->field[REC_GUEST_INTERRUPTIBILITY] = v->at_exit.intr;
+	r->field[REC_RAX] = v->regs.gpr[GPR_RAX];
+	r->field[REC_RCX] = v->regs.gpr[GPR_RCX];
+	r->field[REC_RDX] = v->regs.gpr[GPR_RDX];
+	r->field[REC_RBX] = v->regs.gpr[GPR_RBX];
+	return r;
+}
+
+/* check=on: the software VM-entry checker before every VMRESUME. A state it refuses is a
+ * vmxray bug caught before the processor reports it as an entry failure. */
+static void check_before_resume(struct vcpu *v)
+{
+	if (vmx_check_current_vmcs(&g_hv.caps) != 0)
+		vmx_panic(v, "the VM-entry checker refused the state for VMRESUME");
+}
+
+/* test=bad-resume-state: after the guest's VMCALL 0x7E57, CR0.PG without CR0.PE, which
+ * VM entry never accepts (SDM Vol. 3C, 27.3.1.1 "Checks on Guest Control Registers, Debug
+ * Registers, and MSRs"): the VMRESUME that follows fails, or check=on refuses it. */
+static bool test_breaks_state(const struct vcpu *v, const struct vmexit *e)
+{
+	return (g_hv.cfg.test_flags & HV_TEST_BAD_RESUME_STATE) && e->basic == EXIT_REASON_VMCALL &&
+	       v->regs.gpr[GPR_RAX] == VMXRAY_HC_TEST_ROOT_EXCEPTION;
+}
+
+static void test_break_state(void)
+{
+	log_info("test=bad-resume-state: breaking GUEST_CR0 before VMRESUME");
+	vmcs_writenw(GUEST_CR0, (vmcs_readnw(GUEST_CR0) | CR0_PG) & ~CR0_PE);
+}
+
+/* Everything an exit may need besides its handler, out of the fast path: another CPU's
+ * EPT change, the flight recorder, and what trace=, dump=, test= and check=on add. */
+static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vmexit *e)
+{
+	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
+		vmx_ept_flush_if_stale();
+	v->rec_cur = record_exit(v, e);
+	e->detail[0] = '\0';
+	if (g_hv.cfg.exit_slow) {
+		e->tracing = mask_has(g_hv.cfg.trace_mask, e->basic);
+		if (e->basic < EXIT_REASON_MAX && g_hv.cfg.dump_count[e->basic])
+			dump_if_asked(v, e);
+		v->break_state = test_breaks_state(v, e);
+	}
+}
+
+static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vmexit *e)
+{
+	if (__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE)) /* another CPU sent INIT */
+		vcpu_soft_init(v);
+	if (v->nmi_pending)
+		vcpu_deliver_pending(v);
+	if (v->rec_cur)
+		v->rec_cur->field[REC_ENTRY_INTR_INFO] = v->injected;
+	if (g_hv.cfg.exit_slow) {
+		if (v->break_state)
+			test_break_state();
+		if (e->tracing)
+			trace_exit(v, e, v->at_exit.rip, v->at_exit.len);
+		if (g_hv.cfg.check_every_entry)
+			check_before_resume(v);
+	}
+}
+
+/* The fast path: the exit's reason and the guest state every instruction exit needs
+ * (v->at_exit), the counters, the handler from the table; nothing else unless a flag
+ * says so. Measured with vmxbench (README, Benchmarks). */
+__attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcpu *v)
+{
+	struct vmexit e;
+	e.reason = vmcs_read32(VM_EXIT_REASON); /* checked: proves the VMCS is current */
+	e.basic = e.reason & 0xFFFF;
+	e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+	e.tracing = false;
+	v->at_exit.rip = vmcs_readnw_nocheck(GUEST_RIP);
+	v->at_exit.len = vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
+	v->at_exit.rflags = vmcs_readnw_nocheck(GUEST_RFLAGS);
+	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
+	v->injected = 0; /* VM exits clear the valid bit of VM_ENTRY_INTR_INFO_FIELD */
+	v->exits_total++;
+	bool slow = v->ept_generation != g_hv.ept_generation || v->exit_slow;
+	if (__builtin_expect(slow, 0))
+		exit_before_slow(v, &e);
+
+	if (__builtin_expect(e.basic == EXIT_REASON_CPUID, 1)) { /* the hottest: no indirect call */
+		v->exit_count[EXIT_REASON_CPUID]++;
+		exit_cpuid_inline(v, &e);
+	} else {
+		exit_handler_fn h = exit_unexpected;
+		if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
+			v->exit_count[e.basic]++;
+			if (exit_handlers[e.basic])
+				h = exit_handlers[e.basic];
+		}
+		h(v, &e);
+	}
+	if (__builtin_expect(slow || v->nmi_pending || __atomic_load_n(&v->init_pending, __ATOMIC_RELAXED), 0))
+		exit_after_slow(v, &e);
+}
+
+/* Policy for an exit vmxray never asked for: it is a bug in vmxray, not in the guest.
+ * Dump the VMCS; for an instruction-caused exit (EXIT_INSN in vmx/decode/exit_reasons.def),
+ * give the guest #UD as a CPU without the feature would, and go on; otherwise reset the
+ * machine. VM_EXIT_INSTRUCTION_LEN is not read: for an exit that no instruction caused the
+ * SDM leaves it undefined. */
+static void exit_unexpected(struct vcpu *v, struct vmexit *e)
+{
+	log_error("unexpected VM exit %u (%s), qualification 0x%lx", e->basic,
+		  exit_reason_name(e->basic), e->qual);
+	vmx_dump_current(v, "unexpected VM exit");
+	if (exit_reason_is_instruction(e->basic)) {
+		vcpu_inject_ud(v);
+		return;
+	}
+	vmx_panic(v, "unexpected VM exit without an instruction to fault");
+}
+
+void exit_inject_ud(struct vcpu *v, struct vmexit *e)
+{
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "inject=#UD");
+	vcpu_inject_ud(v);
+}
+
+_Noreturn void vmx_resume_failed(struct vcpu *v, int how)
+{
+	uint32_t err = vmcs_read32(VM_INSTRUCTION_ERROR);
+	if (how == 1)
+		log_error("VMRESUME failed: VMfailInvalid (no current VMCS)");
+	else
+		log_error("VMRESUME failed: VM-instruction error %u (%s)", err, vm_insn_error_name(err));
+	vmx_panic(v, "VMRESUME failed");
+}

@@ -1,0 +1,91 @@
+/* The VM-exit dispatcher: one table indexed by basic exit reason (vmx/exit/exit.c), one
+ * handler per concern in vmx/exit_*.c. */
+#ifndef VMXRAY_VMX_EXIT_H
+#define VMXRAY_VMX_EXIT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/study/dump_hw.h"
+#include "vmx/vcpu.h"
+
+#define EXIT_DETAIL_MAX 160
+
+struct vmexit {
+	uint32_t reason;   /* the whole exit-reason word */
+	uint32_t basic;    /* bits 15:0 */
+	uint64_t qual;     /* EXIT_QUALIFICATION */
+	bool tracing;      /* handlers fill detail only when true */
+	char detail[EXIT_DETAIL_MAX];
+};
+
+typedef void (*exit_handler_fn)(struct vcpu *v, struct vmexit *e);
+
+/* Called by entry.asm on every VM exit; returns to resume the guest. */
+void vmx_exit_handler(struct vcpu *v);
+/* Called by entry.asm when VMRESUME fails; does not return. */
+_Noreturn void vmx_resume_failed(struct vcpu *v, int how);
+
+/* INVEPT of vmxray's EPT on this CPU now, and INVEPT only when the shared EPT changed
+ * since this CPU's last flush (vmx/exit/ept_sync_hw.c). */
+void vmx_invept_local(void);
+void vmx_ept_flush_if_stale(void);
+
+/* Handlers (vmx/exit_*.c). */
+void exit_cpuid(struct vcpu *v, struct vmexit *e);
+void exit_msr_read(struct vcpu *v, struct vmexit *e);
+void exit_msr_write(struct vcpu *v, struct vmexit *e);
+void exit_cr_access(struct vcpu *v, struct vmexit *e);
+void exit_io(struct vcpu *v, struct vmexit *e);
+void exit_xsetbv(struct vcpu *v, struct vmexit *e);
+void exit_invd(struct vcpu *v, struct vmexit *e);
+void exit_inject_ud(struct vcpu *v, struct vmexit *e);
+void exit_vmcall(struct vcpu *v, struct vmexit *e);
+void exit_triple_fault(struct vcpu *v, struct vmexit *e);
+void exit_entry_failure(struct vcpu *v, struct vmexit *e);
+void exit_nmi(struct vcpu *v, struct vmexit *e);
+void exit_nmi_window(struct vcpu *v, struct vmexit *e);
+void exit_ept_violation(struct vcpu *v, struct vmexit *e);
+void exit_ept_misconfig(struct vcpu *v, struct vmexit *e);
+void exit_init_signal(struct vcpu *v, struct vmexit *e);
+void exit_sipi(struct vcpu *v, struct vmexit *e);
+
+/* The processor's INIT state in the VMCS and the vcpu (vmx/exit/exit_init_sipi.c), and the
+ * start at a SIPI's vector << 12 in real mode. */
+void vcpu_load_init_state(struct vcpu *v);
+void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
+
+/* INIT and SIPI in software: the intercept set-up (vmx/launch/apic_intercept_hw.c), the
+ * APIC-page and x2APIC ICR writes (vmx/exit/exit_apic.c), delivery (vmx/exit/soft_ipi.c). */
+bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from the EPT violation */
+bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRMSR 0x830 */
+bool apic_base_write(struct vcpu *v, uint64_t value);                /* from WRMSR 0x1B */
+bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
+void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
+
+/* The first VM entry of v failed (reported as a VM exit with bit 31 of the exit reason
+ * set, SDM Vol. 3C, 27.8): no guest instruction ran. Leaves VMX operation on this CPU,
+ * restores the firmware's state saved by vmx_cpu_launch (v->fw) and continues the firmware at
+ * the resume point as if the launch had returned fail_rax. Called in root mode, after
+ * the reason has been logged. */
+_Noreturn void vmx_cpu_fail_open(struct vcpu *v);
+/* Logs a decoded VMCS dump of the current VMCS and v's flight recorder (v may be NULL)
+ * at error level; title says why (vmx/study/dump_hw.c). */
+static inline void vmx_dump_current(struct vcpu *v, const char *title)
+{
+	vmcs_dump_current(v ? &v->recorder : NULL, v ? v->apic_id : 0, title);
+}
+/* arch/exception.c's hooks: an NMI in root mode (vmx/exit/exit_misc.c), and the report
+ * of any other exception in root mode (vmx/exit/root_exception_hw.c). */
+struct exception_frame;
+void vmx_root_nmi(const struct exception_frame *f);
+void vmx_root_panic(const struct exception_frame *f);
+/* A broken invariant: dump the VMCS, then reset the machine (never a silent hang). */
+_Noreturn void vmx_panic(struct vcpu *v, const char *why);
+/* Prints the STATS block (docs/LOGFORMAT.md). */
+void vmx_stats_print(const char *why);
+/* Resets the system through the reset control register (0xCF9), then the keyboard
+ * controller. */
+_Noreturn void vmx_system_reset(void);
+
+#endif

@@ -1,0 +1,192 @@
+/* INIT and SIPI between processors, in software (ipi=soft, the default).
+ *
+ * Why: an INIT that reaches a processor in VMX non-root mode exits, and vmxray then
+ * plays the processor's part (vmx/exit/exit_init_sipi.c). Debian's Bochs 2.7 never clears
+ * such an INIT, so the vCPU exits again on every entry and cannot be restarted
+ * (docs/ARCHITECTURE.md, "INIT and SIPI between processors"). So vmxray keeps INIT and SIPI from ever
+ * reaching a virtualized processor as signals:
+ *
+ *  - the local APIC page is read-only in the EPT (only when there is more than one
+ *    processor): a guest write to it exits as an EPT violation; the instruction is
+ *    decoded (vmx/decode/mmio_decode.h) and its write done to the real APIC, except a write
+ *    of the ICR that sends INIT or SIPI to a virtualized processor. In x2APIC mode the
+ *    ICR is MSR 0x830, whose writes exit through the MSR bitmap;
+ *  - an INIT is a flag in the target's vcpu plus an NMI to make it exit (NMI exiting is
+ *    on); the target then enters the INIT state of the processor (SDM Vol. 3A, "Processor
+ *    State After Reset", INIT column; its local APIC as in "Local APIC State After an
+ *    INIT Reset") and waits in root mode, as the processor would in wait-for-SIPI;
+ *  - the first SIPI after it starts the target in real mode at vector << 12.
+ *
+ * IPIs vmxray does not take over go to the hardware unchanged: other delivery modes,
+ * logical destinations, INIT to the sending processor itself, and INIT/SIPI to a
+ * processor that is not virtualized. A write the decoder does not know turns the
+ * intercept off (logged): the guest's write then goes to the APIC directly, and INIT
+ * falls back to the hardware path. Cost: every guest write to the APIC page (EOI,
+ * timer, ICR) exits; STATS counts them (apic_writes). */
+#include "arch/bits.h"
+#include "arch/cpu.h"
+#include "arch/exception.h"
+#include "arch/msr.h"
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/decode/apic.h"
+#include "vmx/decode/decode.h"
+#include "vmx/exit/exit.h"
+#include "vmx/exit/guest_mem.h"
+#include "vmx/hv.h"
+#include "vmx/exit/inject.h"
+#include "vmx/exit/lapic_hw.h"
+#include "vmx/exit/soft_ipi.h"
+#include "vmx/decode/mmio_decode.h"
+#include "vmx/policy/setup.h"
+#include "vmx/vmcs/vmcs.h"
+#include "vmx/vmcs/vmx_hw.h"
+
+
+/* ---- the APIC-page intercept: decode the write, emulate it ---- */
+
+/* The decoder cannot handle the write: give the page back to the guest for good. */
+static void apic_intercept_off(const uint8_t *insn, unsigned n)
+{
+	spin_lock(&g_hv.lock);
+	if (g_hv.apic_intercept) {
+		g_hv.apic_intercept = false;
+		(void)ept_map_4k(&g_hv.ept, g_hv.apic_base, g_hv.apic_base, EPT_READ | EPT_WRITE | EPT_EXECUTE,
+				 mtrr_type_of(&g_hv.mtrr, g_hv.apic_base), &g_hv.ept_alloc);
+		g_hv.ept_generation++;
+		log_warn("IPI: APIC write by an instruction vmxray does not decode (%02x %02x %02x %02x "
+			 "%02x %02x, %u bytes fetched); APIC-page intercept off, INIT and SIPI are signals now",
+			 insn[0], n > 1 ? insn[1] : 0, n > 2 ? insn[2] : 0, n > 3 ? insn[3] : 0,
+			 n > 4 ? insn[4] : 0, n > 5 ? insn[5] : 0, n);
+	}
+	spin_unlock(&g_hv.lock);
+	vmx_ept_flush_if_stale();
+}
+
+static uint64_t gpr_value(const struct vcpu *v, unsigned reg)
+{
+	return reg == GPR_RSP ? vmcs_readnw(GUEST_RSP) : v->regs.gpr[reg];
+}
+
+/* A register after a write of `size` bytes (SDM Vol. 1, 3.4.1.1 "General-Purpose
+ * Registers in 64-Bit Mode": a 32-bit write zero-extends, 8 and 16 keep the rest). */
+static void gpr_store(struct vcpu *v, unsigned reg, bool high8, unsigned size, uint64_t value)
+{
+	uint64_t old = gpr_value(v, reg), nv;
+	if (high8)
+		nv = (old & ~0xFF00ULL) | ((value & 0xFF) << 8);
+	else if (size == 8)
+		nv = value;
+	else if (size == 4)
+		nv = (uint32_t)value;
+	else {
+		uint64_t m = size == 2 ? 0xFFFFULL : 0xFFULL;
+		nv = (old & ~m) | (value & m);
+	}
+	if (reg == GPR_RSP)
+		vmcs_writenw(GUEST_RSP, nv);
+	else
+		v->regs.gpr[reg] = nv;
+}
+
+static uint64_t mmio_read(volatile void *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *(volatile uint8_t *)p;
+	case 2: return *(volatile uint16_t *)p;
+	case 8: return *(volatile uint64_t *)p;
+	default: return *(volatile uint32_t *)p;
+	}
+}
+
+static void mmio_write(volatile void *p, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(volatile uint8_t *)p = (uint8_t)v; break;
+	case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+	case 8: *(volatile uint64_t *)p = v; break;
+	default: *(volatile uint32_t *)p = (uint32_t)v; break;
+	}
+}
+
+/* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
+ * "Local APIC ID"). Kept in the vcpu for other CPUs' soft IPIs and kicks. */
+static void apic_refresh_id(struct vcpu *v)
+{
+	enum apic_root_path p = apic_path();
+	if (p == APIC_ROOT_NONE)
+		return;
+	uint32_t id = apic_read(APIC_REG_ID);
+	__atomic_store_n(&v->apic_id_now, p == APIC_ROOT_X2APIC ? id : id >> 24, __ATOMIC_RELEASE);
+}
+
+/* True when the EPT violation was a guest write to the intercepted APIC page, now done. */
+bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
+{
+	if (align_down(gpa, PAGE_SIZE) != g_hv.apic_base || !ept_violation_qual_decode(e->qual).write)
+		return false;
+	if (!g_hv.apic_intercept) { /* turned off by another CPU: this CPU's TLB was stale */
+		vmx_ept_flush_if_stale();
+		return true;
+	}
+	uint8_t insn[15];
+	bool mode64, db;
+	unsigned n = guest_fetch_insn(insn, sizeof(insn), &mode64, &db);
+	if (!n)
+		return true; /* the mapping changed under us: the guest runs it again */
+	struct mmio_insn mi;
+	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
+	if (mmio_decode_write(insn, n, mode, &mi) != MMIO_DECODE_OK) {
+		apic_intercept_off(insn, n);
+		return true;
+	}
+	uint64_t value = mi.src == MMIO_SRC_IMM ? mi.imm : gpr_value(v, mi.reg) >> (mi.high8 ? 8 : 0);
+	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
+	volatile void *reg = (volatile void *)(uintptr_t)gpa;
+	uint64_t old = mi.xchg ? mmio_read(reg, mi.size) : 0;
+
+	v->apic_writes++;
+	bool done = false;
+	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
+	 * where the guest's own write would have gone, and sends nothing. */
+	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
+	if (off == APIC_REG_ICR_LOW && mi.size == 4 && xapic_here) {
+		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
+		struct apic_icr d = apic_icr_decode(icr, false);
+		done = soft_ipi(v, &d, false);
+	}
+	if (!done)
+		mmio_write(reg, mi.size, value);
+	if (off == APIC_REG_ID && xapic_here)
+		apic_refresh_id(v); /* soft IPIs and kicks follow the ID the guest wrote */
+	if (mi.xchg)
+		gpr_store(v, mi.reg, mi.high8, mi.size, old);
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
+			     value, mmio_insn_name(&mi), mi.len, done ? " (IPI in software)" : "");
+	vcpu_advance_rip(v, mi.len);
+	return true;
+}
+
+/* WRMSR IA32_APIC_BASE (intercepted): false when the guest gets #GP (vmx/decode/apic.h,
+ * apic_base_write_faults: reserved bits, or a base on vmxray's memory). Otherwise the
+ * processor takes the write, and may itself refuse it (an invalid mode transition). */
+bool apic_base_write(struct vcpu *v, uint64_t value)
+{
+	if (apic_base_write_faults(value, g_hv.ept.maxphyaddr, g_hv.owned, g_hv.owned_count))
+		return false;
+	if (msr_safe_write(MSR_IA32_APIC_BASE, value) != 0)
+		return false;
+	apic_refresh_id(v); /* entering x2APIC mode brings the x2APIC ID */
+	return true;
+}
+
+/* WRMSR to the x2APIC ICR: true when vmxray took the IPI, false when the write goes to
+ * the hardware as it is. */
+bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value)
+{
+	if (!g_hv.apic_intercept || !apic_x2apic_mode())
+		return false;
+	struct apic_icr d = apic_icr_decode(value, true);
+	return soft_ipi(v, &d, true);
+}

@@ -1,0 +1,152 @@
+/* Control-register exits. vmxray owns CR4.VMXE (the guest reads 0 through the read
+ * shadow; setting it raises #GP, since VMX is hidden) and the CR0/CR4 bits that VMX
+ * operation fixes (CR0.NE; PE and PG are the guest's under unrestricted guest).
+ * SDM Vol. 3C, 25.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4" and 24.8
+ * "Restrictions on VMX Operation". */
+#include "arch/cr.h"
+#include "arch/msr.h"
+#include "drivers/fmt.h"
+#include "vmx/vmcs/controls.h"
+#include "vmx/decode/decode.h"
+#include "vmx/exit/exit.h"
+#include "vmx/hv.h"
+#include "vmx/exit/inject.h"
+#include "vmx/policy/policy.h"
+#include "vmx/vmcs/vmcs.h"
+#include "vmx/vmcs/vmx_hw.h"
+
+static struct cr_context guest_cr_context(void)
+{
+	return (struct cr_context){
+		/* host-owned bits read from the shadow, the rest from the real register */
+		.cr0 = (vmcs_readnw(CR0_READ_SHADOW) & vmcs_readnw(CR0_GUEST_HOST_MASK)) |
+		       (vmcs_readnw(GUEST_CR0) & ~vmcs_readnw(CR0_GUEST_HOST_MASK)),
+		.cr3 = vmcs_readnw(GUEST_CR3),
+		.cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
+		       (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK)),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1,
+		.cr4_supported = vmx_caps_cr4_fixed1(&g_hv.caps),
+	};
+}
+
+static void flush_guest_tlb(void)
+{
+	if (g_hv.vpid)
+		vmx_invvpid(INVVPID_SINGLE_CONTEXT, vmcs_read16(VIRTUAL_PROCESSOR_ID), 0);
+}
+
+/* CR0.PG changes move the guest in or out of IA-32e mode when EFER.LME is set
+ * (SDM Vol. 3A, 10.8.5 "Initializing IA-32e Mode"): keep EFER.LMA and the
+ * "IA-32e mode guest" entry control in step. */
+static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
+{
+	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
+	if (!(efer & EFER_LME) || !((old_cr0 ^ new_cr0) & CR0_PG))
+		return;
+	uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
+	if (new_cr0 & CR0_PG) {
+		efer |= EFER_LMA;
+		entry |= (uint32_t)VM_ENTRY_IA32E_MODE;
+	} else {
+		efer &= ~EFER_LMA;
+		entry &= ~(uint32_t)VM_ENTRY_IA32E_MODE;
+	}
+	vmcs_write64(GUEST_IA32_EFER, efer);
+	vmcs_write32(VM_ENTRY_CONTROLS, entry);
+}
+
+static bool write_cr0(uint64_t value)
+{
+	struct cr_context c = guest_cr_context();
+	if (cr0_write_faults(&c, value))
+		return false;
+	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+	uint64_t fixed1 = vmx_caps_cr0_fixed1(&g_hv.caps);
+	update_long_mode(c.cr0, value);
+	vmcs_writenw(CR0_READ_SHADOW, value);
+	vmcs_writenw(GUEST_CR0, (value | fixed0) & (fixed1 | CR0_PE | CR0_PG));
+	if ((c.cr0 ^ value) & (CR0_PG | CR0_WP | CR0_CD))
+		flush_guest_tlb();
+	return true;
+}
+
+static bool write_cr4(uint64_t value)
+{
+	struct cr_context c = guest_cr_context();
+	if (cr4_write_faults(&c, value))
+		return false;
+	vmcs_writenw(CR4_READ_SHADOW, value);
+	vmcs_writenw(GUEST_CR4, value | vmx_caps_cr4_fixed0(&g_hv.caps));
+	if ((c.cr4 ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP))
+		flush_guest_tlb();
+	return true;
+}
+
+static uint64_t gpr_read(struct vcpu *v, unsigned n)
+{
+	return n == GPR_RSP ? vmcs_readnw(GUEST_RSP) : v->regs.gpr[n];
+}
+
+static void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
+{
+	if (n == GPR_RSP)
+		vmcs_writenw(GUEST_RSP, value);
+	else
+		v->regs.gpr[n] = value;
+}
+
+static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
+{
+	switch (cr) {
+	case 0:
+		return write_cr0(value);
+	case 3: /* only when CR3-load exiting could not be cleared */
+		vmcs_writenw(GUEST_CR3, value);
+		flush_guest_tlb();
+		return true;
+	case 4:
+		return write_cr4(value);
+	default:
+		(void)v;
+		return false;
+	}
+}
+
+static const char *const access_names[4] = { "mov-to", "mov-from", "clts", "lmsw" };
+
+void exit_cr_access(struct vcpu *v, struct vmexit *e)
+{
+	struct cr_access_qual q = cr_access_qual_decode(e->qual);
+	uint64_t value = 0;
+	bool ok = true;
+
+	switch (q.access_type) {
+	case CR_ACCESS_MOV_TO_CR:
+		value = gpr_read(v, q.gpr);
+		ok = mov_to_cr(v, q.cr, value);
+		break;
+	case CR_ACCESS_MOV_FROM_CR: /* only CR3 (CR3-store exiting) */
+		value = vmcs_readnw(GUEST_CR3);
+		gpr_write(v, q.gpr, value);
+		break;
+	case CR_ACCESS_CLTS:
+		value = vmcs_readnw(CR0_READ_SHADOW) & ~CR0_TS;
+		ok = write_cr0(value);
+		break;
+	case CR_ACCESS_LMSW: /* LMSW loads CR0[3:0] but never clears PE */
+		value = guest_cr_context().cr0;
+		value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
+		ok = write_cr0(value);
+		break;
+	}
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "cr=%u access=%s gpr=%s value=0x%016lx%s", q.cr,
+			     access_names[q.access_type & 3], gpr_name(q.gpr), value,
+			     ok ? "" : " fault=#GP");
+	if (!ok) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	vcpu_skip_instruction(v);
+}

@@ -1,0 +1,90 @@
+/* VMCALL: vmxray's hypercall ABI (vmx/policy/hypercall_abi.h). Only CPL 0 may call: VMCALL
+ * exits at any CPL (SDM Vol. 3C, 26.1.2), so vmxray gives CPL > 0 the #UD a CPU
+ * without a VMM would. Every buffer is checked before anything is written. */
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/exit/exit.h"
+#include "vmx/study/dump_hw.h"
+#include "vmx/hv.h"
+#include "vmx/policy/hypercall.h"
+#include "vmx/policy/hypercall_abi.h"
+#include "vmx/exit/inject.h"
+
+#include <string.h>
+
+/* May the hypercall write `needed` bytes at buf (size given by the guest)? On ENOSPC the
+ * guest learns the size it needs in RBX. */
+static int64_t hc_check_buffer(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t needed)
+{
+	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, needed);
+	if (st == VMXRAY_HC_ENOSPC)
+		v->regs.gpr[GPR_RBX] = needed;
+	return st;
+}
+
+static int64_t hc_stats(struct vcpu *v, uint64_t buf, uint64_t size)
+{
+	uint64_t needed = VMXRAY_STATS_COUNTERS * 8;
+	int64_t st = hc_check_buffer(v, buf, size, needed);
+	if (st != VMXRAY_HC_OK)
+		return st;
+	uint64_t *out = (uint64_t *)(uintptr_t)buf;
+	for (unsigned r = 0; r < VMXRAY_STATS_COUNTERS; r++) {
+		uint64_t sum = 0;
+		for (unsigned c = 0; c < g_hv.cpu_count; c++)
+			sum += (r < VMX_EXIT_REASON_SLOTS && g_hv.vcpu[c]) ? g_hv.vcpu[c]->exit_count[r] : 0;
+		out[r] = sum;
+	}
+	return VMXRAY_STATS_COUNTERS;
+}
+
+static int64_t hc_owned_ranges(struct vcpu *v, uint64_t buf, uint64_t size)
+{
+	uint64_t needed = g_hv.owned_count * 16ULL;
+	int64_t st = hc_check_buffer(v, buf, size, needed);
+	if (st != VMXRAY_HC_OK)
+		return st;
+	uint64_t *out = (uint64_t *)(uintptr_t)buf;
+	for (unsigned i = 0; i < g_hv.owned_count; i++) {
+		out[2 * i] = g_hv.owned[i].base;
+		out[2 * i + 1] = g_hv.owned[i].size;
+	}
+	return g_hv.owned_count;
+}
+
+static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint64_t a2)
+{
+	switch (fn) {
+	case VMXRAY_HC_VERSION:
+		v->regs.gpr[GPR_RBX] = (VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR;
+		return VMXRAY_HC_OK;
+	case VMXRAY_HC_STATS:
+		return hc_stats(v, a1, a2);
+	case VMXRAY_HC_DUMP_VMCS:
+		vmx_dump_current(v, "DUMP_VMCS hypercall");
+		return VMXRAY_HC_OK;
+	case VMXRAY_HC_OWNED_RANGES:
+		return hc_owned_ranges(v, a1, a2);
+	default:
+		return VMXRAY_HC_ENOSYS;
+	}
+}
+
+void exit_vmcall(struct vcpu *v, struct vmexit *e)
+{
+	uint64_t fn = v->regs.gpr[GPR_RAX];
+
+	if (vcpu_guest_cpl() != 0) {
+		if (e->tracing)
+			fmt_snprintf(e->detail, sizeof(e->detail), "function=%lu cpl>0 inject=#UD", fn);
+		vcpu_inject_ud(v);
+		return;
+	}
+	if (fn == VMXRAY_HC_TEST_ROOT_EXCEPTION && (g_hv.cfg.test_flags & HV_TEST_ROOT_EXCEPTION))
+		__asm__ volatile("ud2"); /* test=root-exception: prove the root-mode fault path */
+	int64_t st = hypercall_dispatch(v, fn, v->regs.gpr[GPR_RBX], v->regs.gpr[GPR_RCX]);
+	v->regs.gpr[GPR_RAX] = (uint64_t)st;
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "function=%lu status=%ld", fn, st);
+	vcpu_skip_instruction(v);
+}

@@ -1,0 +1,254 @@
+/* I/O instruction exits. The I/O bitmaps (vmx/policy/setup.c) intercept only the ports that
+ * reset or power off the machine, so vmxray can print its statistics first. The
+ * access is then done for the guest, exactly as asked: every access that touches an
+ * intercepted port exits, whatever its first port and size (a dword at 0xCF8 covers
+ * 0xCF9), and so does every access that wraps past port 0xFFFF. SDM Vol. 3C, 25.6.4
+ * "I/O-Bitmap Addresses"; Table 28-5 "Exit Qualification for I/O Instructions".
+ *
+ * INS and OUTS (string I/O, with or without REP) are emulated one element per exit:
+ * the element moves between the port and guest memory, RSI or RDI steps, and with REP
+ * RCX counts down; while the count is not 0, RIP stays on the instruction, which runs
+ * again and exits again (vmx/decode/string_io.h has the arithmetic). Guest memory is reached
+ * through the guest's own page tables (vmx/decode/guest_walk.h); a translation that fails
+ * becomes the #PF (or #GP/#SS for a non-canonical address) the instruction would have
+ * taken, with nothing moved and no register changed. Segment-limit, unusable-segment
+ * and alignment checks need no emulation: those faults take priority over the VM exit
+ * (SDM Vol. 3C, 26.1.1 "Relative Priority of Faults and VM Exits").
+ *
+ * Guest memory is reached as vmx/exit/guest_mem.h describes (vmxray's own pages read
+ * and write the scratch page the guest sees there). */
+#include "arch/bits.h"
+#include "arch/cpu.h"
+#include "arch/cr.h"
+#include "arch/msr.h"
+#include "arch/paging.h"
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/caps/caps.h"
+#include "vmx/decode/decode.h"
+#include "vmx/exit/exit.h"
+#include "vmx/exit/guest_mem.h"
+#include "vmx/decode/guest_walk.h"
+#include "vmx/hv.h"
+#include "vmx/exit/inject.h"
+#include "vmx/decode/string_io.h"
+#include "vmx/vmcs/vmcs.h"
+
+#define PORT_PCI_CONFIG_ADDRESS 0xCF8
+#define PORT_RESET_CONTROL 0xCF9
+#define RESET_CONTROL_RESET (1u << 2)
+#define PORT_KBC_COMMAND 0x64
+#define KBC_PULSE_RESET 0xFE
+#define PM1_CNT_SLP_EN (1u << 13)
+
+/* RFLAGS bits arch/cr.h does not name yet (SDM Vol. 1, 3.4.3 "EFLAGS Register"). */
+#define RFLAGS_DF_BIT (1ULL << 10)
+
+
+static uint32_t port_in(uint16_t port, unsigned size)
+{
+	if (size == 1)
+		return cpu_inb(port);
+	if (size == 2)
+		return cpu_inw(port);
+	return cpu_inl(port);
+}
+
+static void port_out(uint16_t port, unsigned size, uint32_t v)
+{
+	if (size == 1)
+		cpu_outb(port, (uint8_t)v);
+	else if (size == 2)
+		cpu_outw(port, (uint16_t)v);
+	else
+		cpu_outl(port, v);
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size == 4 ? 0xFFFFFFFFULL : size == 2 ? 0xFFFFULL : 0xFFULL;
+}
+
+/* The byte an OUT of `bytes` bytes at `first` writes to `port`, if it writes one. */
+static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t port, uint8_t *b)
+{
+	int lane = io_port_lane(first, bytes, port);
+	if (lane < 0)
+		return false;
+	*b = (uint8_t)(value >> (8 * lane));
+	return true;
+}
+
+/* Before an OUT that resets or powers off the machine, the statistics. A dword access
+ * at 0xCF8 is CONFIG_ADDRESS, not a write to the reset control register at 0xCF9 (PCI
+ * Local Bus Specification, 3.2.2.3.2 "Software Generation of Configuration
+ * Transactions"). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its second byte. */
+static void before_out(uint16_t port, unsigned bytes, uint32_t value)
+{
+	bool config_address = port == PORT_PCI_CONFIG_ADDRESS && bytes == 4;
+	uint8_t b;
+
+	if (!config_address && out_byte(port, bytes, value, PORT_RESET_CONTROL, &b) && (b & RESET_CONTROL_RESET))
+		vmx_stats_print("reset");
+	else if (out_byte(port, bytes, value, PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
+		vmx_stats_print("reset");
+	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, (uint16_t)(g_hv.pm1a_cnt + 1), &b) &&
+		 (b & (PM1_CNT_SLP_EN >> 8)))
+		vmx_stats_print("power-off");
+}
+
+/* ---- INS and OUTS ---- */
+
+struct string_operands {
+	bool mode64;
+	unsigned asize; /* enum string_io_asize */
+	unsigned seg;   /* enum string_io_seg */
+};
+
+/* Without the instruction-information field, the instruction's own bytes: fetched
+ * through the guest's page tables from CS:RIP. False when they cannot be (another CPU
+ * changed the mapping since): the guest then runs the instruction again. */
+static bool operands_from_bytes(struct string_operands *o)
+{
+	uint8_t insn[15];
+	unsigned len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	bool mode64, db;
+	struct string_io_prefixes pre;
+
+	if (len > sizeof(insn))
+		len = sizeof(insn);
+	if (guest_fetch_insn(insn, len, &mode64, &db) != len)
+		return false;
+	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
+	if (!string_io_decode_prefixes(insn, len, o->mode64, def, &pre))
+		return false;
+	o->asize = pre.asize;
+	o->seg = pre.seg;
+	return true;
+}
+
+/* Address size and segment: from the VM-exit instruction-information field where the
+ * processor reports it for INS/OUTS (IA32_VMX_BASIC bit 54; SDM Vol. 3C, 28.2.5, Table
+ * "Format of the VM-Exit Instruction-Information Field as Used for INS and OUTS":
+ * address size bits 9:7, segment bits 17:15, undefined for INS, which uses ES). */
+static bool string_operands(const struct io_qual *q, const struct guest_paging *p, struct string_operands *o)
+{
+	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
+
+	o->mode64 = (p->efer & EFER_LMA) && cs.l;
+	if (!(vmx_caps_msr(&g_hv.caps, MSR_IA32_VMX_BASIC) & VMX_BASIC_INS_OUTS_INFO))
+		return operands_from_bytes(o);
+	struct vmx_insn_info info = vmx_insn_info_decode(vmcs_read32(VMX_INSTRUCTION_INFO));
+	o->asize = info.address_size;
+	o->seg = q->in ? STRING_IO_SEG_ES : info.segment;
+	return true;
+}
+
+/* The segment base the memory operand uses; in 64-bit mode only FS and GS have one. */
+static uint64_t segment_base(const struct string_operands *o)
+{
+	if (o->mode64 && o->seg != STRING_IO_SEG_FS && o->seg != STRING_IO_SEG_GS)
+		return 0;
+	switch (o->seg) {
+	case STRING_IO_SEG_ES: return vmcs_readnw(GUEST_ES_BASE);
+	case STRING_IO_SEG_CS: return vmcs_readnw(GUEST_CS_BASE);
+	case STRING_IO_SEG_SS: return vmcs_readnw(GUEST_SS_BASE);
+	case STRING_IO_SEG_FS: return vmcs_readnw(GUEST_FS_BASE);
+	case STRING_IO_SEG_GS: return vmcs_readnw(GUEST_GS_BASE);
+	default: return vmcs_readnw(GUEST_DS_BASE);
+	}
+}
+
+/* One element between the port and guest memory at la. INS translates its target
+ * before reading the port, so a #PF leaves the device untouched. False when a fault
+ * was injected. */
+static bool string_transfer(struct vcpu *v, const struct io_qual *q, const struct guest_paging *p,
+			    const struct string_operands *o, uint64_t la, uint32_t *value)
+{
+	struct span s;
+	struct span_fault f;
+	enum guest_access a = q->in ? GUEST_ACCESS_WRITE : GUEST_ACCESS_READ;
+
+	if (!span_translate(p, o->mode64, la, q->bytes, a, &s, &f)) {
+		inject_span_fault(v, &f, o->seg);
+		return false;
+	}
+	if (q->in) {
+		*value = port_in(q->port, q->bytes);
+		span_write_element(&s, q->bytes, *value);
+	} else {
+		*value = span_read_element(&s, q->bytes);
+		before_out(q->port, q->bytes, *value);
+		port_out(q->port, q->bytes, *value);
+	}
+	return true;
+}
+
+/* RIP stays on a REP instruction with a count left: it runs again and exits again. As
+ * when an interrupt comes between iterations, RF is set so that an instruction
+ * breakpoint on it does not fire again (SDM Vol. 3A, 18.3.1.1 "Instruction-Breakpoint
+ * Exception Condition"), and with TF set a single-step trap follows the iteration
+ * (18.3.1.4 "Single-Step Exception Condition"). A finished instruction clears RF. */
+static void string_finish(struct vcpu *v, bool finished, uint64_t rflags)
+{
+	if (finished) {
+		vcpu_skip_instruction(v);
+		if (rflags & RFLAGS_RF)
+			vmcs_writenw(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+		return;
+	}
+	vmcs_writenw(GUEST_RFLAGS, rflags | RFLAGS_RF);
+	/* The iteration done is no branch: no single-step trap under BTF (vmx/policy/emulate_rules.h). */
+	if ((rflags & RFLAGS_TF) && pending_dbg_single_step(rflags, vmcs_read64(GUEST_IA32_DEBUGCTL)))
+		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+}
+
+static void exit_io_string(struct vcpu *v, struct vmexit *e, const struct io_qual *q)
+{
+	struct guest_paging p = guest_paging_now();
+	struct string_operands o;
+	uint64_t rflags = vmcs_readnw(GUEST_RFLAGS);
+	enum gpr ireg = q->in ? GPR_RDI : GPR_RSI;
+	uint32_t value = 0;
+
+	if (!string_operands(q, &p, &o))
+		return;
+	struct string_io_step s = string_io_step(q->rep, o.asize, rflags & RFLAGS_DF_BIT, q->bytes,
+						 v->regs.gpr[GPR_RCX], v->regs.gpr[ireg]);
+	uint64_t la = string_io_linear(o.mode64, segment_base(&o), v->regs.gpr[ireg], o.asize);
+
+	if (s.transfer && !string_transfer(v, q, &p, &o, la, &value))
+		return;
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail),
+			     "port=0x%04x size=%u dir=%s string rep=%d la=0x%lx rcx=0x%lx value=0x%x%s", q->port,
+			     q->bytes, q->in ? "in" : "out", q->rep, la, v->regs.gpr[GPR_RCX], value,
+			     s.transfer ? "" : " (count 0)");
+	v->regs.gpr[GPR_RCX] = s.rcx;
+	v->regs.gpr[ireg] = s.index;
+	string_finish(v, s.finished, rflags);
+}
+
+void exit_io(struct vcpu *v, struct vmexit *e)
+{
+	struct io_qual q = io_qual_decode(e->qual);
+	uint32_t value = 0;
+
+	if (q.string) {
+		exit_io_string(v, e, &q);
+		return;
+	}
+	if (q.in) {
+		value = port_in(q.port, q.bytes);
+		uint64_t m = size_mask(q.bytes);
+		v->regs.gpr[GPR_RAX] = (q.bytes == 4) ? value : ((v->regs.gpr[GPR_RAX] & ~m) | value);
+	} else {
+		value = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(q.bytes));
+		before_out(q.port, q.bytes, value);
+		port_out(q.port, q.bytes, value);
+	}
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "port=0x%04x size=%u dir=%s value=0x%x", q.port,
+			     q.bytes, q.in ? "in" : "out", value);
+	vcpu_skip_instruction(v);
+}

@@ -1,0 +1,167 @@
+/* RDMSR/WRMSR exits. What exits, and what vmxray does with it, is one table:
+ * vmx/policy/msr_policy.def (the MSR bitmap is built from it, vmx/policy/setup.c), plus every MSR outside
+ * the bitmap's two ranges (SDM Vol. 3C, 25.6.9 "MSR-Bitmap Address"), done on the hardware.
+ * An access that faults on the hardware raises #GP in the guest. */
+#include "arch/exception.h"
+#include "arch/msr.h"
+#include "drivers/fmt.h"
+#include "drivers/log.h"
+#include "vmx/decode/apic.h"
+#include "vmx/exit/exit.h"
+#include "vmx/exit/inject.h"
+#include "vmx/hv.h"
+#include "vmx/policy/policy.h"
+#include "vmx/vmcs/controls.h"
+#include "vmx/vmcs/vmcs.h"
+#include "vmx/vmcs/vmx_hw.h"
+
+static uint32_t guest_ecx(const struct vcpu *v)
+{
+	return (uint32_t)v->regs.gpr[GPR_RCX];
+}
+
+static void trace_msr(struct vmexit *e, uint32_t msr, uint64_t value, bool fault)
+{
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "msr=0x%x value=0x%016lx%s", msr, value,
+			     fault ? " fault=#GP" : "");
+}
+
+static bool emulate_read(uint32_t msr, uint64_t *value)
+{
+	if (msr_safe_read(msr, value) != 0)
+		return false;
+	if (msr == MSR_IA32_FEATURE_CONTROL)
+		*value = feature_control_guest_view(*value);
+	else if (msr == MSR_IA32_MISC_ENABLE)
+		*value = misc_enable_guest_view(*value);
+	return true;
+}
+
+void exit_msr_read(struct vcpu *v, struct vmexit *e)
+{
+	uint32_t msr = guest_ecx(v);
+	uint64_t value = 0;
+	bool fault;
+
+	switch (msr_policy_action(msr, false)) {
+	case MSR_ACTION_GP:
+		fault = true;
+		break;
+	case MSR_ACTION_EMULATE:
+		fault = !emulate_read(msr, &value);
+		break;
+	default:
+		fault = msr_safe_read(msr, &value) != 0;
+		break;
+	}
+	trace_msr(e, msr, value, fault);
+	if (fault) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	v->regs.gpr[GPR_RAX] = (uint32_t)value;
+	v->regs.gpr[GPR_RDX] = value >> 32;
+	vcpu_skip_instruction(v);
+}
+
+/* A guest MTRR write: keep the snapshot and the hardware in step, then retype the EPT
+ * (SDM Vol. 3C, 29.3.7 "EPT and Memory Typing": with EPT the MTRRs no longer type
+ * guest accesses, so vmxray must carry them into the EPT). */
+static bool write_mtrr(uint32_t msr, uint64_t value)
+{
+	spin_lock(&g_hv.lock);
+	uint64_t old;
+	/* Rewriting the value it already has (Linux does this for every MTRR on every CPU it
+	 * brings up) changes no memory type: skip the retype (measured: 1.09M ticks each). */
+	if (mtrr_state_read(&g_hv.mtrr, msr, &old) && old == value) {
+		bool same_ok = msr_safe_write(msr, value) == 0;
+		spin_unlock(&g_hv.lock);
+		return same_ok;
+	}
+	struct mtrr_state next = g_hv.mtrr;
+	bool ok = mtrr_state_write(&next, msr, value) && msr_safe_write(msr, value) == 0;
+	if (ok) {
+		g_hv.mtrr = next;
+		uint64_t top = 1ULL << g_hv.ept.maxphyaddr;
+		if (ept_update_memtypes(&g_hv.ept, &g_hv.mtrr, 0, top, &g_hv.ept_alloc) != 0)
+			log_error("EPT memory types could not follow an MTRR write (table pool empty)");
+		g_hv.ept_generation++;
+	}
+	spin_unlock(&g_hv.lock);
+	if (ok)
+		vmx_ept_flush_if_stale(); /* this CPU now; the others at their next exit */
+	return ok;
+}
+
+static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	if (mtrr_is_mtrr_msr(msr))
+		return write_mtrr(msr, value);
+	if (msr == MSR_IA32_APIC_BASE)
+		return apic_base_write(v, value); /* never a base on vmxray's memory */
+	return false;
+}
+
+/* An MSR that VM entry loads from the guest-state area and VM exit resets for the host
+ * (SDM Vol. 3C, 27.3.2.1 "Loading Guest Control Registers, Debug Registers, and MSRs"; 28.3
+ * "Loading Host State": IA32_DEBUGCTL is cleared, IA32_PERF_GLOBAL_CTRL loaded when the exit
+ * control asks). The guest's value goes to the VMCS field; the processor checks it first
+ * (a reserved bit faults here, not at VM entry), then root mode gets its own value back. */
+static bool switch_value_valid(uint32_t msr, uint64_t value)
+{
+	if (msr_safe_write(msr, value) != 0)
+		return false;
+	(void)msr_safe_write(msr, 0); /* root mode's value after a VM exit */
+	return true;
+}
+
+static bool switch_write(uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_IA32_DEBUGCTL) {
+		if ((value & DEBUGCTL_DS_BITS) || !switch_value_valid(msr, value))
+			return false;
+		vmcs_write64(GUEST_IA32_DEBUGCTL, value);
+		return true;
+	}
+	/* VM entry loads the field whenever its control is on (the exit control, which zeroes
+	 * the counters for root mode, is asked for together with it: vmx/setup.c). */
+	bool loaded = g_hv.ctls.entry & (uint32_t)VM_ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;
+	if (msr != MSR_IA32_PERF_GLOBAL_CTRL || !loaded)
+		return msr_safe_write(msr, value) == 0; /* the controls are missing: as before */
+	if (!switch_value_valid(msr, value))
+		return false;
+	vmcs_write64(GUEST_IA32_PERF_GLOBAL_CTRL, value);
+	return true;
+}
+
+void exit_msr_write(struct vcpu *v, struct vmexit *e)
+{
+	uint32_t msr = guest_ecx(v);
+	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
+	bool fault;
+
+	switch (msr_policy_action(msr, true)) {
+	case MSR_ACTION_GP:
+		fault = true;
+		break;
+	case MSR_ACTION_EMULATE:
+		fault = !emulate_write(v, msr, value);
+		break;
+	case MSR_ACTION_SWITCH:
+		fault = !switch_write(msr, value);
+		break;
+	case MSR_ACTION_SOFTIPI: /* INIT or SIPI delivered in software (vmx/exit/exit_apic.c) */
+		fault = !apic_x2apic_icr_write(v, value) && msr_safe_write(msr, value) != 0;
+		break;
+	default:
+		fault = msr_safe_write(msr, value) != 0;
+		break;
+	}
+	trace_msr(e, msr, value, fault);
+	if (fault) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	vcpu_skip_instruction(v);
+}

@@ -1,0 +1,194 @@
+/* Guest memory for emulation: see vmx/exit/guest_mem.h. */
+#include "vmx/exit/guest_mem.h"
+
+#include "arch/bits.h"
+#include "arch/cpu.h"
+#include "arch/cr.h"
+#include "arch/msr.h"
+#include "arch/paging.h"
+#include "vmx/caps/caps.h"
+#include "vmx/decode/decode.h"
+#include "vmx/hv.h"
+#include "vmx/exit/inject.h"
+#include "vmx/decode/string_io.h"
+#include "vmx/vmcs/vmcs.h"
+
+#define RFLAGS_AC_BIT (1ULL << 18)
+
+typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
+typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
+
+bool guest_page_is_owned(uint64_t gpa)
+{
+	uint64_t page = align_down(gpa, PAGE_SIZE);
+	for (unsigned i = 0; i < g_hv.owned_count; i++)
+		if (mem_ranges_overlap(page, PAGE_SIZE, g_hv.owned[i].base, g_hv.owned[i].size))
+			return true;
+	return false;
+}
+
+/* Where the guest's view of guest-physical address gpa lies for the host (see the top
+ * of this file); NULL beyond the host's identity map. A range inside one page is
+ * contiguous there. */
+uint8_t *gpa_host(uint64_t gpa)
+{
+	if (guest_page_is_owned(gpa))
+		return g_hv.scratch_page + (gpa & (PAGE_SIZE - 1));
+	if (gpa >= paging_identity_limit(vmx_caps_maxphyaddr(&g_hv.caps), g_hv.caps.cpu.page1gb))
+		return NULL;
+	return (uint8_t *)(uintptr_t)gpa;
+}
+
+/* The walker's callback: one paging-structure entry (4 or 8 bytes, naturally aligned). */
+static uint64_t gpa_read_entry(void *ctx, uint64_t gpa, unsigned size)
+{
+	(void)ctx;
+	const volatile uint8_t *h = gpa_host(gpa);
+	if (!h)
+		return 0;
+	return size == 8 ? *(const volatile uint64_t *)h : *(const volatile uint32_t *)h;
+}
+
+struct guest_paging guest_paging_now(void)
+{
+	return (struct guest_paging){
+		.cr0 = vmcs_readnw(GUEST_CR0),
+		.cr3 = vmcs_readnw(GUEST_CR3),
+		.cr4 = vmcs_readnw(GUEST_CR4),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.pdptr = { vmcs_read64(GUEST_PDPTR0), vmcs_read64(GUEST_PDPTR1), vmcs_read64(GUEST_PDPTR2),
+			   vmcs_read64(GUEST_PDPTR3) },
+		.cpl = vcpu_guest_cpl(),
+		.rflags_ac = vmcs_readnw(GUEST_RFLAGS) & RFLAGS_AC_BIT,
+		.maxphyaddr = vmx_caps_maxphyaddr(&g_hv.caps),
+		.page1gb = g_hv.caps.cpu.page1gb,
+		.read = gpa_read_entry,
+		.ctx = NULL,
+	};
+}
+
+
+
+/* The processor sets the accessed flag of every paging-structure entry it uses, and
+ * the dirty flag of the one that maps the page on a write (SDM Vol. 3A, 4.8 "Accessed
+ * and Dirty Flags"). Both are in the entry's low byte. */
+static void set_accessed_dirty(const struct guest_walk *w, bool write)
+{
+	for (unsigned i = 0; i < w->entries; i++) {
+		uint8_t bits = (uint8_t)(PTE_A | (write && i + 1 == w->entries ? PTE_D : 0));
+		uint8_t *h = gpa_host(w->entry_gpa[i]);
+		if (h && (*(volatile uint8_t *)h & bits) != bits)
+			__atomic_fetch_or(h, bits, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* Translates [la, la + len), len <= 4096. Both pages are translated before either is
+ * touched, so a fault on the second leaves memory as it was. */
+bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsigned len,
+			   enum guest_access a, struct span *s, struct span_fault *f)
+{
+	struct guest_walk w[2];
+	uint64_t la2;
+
+	s->pieces = string_io_split_page(la, len, mode64, &s->len[0], &la2);
+	s->len[1] = len - s->len[0];
+	for (unsigned i = 0; i < s->pieces; i++) {
+		f->la = i ? la2 : la;
+		w[i] = guest_walk(p, f->la, a);
+		if (w[i].status != GUEST_WALK_OK) {
+			f->walk = w[i];
+			return false;
+		}
+		s->gpa[i] = w[i].gpa;
+	}
+	for (unsigned i = 0; i < s->pieces; i++)
+		set_accessed_dirty(&w[i], a == GUEST_ACCESS_WRITE);
+	return true;
+}
+
+/* The byte at offset i of a span, for the host. */
+volatile uint8_t *span_byte(const struct span *s, unsigned i)
+{
+	unsigned piece = i < s->len[0] ? 0 : 1;
+	return gpa_host(s->gpa[piece] + (piece ? i - s->len[0] : i));
+}
+
+/* Reads len bytes; an element (1, 2 or 4 bytes) within one page is one access of its
+ * size, as the instruction makes it (it may be memory-mapped I/O). */
+uint32_t span_read_element(const struct span *s, unsigned len)
+{
+	volatile uint8_t *h = s->pieces == 1 ? gpa_host(s->gpa[0]) : NULL;
+	uint32_t v = 0;
+
+	if (h && len == 4)
+		return *(volatile u32_unaligned *)h;
+	if (h && len == 2)
+		return *(volatile u16_unaligned *)h;
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(s, i);
+		v |= (uint32_t)(b ? *b : 0) << (8 * i);
+	}
+	return v;
+}
+
+void span_write_element(const struct span *s, unsigned len, uint32_t v)
+{
+	volatile uint8_t *h = s->pieces == 1 ? gpa_host(s->gpa[0]) : NULL;
+
+	if (h && len == 4) {
+		*(volatile u32_unaligned *)h = v;
+		return;
+	}
+	if (h && len == 2) {
+		*(volatile u16_unaligned *)h = (uint16_t)v;
+		return;
+	}
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(s, i);
+		if (b)
+			*b = (uint8_t)(v >> (8 * i));
+	}
+}
+
+/* The fault a failed translation raises: #PF with CR2 = the linear address (CR2 is no
+ * VMCS field; root mode never page-faults, so the register still holds the guest's
+ * value and VM entry leaves it alone), or for a non-canonical address #GP(0), #SS(0)
+ * through SS (SDM Vol. 2B, INS and OUTS, "64-Bit Mode Exceptions"). */
+void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg)
+{
+	if (f->walk.status == GUEST_WALK_PF) {
+		cpu_write_cr2(f->la);
+		vcpu_inject_exception(v, VECTOR_PF, f->walk.error_code);
+	} else if (seg == STRING_IO_SEG_SS) {
+		vcpu_inject_exception(v, VECTOR_SS, 0);
+	} else {
+		vcpu_inject_gp0(v);
+	}
+}
+
+
+unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db)
+{
+	struct guest_paging p = guest_paging_now();
+	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
+	uint64_t rip = vmcs_readnw(GUEST_RIP);
+	struct span s;
+	struct span_fault f;
+
+	*mode64 = (p.efer & EFER_LMA) && cs.l;
+	*db = cs.db;
+	uint64_t la = *mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
+	/* The whole window first; where its second page does not translate, the part on
+	 * the first page (an instruction that really crosses would have faulted there). */
+	unsigned len = max;
+	if (!span_translate(&p, *mode64, la, len, GUEST_ACCESS_FETCH, &s, &f)) {
+		len = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+		if (len >= max || !span_translate(&p, *mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
+			return 0;
+	}
+	for (unsigned i = 0; i < len; i++) {
+		volatile uint8_t *b = span_byte(&s, i);
+		buf[i] = b ? *b : 0;
+	}
+	return len;
+}

@@ -1,0 +1,68 @@
+/* Broken invariants, statistics and reset. */
+#include "arch/cpu.h"
+#include "arch/exception.h"
+#include "drivers/log.h"
+#include "vmx/exit/exit.h"
+#include "vmx/study/dump_hw.h"
+#include "vmx/hv.h"
+
+#include <string.h>
+
+_Noreturn void vmx_system_reset(void)
+{
+	log_error("resetting the system");
+	cpu_outb(0xCF9, 0x02);
+	cpu_outb(0xCF9, 0x06); /* hard reset through the reset control register */
+	for (unsigned i = 0; i < 100000 && (cpu_inb(0x64) & 2); i++)
+		cpu_pause();
+	cpu_outb(0x64, 0xFE); /* keyboard controller: pulse the reset line */
+	cpu_stop();
+}
+
+_Noreturn void vmx_panic(struct vcpu *v, const char *why)
+{
+	log_error("PANIC: %s", why);
+	vmx_dump_current(v, why);
+	vmx_stats_print("panic");
+	vmx_system_reset();
+}
+
+void vmx_stats_print(const char *why)
+{
+	uint64_t total = 0;
+
+	log_info("STATS begin reason=%s cpus=%u", why, g_hv.cpu_count);
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		const struct vcpu *v = g_hv.vcpu[c];
+		for (unsigned r = 0; v && r < EXIT_REASON_MAX; r++)
+			if (v->exit_count[r])
+				log_info("STATS cpu%u %s %lu", v->apic_id, exit_reason_name(r), v->exit_count[r]);
+	}
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		uint64_t sum = 0;
+		for (unsigned c = 0; c < g_hv.cpu_count; c++)
+			sum += g_hv.vcpu[c] ? g_hv.vcpu[c]->exit_count[r] : 0;
+		if (sum)
+			log_info("STATS total %s %lu", exit_reason_name(r), sum);
+		total += sum;
+	}
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		const struct vcpu *v = g_hv.vcpu[c];
+		if (v && (v->soft_inits || v->soft_sipis || v->ipis_sent || v->apic_writes))
+			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu apic_writes=%lu", v->apic_id, v->soft_inits,
+				 v->soft_sipis, v->ipis_sent, v->apic_writes);
+	}
+	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
+	 * holds the canary written at launch (the in-guest isolation test inverts every
+	 * owned page it can reach, so one write that got through would show here). */
+	unsigned intact = 0, present = 0;
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		const struct vcpu *v = g_hv.vcpu[c];
+		if (!v)
+			continue;
+		present++;
+		intact += memcmp(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY)) == 0;
+	}
+	log_info("STATS canaries intact=%u of %u", intact, present);
+	log_info("STATS end exits=%lu", total);
+}

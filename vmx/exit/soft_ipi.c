@@ -1,0 +1,139 @@
+/* INIT and SIPI delivered in software to a virtualized processor (ipi=soft): a flag in
+ * the target's vcpu plus an NMI to make it exit; the target then loads the INIT state and
+ * waits in root mode for the SIPI. Runs in root mode on both sides; hardware edge
+ * (IPIs, XSETBV). Why: vmx/exit/exit_apic.c. */
+#include "vmx/exit/soft_ipi.h"
+
+#include "arch/cpu.h"
+#include "arch/exception.h"
+#include "drivers/log.h"
+#include "vmx/exit/exit.h"
+#include "vmx/exit/lapic_hw.h"
+#include "vmx/hv.h"
+
+#define SIPI_LATCHED 0x100u
+/* How long the sender of an INIT waits for the target to take it, and how often it
+ * sends the NMI again meanwhile (an NMI that lands in root mode just after the target
+ * last looked at init_pending would otherwise leave it in the guest until its next
+ * exit). */
+#define INIT_ACK_SPINS 2000000
+#define INIT_REKICK_SPINS 100000
+
+/* Makes the target exit: an NMI (NMI exiting is on). At most one is in flight per
+ * target; the target takes it back in vcpu_take_kick, so the guest never sees it. */
+static void kick(struct vcpu *t)
+{
+	if (__atomic_exchange_n(&t->kick_pending, 1, __ATOMIC_ACQ_REL))
+		return;
+	struct apic_icr nmi = { .delivery = APIC_DM_NMI, .assert = true };
+	if (!apic_send(__atomic_load_n(&t->apic_id_now, __ATOMIC_ACQUIRE), &nmi))
+		__atomic_store_n(&t->kick_pending, 0, __ATOMIC_RELEASE); /* none in flight */
+}
+
+bool vcpu_take_kick(struct vcpu *v)
+{
+	return __atomic_exchange_n(&v->kick_pending, 0, __ATOMIC_ACQ_REL) != 0;
+}
+
+static void soft_init(struct vcpu *t)
+{
+	__atomic_store_n(&t->sipi_vector, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->init_pending, 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&t->wait_sipi, __ATOMIC_ACQUIRE))
+		return; /* already waiting: it sees the new INIT itself */
+	kick(t);
+	for (unsigned i = 1; i <= INIT_ACK_SPINS; i++) {
+		if (__atomic_load_n(&t->wait_sipi, __ATOMIC_ACQUIRE) || !__atomic_load_n(&t->init_pending, __ATOMIC_ACQUIRE))
+			return;
+		if (i % INIT_REKICK_SPINS == 0) {
+			__atomic_store_n(&t->kick_pending, 0, __ATOMIC_RELEASE);
+			kick(t);
+		}
+		cpu_pause();
+	}
+	log_warn("INIT to cpu%u: not taken yet; it enters the INIT state at its next VM exit", t->apic_id);
+}
+
+/* A SIPI counts only for a processor in wait-for-SIPI (or about to be: its INIT is
+ * on the way), and only the first one (SDM Vol. 3A, "MP Initialization Protocol
+ * Algorithm for MP Systems": the second SIPI of the sequence is ignored by a processor
+ * that already started). */
+static void soft_sipi(struct vcpu *t, uint8_t vector)
+{
+	if (!__atomic_load_n(&t->init_pending, __ATOMIC_ACQUIRE) && !__atomic_load_n(&t->wait_sipi, __ATOMIC_ACQUIRE))
+		return;
+	uint32_t none = 0;
+	__atomic_compare_exchange_n(&t->sipi_vector, &none, SIPI_LATCHED | vector, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+}
+
+/* The guest on `self` sends the IPI `icr`: true when vmxray delivered it (or it has no
+ * effect), false when the write must go to the hardware as it is. */
+bool soft_ipi(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
+{
+	enum ipi_kind kind = apic_ipi_kind(icr);
+	if (kind == IPI_OTHER)
+		return false;
+	if (kind == IPI_INIT_DEASSERT)
+		return true;
+	if (icr->logical && icr->shorthand == APIC_DEST_FIELD) {
+		static bool told;
+		if (!told) {
+			told = true;
+			log_warn("%s with a logical destination (0x%x): left to the hardware",
+				 kind == IPI_INIT ? "INIT" : "SIPI", icr->dest);
+		}
+		return false;
+	}
+	bool reached = false;
+	for (unsigned i = 0; i < g_hv.cpu_count; i++) {
+		struct vcpu *t = g_hv.vcpu[i];
+		uint32_t id = t ? __atomic_load_n(&t->apic_id_now, __ATOMIC_ACQUIRE) : 0;
+		if (!t || !apic_icr_reaches(icr, x2apic, self->apic_id_now, id))
+			continue;
+		reached = true;
+		if (t == self || !t->launched) {
+			/* Not a vCPU to restart in software: this processor itself (its INIT then
+			 * exits, vmx/exit/exit_init_sipi.c), or one that runs without vmxray. */
+			(void)apic_send(id, icr);
+			continue;
+		}
+		self->ipis_sent++;
+		if (kind == IPI_INIT)
+			soft_init(t);
+		else
+			soft_sipi(t, icr->vector);
+	}
+	/* A destination vmxray does not know (no such APIC ID, or a CPU beyond the ones it
+	 * virtualizes): the hardware decides. */
+	return reached || icr->shorthand != APIC_DEST_FIELD;
+}
+
+/* Runs on the target, in root mode, at the end of whatever exit it is in: the INIT
+ * state, then wait for the SIPI (another INIT starts the wait over). */
+void vcpu_soft_init(struct vcpu *v)
+{
+	for (;;) {
+		if (__atomic_exchange_n(&v->init_pending, 0, __ATOMIC_ACQ_REL)) {
+			vcpu_load_init_state(v);
+			apic_init_reset();
+			if (g_hv.caps.cpu.xsave)
+				(void)xsetbv_safe(0, 1); /* XCR0 after INIT: x87 only */
+			__atomic_store_n(&v->wait_sipi, 1, __ATOMIC_RELEASE);
+			v->soft_inits++;
+			log_debug("INIT (software): cpu%u waits for SIPI", v->apic_id);
+		}
+		uint32_t s = __atomic_load_n(&v->sipi_vector, __ATOMIC_ACQUIRE);
+		if (s && !__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE) &&
+		    __atomic_compare_exchange_n(&v->sipi_vector, &s, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&v->wait_sipi, 0, __ATOMIC_RELEASE);
+			v->soft_sipis++;
+			log_debug("SIPI (software): cpu%u starts at 0x%x", v->apic_id, (s & 0xFF) << 12);
+			vcpu_start_at_sipi(v, (uint8_t)s);
+			v->nmi_pending = false; /* none was taken while waiting */
+			vmx_ept_flush_if_stale();
+			return;
+		}
+		cpu_pause();
+	}
+}

@@ -1,0 +1,107 @@
+/* The machine-wide preparation before any CPU launches: capabilities (read, test hooks,
+ * negotiate, the CAPS matrix), MSR and I/O bitmaps, the EPT, host page tables, and the
+ * root-mode exception hooks. Hardware edge: RDMSR (capabilities, MTRRs). */
+#include "vmx/launch/launch.h"
+
+#include "arch/exception.h"
+#include "arch/paging.h"
+#include "drivers/log.h"
+#include "vmx/exit/exit.h"
+#include "vmx/policy/setup.h"
+#include "vmx/vmcs/controls.h"
+
+static void caps_emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_info("%s", line);
+}
+
+static enum hv_status check_caps(struct hv *hv)
+{
+	const char *why = vmx_caps_unusable_reason(&hv->caps);
+	if (why) {
+		log_error("%s", why);
+		return HV_ERR_NO_VMX;
+	}
+	setup_control_request(&hv->req);
+	struct vmx_missing missing;
+	bool ok = vmx_negotiate(&hv->caps, &hv->req, &hv->ctls, &missing);
+	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
+	for (unsigned i = 0; i < missing.count; i++) {
+		char text[160];
+		vmx_missing_describe(&missing.item[i], text, sizeof(text));
+		log_error("missing required VMX capability: %s", text);
+	}
+	if (ok && !(vmx_caps_ept_4level(&hv->caps) && vmx_caps_ept_wb(&hv->caps))) {
+		log_error("missing required VMX capability: EPT with a 4-level walk and write-back "
+			  "paging structures (IA32_VMX_EPT_VPID_CAP bits 6 and 14)");
+		ok = false;
+	}
+	return ok ? HV_OK : HV_ERR_MISSING_CAPS;
+}
+
+static enum hv_status build_ept(struct hv *hv)
+{
+	struct ept_caps ec = {
+		.page_1g = vmx_caps_ept_1g(&hv->caps),
+		.page_2m = vmx_caps_ept_2m(&hv->caps),
+		.ad = false,
+		.maxphyaddr = vmx_caps_maxphyaddr(&hv->caps),
+	};
+	struct ept_range owned[HV_OWNED_MAX];
+	for (unsigned i = 0; i < hv->owned_count; i++)
+		owned[i] = (struct ept_range){ hv->owned[i].base, hv->owned[i].size };
+	hv->ept_alloc = (struct ept_alloc){ pool_alloc_page_cb, pool_phys_to_virt_cb, &hv->pool };
+	mtrr_read_state(&hv->mtrr, ec.maxphyaddr);
+	if (ept_build_identity(&hv->ept, &ec, &hv->mtrr, owned, hv->owned_count, &hv->ept_alloc) != 0)
+		return HV_ERR_NO_MEMORY;
+	hv->eptp = ept_pointer(&hv->ept, false);
+	hv->invept_single = vmx_caps_invept_single(&hv->caps);
+	log_info("EPT: identity map of %u-bit guest-physical space, %zu table pages, 1G pages %s, "
+		 "%u owned range(s) not present",
+		 ec.maxphyaddr, hv->ept.pages_used, ec.page_1g ? "yes" : "no", hv->owned_count);
+	return HV_OK;
+}
+
+enum hv_status hv_prepare(struct hv *hv)
+{
+	vmx_caps_read(&hv->caps);
+	if (hv->cfg.test_flags & HV_TEST_FEATURE_CONTROL_LOCKED) {
+		log_info("test=feature-control-locked: treating IA32_FEATURE_CONTROL as 0x%lx "
+			 "(locked, VMX disabled) instead of 0x%lx",
+			 (uint64_t)FEATURE_CONTROL_LOCK, hv->caps.feature_control);
+		hv->caps.feature_control_valid = true;
+		hv->caps.feature_control = FEATURE_CONTROL_LOCK;
+	}
+	enum hv_status st = check_caps(hv);
+	if (st != HV_OK)
+		return st;
+	if (hv->cfg.test_flags & HV_TEST_UNEXPECTED_EXIT) {
+		struct vmx_ctrl_allowed a;
+		if (vmx_caps_ctrl_allowed(&hv->caps, VMX_CTRL_PROC, &a) && (a.allowed1 & CPU_BASED_RDPMC_EXITING)) {
+			hv->ctls.proc |= (uint32_t)CPU_BASED_RDPMC_EXITING;
+			log_info("test=unexpected-exit: RDPMC exiting on (no handler: the unexpected-exit policy)");
+		} else {
+			log_warn("test=unexpected-exit: this CPU cannot set RDPMC exiting; ignored");
+		}
+	}
+	hv->vpid = hv->ctls.proc2 & SECONDARY_EXEC_ENABLE_VPID;
+	hv->msr_bitmap = pool_alloc_pages(&hv->pool, 1);
+	hv->io_bitmap_a = pool_alloc_pages(&hv->pool, 1);
+	hv->io_bitmap_b = pool_alloc_pages(&hv->pool, 1);
+	hv->scratch_page = pool_alloc_pages(&hv->pool, 1);
+	if (!hv->msr_bitmap || !hv->io_bitmap_a || !hv->io_bitmap_b || !hv->scratch_page)
+		return HV_ERR_NO_MEMORY;
+	setup_msr_bitmap(hv->msr_bitmap);
+	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b, hv->pm1a_cnt);
+	if ((st = build_ept(hv)) != HV_OK)
+		return st;
+	bool use_1g = hv->caps.cpu.page1gb;
+	struct page_alloc pa = { pool_alloc_page_cb, &hv->pool };
+	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);
+	if (!hv->host_cr3)
+		return HV_ERR_NO_MEMORY;
+	exception_set_nmi_hook(vmx_root_nmi);
+	exception_set_panic_hook(vmx_root_panic);
+	return HV_OK;
+}

@@ -1,0 +1,21 @@
+/* Pure rules for finishing an exit: see vmx/policy/emulate_rules.h. */
+#include "vmx/policy/emulate_rules.h"
+
+#include "arch/cr.h"
+#include "arch/exceptions.h"
+
+bool inject_delivers_error_code(unsigned vector, uint64_t guest_cr0)
+{
+	return (guest_cr0 & CR0_PE) && exception_has_error_code(vector);
+}
+
+uint64_t rip_after_instruction(uint64_t rip, unsigned len, bool mode64)
+{
+	uint64_t next = rip + len;
+	return mode64 ? next : (uint32_t)next;
+}
+
+bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl)
+{
+	return (rflags & RFLAGS_TF) && !(debugctl & DEBUGCTL_BTF);
+}

@@ -1,0 +1,38 @@
+/* Pure rules for finishing an exit: which injected exceptions may carry an error code,
+ * where RIP goes after an emulated instruction, and whether it leaves a single-step
+ * trap pending. Each one is a VM-entry check that, broken, turns a guest fault into a
+ * failed VMRESUME (a machine reset). Unit-tested (tests/unit/test_emulate_rules.c). */
+#ifndef VMXRAY_VMX_EMULATE_RULES_H
+#define VMXRAY_VMX_EMULATE_RULES_H
+#include <stdbool.h>
+#include <stdint.h>
+
+/* IA32_DEBUGCTL.BTF: single-step on branches (SDM Vol. 3A, "Single-Stepping on Branches"). */
+#define DEBUGCTL_BTF (1ULL << 1)
+/* Pending-debug-exceptions field, BS (SDM Vol. 3C, Table 25-4 "Format of Pending-Debug-
+ * Exceptions"). */
+#define PENDING_DBG_BS (1ULL << 14)
+
+/* Whether a hardware exception injected into a guest with this CR0 (the GUEST_CR0 field)
+ * delivers an error code. SDM Vol. 3C, 27.2.1.3 "Checks on VM-Entry Control Fields": the
+ * deliver-error-code bit "is 0 if ... bit 0 is clear in the CR0 field in the guest-state
+ * area" (with unrestricted guest, which vmxray always uses, a real-mode guest can take
+ * #GP: real-mode delivery pushes no error code). */
+bool inject_delivers_error_code(unsigned vector, uint64_t guest_cr0); /* arch/exceptions.def has the vectors */
+
+/* RIP after an emulated instruction of `len` bytes at `rip`. Outside 64-bit mode the
+ * instruction pointer is EIP and wraps at 4 GiB: SDM Vol. 3C, 27.3.1.4 "Checks on Guest
+ * RIP, RFLAGS, and SSP": "Bits 63:32 must be 0 if the 'IA-32e mode guest' VM-entry
+ * control is 0 or if the L bit (bit 13) in the access-rights field for CS is 0".
+ * mode64 = IA-32e mode guest and CS.L. */
+uint64_t rip_after_instruction(uint64_t rip, unsigned len, bool mode64);
+
+/* Whether an emulated instruction that is not a branch leaves the single-step trap
+ * (BS) pending. With RFLAGS.TF the processor traps after every instruction, unless
+ * IA32_DEBUGCTL.BTF asks for traps after branches only (SDM Vol. 3A, 18.4.3
+ * "Single-Stepping on Branches"); and SDM Vol. 3C, 27.3.1.5 "Checks on Guest Non-Register
+ * State": BS "must be 0 if ... the BTF flag (bit 1) in the IA32_DEBUGCTL field is 1" while
+ * blocking by STI or MOV SS is on, so a stray BS fails VM entry. */
+bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl);
+
+#endif

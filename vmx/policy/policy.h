@@ -1,0 +1,83 @@
+/* Pure policy decisions behind the exit handlers: what CPUID shows the guest, which
+ * CR0/CR4/XCR0 values the architecture accepts, which MSRs vmxray hides. Unit-tested. */
+#ifndef VMXRAY_VMX_POLICY_H
+#define VMXRAY_VMX_POLICY_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cpuid_result {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/* Rewrites the hardware's CPUID result as the guest must see it: hypervisor present
+ * (CPUID.1:ECX[31]), VMX hidden (CPUID.1:ECX[5]), vmxray's leaves 0x40000000-1; Intel PT
+ * hidden (CPUID.(7,0):EBX[25], leaf 14H zero) and DS/BTS/PEBS hidden (CPUID.1:EDX[21] DS,
+ * ECX[2] DTES64, ECX[15] PDCM), since their output bypasses EPT (vmx/policy/msr_policy.def); and
+ * the bits that mirror the guest's CR4 rather than root mode's (CPUID.1:ECX[27]
+ * OSXSAVE, CPUID.(7,0):ECX[4] OSPKE), since CPUID itself runs in root mode. */
+void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
+			uint64_t guest_cr4);
+/* The leaves cpuid_policy_apply may change (1, 7, 0x14, 0x4xxxxxxx): every other leaf passes
+ * through as the hardware returns it. For the exit path, which skips the call. */
+static inline bool cpuid_policy_touches(uint32_t leaf)
+{
+	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u;
+}
+
+/* What vmxray does with an RDMSR or WRMSR (vmx/policy/msr_policy.def). */
+enum msr_action {
+	MSR_ACTION_PASS,
+	MSR_ACTION_EMULATE,
+	MSR_ACTION_GP,
+	MSR_ACTION_SWITCH,
+	MSR_ACTION_SOFTIPI,
+};
+enum msr_action msr_policy_action(uint32_t msr, bool write);
+/* Whether the MSR bitmap makes this access exit: EMULATE, GP, SWITCH (SOFTIPI only when
+ * soft IPIs are on: vmx/exit_apic.c adds those bits). */
+static inline bool msr_action_exits(enum msr_action a)
+{
+	return a == MSR_ACTION_EMULATE || a == MSR_ACTION_GP || a == MSR_ACTION_SWITCH;
+}
+/* One line of the table, for the bitmap builder and the tests. */
+struct msr_policy_entry {
+	uint32_t first, last;
+	enum msr_action read, write;
+	const char *reason;
+};
+extern const struct msr_policy_entry msr_policy_table[];
+extern const unsigned msr_policy_count;
+
+/* IA32_MISC_ENABLE as the guest sees it: BTS and PEBS unavailable (bits 11, 12 set). */
+#define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
+uint64_t misc_enable_guest_view(uint64_t hw);
+/* IA32_DEBUGCTL bits that need the DS area or trace messages: TR, BTS, BTINT,
+ * BTS_OFF_OS, BTS_OFF_USR (SDM Vol. 3B, "IA32_DEBUGCTL MSR"); #GP, since BTS is hidden. */
+#define DEBUGCTL_DS_BITS (0x1FULL << 6)
+
+/* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
+bool msr_is_hidden_vmx(uint32_t msr);
+/* IA32_FEATURE_CONTROL as the guest sees it: locked, VMX enable bits clear. */
+uint64_t feature_control_guest_view(uint64_t hw);
+
+/* Guest CR state needed to judge a write. */
+struct cr_context {
+	uint64_t cr0, cr3, cr4, efer;
+	bool cs_l;                 /* executing 64-bit code */
+	uint64_t cr4_supported;    /* CR4 bits this CPU implements (from IA32_VMX_CR4_FIXED1) */
+};
+
+/* True when MOV to CR0 with value v must raise #GP (SDM Vol. 3A, 2.5 "Control Registers"
+ * and MOV to/from Control Registers in Vol. 2B). */
+bool cr0_write_faults(const struct cr_context *c, uint64_t v);
+/* True when MOV to CR4 with value v must raise #GP; VMXE counts as unsupported
+ * because VMX is hidden from the guest. */
+bool cr4_write_faults(const struct cr_context *c, uint64_t v);
+
+/* True when XSETBV(index, value) must raise #GP (SDM Vol. 2C, XSETBV; Vol. 1, 13.3
+ * "Enabling the XSAVE Feature Set and XSAVE-Enabled Features"). supported = the XCR0 bits
+ * of CPUID.(EAX=0DH,ECX=0):EDX:EAX. */
+bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl);
+
+#endif

@@ -1,8 +1,0 @@
-#ifndef VMXRAY_VMX_VMCS_HW_H
-#define VMXRAY_VMX_VMCS_HW_H
-#include "vmx/vmcs_fields.h"
-
-/* Fills s with VMREADs of every field of the table (hardware edge). */
-void vmcs_snapshot_read(struct vmcs_snapshot *s);
-
-#endif
