@@ -16,6 +16,7 @@
 #include "boot/relocate.h"
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
+#include "drivers/uart16550_hw.h"
 #include "vmx/exit.h"
 #include "vmx/hv.h"
 #include "vmx/launch.h"
@@ -81,8 +82,9 @@ static void finish_log(struct handoff *h)
 	log_set_level(h->opts.log_level);
 	log_set_cpu_fn(cpu_apic_id);
 	/* The UART is already programmed; only find it again. */
-	u.port = h->opts.serial_port;
-	u.present = h->opts.serial_port != 0;
+	struct uart_desc at = { UART_SPACE_IO, h->opts.serial_port, 1 };
+	uart16550_attach_hw(&u, &at);
+	uart16550_adopt(&u);
 	if (u.present)
 		log_add_sink(uart16550_log_sink, &u);
 }
@@ -139,7 +141,9 @@ static void start_log(const struct vmxray_options *o)
 	log_remove_all_sinks();
 	log_set_level(o->log_level);
 	log_set_cpu_fn(cpu_apic_id);
-	if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+	struct uart_desc at = { UART_SPACE_IO, o->serial_port, 1 };
+	uart16550_attach_hw(&g_uart, &at);
+	if (uart16550_init(&g_uart))
 		log_add_sink(uart16550_log_sink, &g_uart);
 	bool console = o->console == OPT_CONSOLE_ON ||
 		       (o->console == OPT_CONSOLE_AUTO && !(g_uart.present && efi_console_on_serial()));
@@ -167,7 +171,9 @@ static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
 	}
 	if (!ok) {
 		Print(L"vmxray: %a\n", err);
-		if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+		struct uart_desc at = { UART_SPACE_IO, o->serial_port, 1 };
+		uart16550_attach_hw(&g_uart, &at);
+		if (uart16550_init(&g_uart))
 			uart16550_write(&g_uart, "vmxray: ", 8), uart16550_write(&g_uart, err, strlen(err)),
 				uart16550_write(&g_uart, "\n", 1);
 		return EFI_INVALID_PARAMETER;
