@@ -14,6 +14,7 @@
 #include "boot/handoff.h"
 #include "boot/mp.h"
 #include "boot/relocate.h"
+#include "boot/serial_hw.h"
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
 #include "drivers/uart16550_hw.h"
@@ -40,6 +41,8 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
 struct hv g_hv;
 static struct uart16550 g_uart;
+static struct serial_choice g_serial; /* which UART, and why (serial=) */
+static bool g_console_sink;            /* log lines reach the UEFI console */
 
 /* Pages beyond the image copy: per-CPU data, bitmaps, EPT and host page tables. */
 #define POOL_FIXED_PAGES 512
@@ -82,8 +85,7 @@ static void finish_log(struct handoff *h)
 	log_set_level(h->opts.log_level);
 	log_set_cpu_fn(cpu_apic_id);
 	/* The UART is already programmed; only find it again. */
-	struct uart_desc at = { UART_SPACE_IO, h->opts.serial_port, 1 };
-	uart16550_attach_hw(&u, &at);
+	uart16550_attach_hw(&u, &h->uart);
 	uart16550_adopt(&u);
 	if (u.present)
 		log_add_sink(uart16550_log_sink, &u);
@@ -141,14 +143,14 @@ static void start_log(const struct vmxray_options *o)
 	log_remove_all_sinks();
 	log_set_level(o->log_level);
 	log_set_cpu_fn(cpu_apic_id);
-	struct uart_desc at = { UART_SPACE_IO, o->serial_port, 1 };
-	uart16550_attach_hw(&g_uart, &at);
+	uart16550_attach_hw(&g_uart, &g_serial.at);
 	if (uart16550_init(&g_uart))
 		log_add_sink(uart16550_log_sink, &g_uart);
 	bool console = o->console == OPT_CONSOLE_ON ||
 		       (o->console == OPT_CONSOLE_AUTO && !(g_uart.present && efi_console_on_serial()));
 	if (console)
 		log_add_sink(efi_console_sink, NULL);
+	g_console_sink = console;
 }
 
 static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
@@ -196,6 +198,15 @@ static void log_banner(const struct vmxray_options *o)
 	log_info("CPU: %s family 0x%x model 0x%x stepping %u, VMX %s", vendor,
 		 ((f.eax >> 8) & 0xF) + ((f.eax >> 20) & 0xFF), ((f.eax >> 4) & 0xF) | ((f.eax >> 12) & 0xF0),
 		 f.eax & 0xF, (f.ecx >> 5) & 1 ? "present" : "absent");
+}
+
+/* Which UART the log goes to, and why. Without one, the console must say so even with
+ * console=off: otherwise nothing would tell the user where the log went. */
+static void log_serial_choice(void)
+{
+	log_info("serial: %s", g_serial.text);
+	if (!g_uart.present && !g_console_sink)
+		Print(L"vmxray: serial: %a\n", g_serial.text);
 }
 
 static EFI_STATUS status_of(enum hv_status st)
@@ -279,8 +290,11 @@ int64_t vmxray_main(struct handoff *h)
 	EFI_STATUS s = read_options(h, &h->opts);
 	if (EFI_ERROR(s))
 		return (int64_t)s;
+	serial_select_hw(&h->opts.serial, &g_serial);
 	start_log(&h->opts);
+	h->uart = g_uart.present ? g_uart.at : (struct uart_desc){ UART_SPACE_NONE, 0, 1 };
 	log_banner(&h->opts);
+	log_serial_choice();
 	boot_config_apply(&g_hv.cfg, &h->opts);
 	EFI_MP_SERVICES_PROTOCOL *mp = mp_enumerate(&cpus, cpu_apic_id());
 	if (cpus.count > RESERVE_MAX_CPUS) {

@@ -56,17 +56,78 @@ static bool parse_u64(const char *v, size_t n, uint64_t *out)
 	return true;
 }
 
-static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
+/* Up to `digits` hex digits without a prefix, at most max (pci:BB:DD.F). */
+static bool parse_hex_field(const char *v, size_t n, size_t digits, uint64_t max, uint8_t *out)
+{
+	uint64_t x;
+	char buf[8] = "0x";
+
+	if (n == 0 || n > digits || v[0] == 'x' || v[0] == 'X')
+		return false;
+	memcpy(buf + 2, v, n);
+	if (!parse_u64(buf, n + 2, &x) || x > max)
+		return false;
+	*out = (uint8_t)x;
+	return true;
+}
+
+static bool set_serial_pci(struct opt_serial *s, const char *v, size_t n)
+{
+	const char *colon = memchr(v, ':', n), *dot = memchr(v, '.', n);
+
+	if (!colon || !dot || dot < colon)
+		return false;
+	s->mode = OPT_SERIAL_PCI;
+	return parse_hex_field(v, (size_t)(colon - v), 2, 0xFF, &s->bus) &&
+	       parse_hex_field(colon + 1, (size_t)(dot - colon - 1), 2, 31, &s->dev) &&
+	       parse_hex_field(dot + 1, (size_t)(v + n - dot - 1), 1, 7, &s->fn);
+}
+
+/* mmio:ADDR[,stride]: stride 1 (byte registers) or 4 (32-bit registers, Intel LPSS). */
+static bool set_serial_mmio(struct opt_serial *s, const char *v, size_t n)
+{
+	const char *comma = memchr(v, ',', n);
+	uint64_t addr, stride = 1;
+
+	if (!parse_u64(v, comma ? (size_t)(comma - v) : n, &addr) || addr == 0)
+		return false;
+	if (comma && !parse_u64(comma + 1, (size_t)(v + n - comma - 1), &stride))
+		return false;
+	if ((stride != 1 && stride != 4) || addr % stride || addr > UINT64_MAX - 8 * stride)
+		return false;
+	s->mode = OPT_SERIAL_MMIO;
+	s->at = (struct uart_desc){ UART_SPACE_MMIO, addr, (uint8_t)stride };
+	return true;
+}
+
+static bool set_serial_port(struct opt_serial *s, const char *v, size_t n)
 {
 	uint64_t port;
 
-	if (word_eq(v, n, "none")) {
-		o->serial_port = 0;
-		return true;
-	}
 	if (!parse_u64(v, n, &port) || port == 0 || port > 0xFFF8)
 		return false;
-	o->serial_port = (uint16_t)port;
+	s->mode = OPT_SERIAL_PORT;
+	s->at = (struct uart_desc){ UART_SPACE_IO, port, 1 };
+	return true;
+}
+
+static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
+{
+	struct opt_serial s = { .mode = OPT_SERIAL_AUTO };
+	bool ok = true;
+
+	if (word_eq(v, n, "none"))
+		s.mode = OPT_SERIAL_NONE;
+	else if (n > 5 && !memcmp(v, "mmio:", 5))
+		ok = set_serial_mmio(&s, v + 5, n - 5);
+	else if (n > 4 && !memcmp(v, "pci:", 4))
+		ok = set_serial_pci(&s, v + 4, n - 4);
+	else if (!word_eq(v, n, "auto"))
+		ok = set_serial_port(&s, v, n);
+	if (!ok)
+		return false;
+	o->serial = s;
+	o->serial_port = s.mode == OPT_SERIAL_AUTO ? 0x3F8 : s.mode == OPT_SERIAL_PORT ? (uint16_t)s.at.base : 0;
 	return true;
 }
 
@@ -158,7 +219,8 @@ static bool set_recorder(struct vmxray_options *o, const char *v, size_t n)
 }
 
 static const struct opt_desc OPTIONS_TABLE[] = {
-	{ "serial", "none, or an I/O port such as 0x3f8 (1..0xfff8)", set_serial },
+	{ "serial", "auto, none, an I/O port such as 0x3f8 (1..0xfff8), mmio:ADDR[,1|4], pci:BB:DD.F",
+	  set_serial },
 	{ "log", "error, warn, info, debug, trace", set_log },
 	{ "console", "auto, on, off", set_console },
 	{ "chain", "none, or the path of the next EFI image, e.g. \\EFI\\debian\\grubx64.efi",
