@@ -16,6 +16,7 @@
 #include "boot/relocate.h"
 #include "boot/serial_hw.h"
 #include "drivers/log.h"
+#include "drivers/logring.h"
 #include "drivers/uart16550.h"
 #include "drivers/uart16550_hw.h"
 #include "vmx/exit.h"
@@ -48,6 +49,9 @@ static bool g_console_sink;            /* log lines reach the UEFI console */
 #define POOL_FIXED_PAGES 512
 #define POOL_PAGES_PER_CPU 16
 #define RESERVE_MAX_CPUS 8
+/* The log ring's default size rides on the reservation; a larger logbuf= takes the rest
+ * from the pool. */
+#define POOL_LOG_RING_PAGES (LOG_RING_DEFAULT_KIB * 1024 / PAGE_SIZE)
 
 /* ---- the original image ---- */
 
@@ -61,7 +65,8 @@ static EFI_STATUS reserve_and_copy(struct handoff *h)
 		return s;
 	h->orig_base = (uint64_t)(uintptr_t)li->ImageBase;
 	h->image_size = align_up(li->ImageSize, PAGE_SIZE);
-	h->reserve_pages = h->image_size / PAGE_SIZE + POOL_FIXED_PAGES + POOL_PAGES_PER_CPU * RESERVE_MAX_CPUS;
+	h->reserve_pages = h->image_size / PAGE_SIZE + POOL_FIXED_PAGES + POOL_PAGES_PER_CPU * RESERVE_MAX_CPUS +
+			  POOL_LOG_RING_PAGES;
 	/* EfiReservedMemoryType: an OS never uses or maps it as RAM after ExitBootServices. */
 	EFI_PHYSICAL_ADDRESS base = 0;
 	s = uefi_call_wrapper(st->BootServices->AllocatePages, 4, AllocateAnyPages, EfiReservedMemoryType,
@@ -143,6 +148,7 @@ static void start_log(const struct vmxray_options *o)
 	log_remove_all_sinks();
 	log_set_level(o->log_level);
 	log_set_cpu_fn(cpu_apic_id);
+	log_add_sink(logring_sink, &g_logring); /* every line, UART or not (hvctl log) */
 	uart16550_attach_hw(&g_uart, &g_serial.at);
 	if (uart16550_init(&g_uart))
 		log_add_sink(uart16550_log_sink, &g_uart);
@@ -220,6 +226,20 @@ static EFI_STATUS status_of(enum hv_status st)
 	}
 }
 
+/* The log ring moves from its early buffer to the top of the reservation, below the
+ * pool's end; returns its address (0: it stays where it is). */
+static uint64_t place_log_ring(const struct handoff *h, uint64_t *pool_size)
+{
+	uint64_t bytes = (uint64_t)(h->opts.logbuf_kib ? h->opts.logbuf_kib : LOG_RING_DEFAULT_KIB) * 1024;
+	if (bytes + POOL_FIXED_PAGES * PAGE_SIZE / 2 > *pool_size)
+		return 0;
+	uint64_t base = h->reserve_base + h->reserve_pages * PAGE_SIZE - bytes;
+	if (!logring_rehome(&g_logring, (char *)(uintptr_t)base, bytes))
+		return 0;
+	*pool_size -= bytes;
+	return base;
+}
+
 static enum hv_status prepare_memory(struct handoff *h)
 {
 	if (EFI_ERROR(efi_ram_map(&g_hv.ram)))
@@ -227,7 +247,9 @@ static enum hv_status prepare_memory(struct handoff *h)
 	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
 	g_hv.owned_count = 1;
 	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
-	pool_init(&g_hv.pool, h->copy_base + h->image_size, h->reserve_pages * PAGE_SIZE - h->image_size);
+	uint64_t pool_size = h->reserve_pages * PAGE_SIZE - h->image_size;
+	uint64_t ring = place_log_ring(h, &pool_size);
+	pool_init(&g_hv.pool, h->copy_base + h->image_size, pool_size);
 	if (g_hv.cfg.test_flags & HV_TEST_NO_MEMORY) {
 		log_info("test=no-memory: cutting the page pool to %u pages", HV_TEST_NO_MEMORY_PAGES);
 		pool_init(&g_hv.pool, h->copy_base + h->image_size, HV_TEST_NO_MEMORY_PAGES * PAGE_SIZE);
@@ -236,6 +258,11 @@ static enum hv_status prepare_memory(struct handoff *h)
 	log_info("memory: %lu KiB reserved at 0x%lx (image %lu KiB, pool %lu KiB); guest RAM top 0x%lx",
 		 h->reserve_pages * 4, h->reserve_base, h->image_size / 1024,
 		 (g_hv.pool.end - g_hv.pool.base) / 1024, mem_map_top(&g_hv.ram));
+	if (ring)
+		log_info("log ring: %lu KiB at 0x%lx (hvctl log reads it)", g_logring.size / 1024, ring);
+	else
+		log_warn("log ring: logbuf=%u KiB does not fit the reservation; keeping %lu bytes",
+			 h->opts.logbuf_kib, g_logring.size);
 	return HV_OK;
 }
 

@@ -1,6 +1,7 @@
 #include "boot/options.h"
 
 #include "drivers/fmt.h"
+#include "drivers/logring.h"
 
 #include <string.h>
 
@@ -131,6 +132,17 @@ static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
 	return true;
 }
 
+/* logbuf=KiB: the in-memory log ring (drivers/logring.h). */
+static bool set_logbuf(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t kib;
+
+	if (!parse_u64(v, n, &kib) || kib < LOG_RING_MIN_KIB || kib > LOG_RING_MAX_KIB)
+		return false;
+	o->logbuf_kib = (uint32_t)kib;
+	return true;
+}
+
 static bool set_log(struct vmxray_options *o, const char *v, size_t n)
 {
 	for (int l = LOG_ERROR; l <= LOG_TRACE; l++) {
@@ -234,6 +246,7 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "ipi", "soft (INIT and SIPI between CPUs in software), hardware", set_ipi },
 	{ "caps", "short (the controls vmxray uses or lacks), full (every control bit)", set_caps },
 	{ "test", "test-only fault injection (see docs/ARCHITECTURE.md)", set_test },
+	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
 };
 
 void options_set_defaults(struct vmxray_options *o)

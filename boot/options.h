@@ -31,6 +31,7 @@ struct opt_serial {
 struct vmxray_options {
 	uint16_t serial_port;       /* serial=PORT, 0x3f8 for auto, 0 for none, mmio: and pci: */
 	struct opt_serial serial;   /* the serial= form in full */
+	uint32_t logbuf_kib;        /* logbuf=: the log ring in KiB; 0 = LOG_RING_DEFAULT_KIB */
 	enum log_level log_level;
 	enum opt_console console;   /* copy log lines to the UEFI console */
 	char chain[OPT_PATH_MAX];   /* "" = default rule, "none" = do not chain */

@@ -108,6 +108,23 @@ static void test_message_is_complete(void **state)
 				 "such as 0x3f8 (1..0xfff8), mmio:ADDR[,1|4], pci:BB:DD.F)");
 }
 
+static void test_logbuf(void **state)
+{
+	(void)state;
+	assert_int_equal(o.logbuf_kib, 0); /* 0: the default, LOG_RING_DEFAULT_KIB */
+	assert_true(parse("logbuf=256"));
+	assert_int_equal(o.logbuf_kib, 256);
+	assert_true(parse("logbuf=4"));
+	assert_true(parse("logbuf=1024"));
+	const char *bad[] = { "logbuf=3", "logbuf=1025", "logbuf=0", "logbuf=", "logbuf=64k" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(parse(bad[i]));
+		assert_non_null(strstr(err, "option 'logbuf': invalid value"));
+		assert_non_null(strstr(err, "(valid: 4..1024 (KiB"));
+	}
+	assert_int_equal(o.logbuf_kib, 1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +134,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pci_form, setup),
 		cmocka_unit_test_setup(test_bad_values_name_key_and_forms, setup),
 		cmocka_unit_test_setup(test_message_is_complete, setup),
+		cmocka_unit_test_setup(test_logbuf, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
