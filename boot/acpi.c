@@ -19,7 +19,9 @@ struct __attribute__((packed)) acpi_header {
 
 #define FADT_PM1A_CNT_BLK 64
 
-static const struct acpi_header *find_fadt(void)
+/* A table named by the XSDT (ACPI spec, "Extended System Description Table (XSDT)"),
+ * found through the ACPI 2.0 RSDP in the EFI configuration table. */
+static const struct acpi_header *find_table(const char sig[4])
 {
 	static EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
 	const uint8_t *rsdp = NULL;
@@ -38,10 +40,22 @@ static const struct acpi_header *find_fadt(void)
 		uint64_t pa;
 		memcpy(&pa, (const uint8_t *)xsdt + sizeof(*xsdt) + 8 * i, 8);
 		const struct acpi_header *t = (const void *)(uintptr_t)pa;
-		if (t && !memcmp(t->sig, "FACP", 4))
+		if (t && !memcmp(t->sig, sig, 4))
 			return t;
 	}
 	return NULL;
+}
+
+static const struct acpi_header *find_fadt(void)
+{
+	return find_table("FACP");
+}
+
+const uint8_t *acpi_find_table(const char sig[4], size_t *len)
+{
+	const struct acpi_header *t = find_table(sig);
+	*len = t ? t->length : 0;
+	return (const uint8_t *)t;
 }
 
 /* PCI configuration mechanism #1; CONFIG_ADDRESS is put back as the firmware left it. */

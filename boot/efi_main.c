@@ -14,8 +14,11 @@
 #include "boot/handoff.h"
 #include "boot/mp.h"
 #include "boot/relocate.h"
+#include "boot/serial_hw.h"
 #include "drivers/log.h"
+#include "drivers/logring.h"
 #include "drivers/uart16550.h"
+#include "drivers/uart16550_hw.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/launch/launch.h"
@@ -38,11 +41,16 @@ struct ap_call {
 void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o);
 
 static struct uart16550 g_uart;
+static struct serial_choice g_serial; /* which UART, and why (serial=) */
+static bool g_console_sink;            /* log lines reach the UEFI console */
 
 /* Pages beyond the image copy: per-CPU data, bitmaps, EPT and host page tables. */
 #define POOL_FIXED_PAGES 512
 #define POOL_PAGES_PER_CPU 16
 #define RESERVE_MAX_CPUS 8
+/* The log ring's default size rides on the reservation; a larger logbuf= takes the rest
+ * from the pool. */
+#define POOL_LOG_RING_PAGES (LOG_RING_DEFAULT_KIB * 1024 / PAGE_SIZE)
 
 /* ---- the original image ---- */
 
@@ -56,7 +64,8 @@ static EFI_STATUS reserve_and_copy(struct handoff *h)
 		return s;
 	h->orig_base = (uint64_t)(uintptr_t)li->ImageBase;
 	h->image_size = align_up(li->ImageSize, PAGE_SIZE);
-	h->reserve_pages = h->image_size / PAGE_SIZE + POOL_FIXED_PAGES + POOL_PAGES_PER_CPU * RESERVE_MAX_CPUS;
+	h->reserve_pages = h->image_size / PAGE_SIZE + POOL_FIXED_PAGES + POOL_PAGES_PER_CPU * RESERVE_MAX_CPUS +
+			  POOL_LOG_RING_PAGES;
 	/* EfiReservedMemoryType: an OS never uses or maps it as RAM after ExitBootServices. */
 	EFI_PHYSICAL_ADDRESS base = 0;
 	s = uefi_call_wrapper(st->BootServices->AllocatePages, 4, AllocateAnyPages, EfiReservedMemoryType,
@@ -80,8 +89,8 @@ static void finish_log(struct handoff *h)
 	log_set_level(h->opts.log_level);
 	log_set_cpu_fn(cpu_apic_id);
 	/* The UART is already programmed; only find it again. */
-	u.port = h->opts.serial_port;
-	u.present = h->opts.serial_port != 0;
+	uart16550_attach_hw(&u, &h->uart);
+	uart16550_adopt(&u);
 	if (u.present)
 		log_add_sink(uart16550_log_sink, &u);
 }
@@ -138,12 +147,15 @@ static void start_log(const struct vmxray_options *o)
 	log_remove_all_sinks();
 	log_set_level(o->log_level);
 	log_set_cpu_fn(cpu_apic_id);
-	if (o->serial_port && uart16550_init(&g_uart, o->serial_port))
+	log_add_sink(logring_sink, &g_logring); /* every line, UART or not (hvctl log) */
+	uart16550_attach_hw(&g_uart, &g_serial.at);
+	if (uart16550_init(&g_uart))
 		log_add_sink(uart16550_log_sink, &g_uart);
 	bool console = o->console == OPT_CONSOLE_ON ||
 		       (o->console == OPT_CONSOLE_AUTO && !(g_uart.present && efi_console_on_serial()));
 	if (console)
 		log_add_sink(efi_console_sink, NULL);
+	g_console_sink = console;
 }
 
 static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
@@ -168,7 +180,9 @@ static EFI_STATUS read_options(struct handoff *h, struct vmxray_options *o)
 		/* Once: on the console, and on the UART only where the console does not
 		 * already reach a serial port (the firmware would carry the same line there). */
 		Print(L"vmxray: %a\n", err);
-		if (o->serial_port && !efi_console_on_serial() && uart16550_init(&g_uart, o->serial_port))
+		struct uart_desc at = { UART_SPACE_IO, o->serial_port, 1 };
+		uart16550_attach_hw(&g_uart, &at);
+		if (o->serial_port && !efi_console_on_serial() && uart16550_init(&g_uart))
 			uart16550_write(&g_uart, "vmxray: ", 8), uart16550_write(&g_uart, err, strlen(err)),
 				uart16550_write(&g_uart, "\n", 1);
 		return EFI_INVALID_PARAMETER;
@@ -193,6 +207,15 @@ static void log_banner(const struct vmxray_options *o)
 		 f.eax & 0xF, (f.ecx >> 5) & 1 ? "present" : "absent");
 }
 
+/* Which UART the log goes to, and why. Without one, the console must say so even with
+ * console=off: otherwise nothing would tell the user where the log went. */
+static void log_serial_choice(void)
+{
+	log_info("serial: %s", g_serial.text);
+	if (!g_uart.present && !g_console_sink)
+		Print(L"vmxray: serial: %a\n", g_serial.text);
+}
+
 static EFI_STATUS status_of(enum hv_status st)
 {
 	switch (st) {
@@ -204,6 +227,20 @@ static EFI_STATUS status_of(enum hv_status st)
 	}
 }
 
+/* The log ring moves from its early buffer to the top of the reservation, below the
+ * pool's end; returns its address (0: it stays where it is). */
+static uint64_t place_log_ring(const struct handoff *h, uint64_t *pool_size)
+{
+	uint64_t bytes = (uint64_t)(h->opts.logbuf_kib ? h->opts.logbuf_kib : LOG_RING_DEFAULT_KIB) * 1024;
+	if (bytes + POOL_FIXED_PAGES * PAGE_SIZE / 2 > *pool_size)
+		return 0;
+	uint64_t base = h->reserve_base + h->reserve_pages * PAGE_SIZE - bytes;
+	if (!logring_rehome(&g_logring, (char *)(uintptr_t)base, bytes))
+		return 0;
+	*pool_size -= bytes;
+	return base;
+}
+
 static enum hv_status prepare_memory(struct handoff *h)
 {
 	if (EFI_ERROR(efi_ram_map(&g_hv.ram)))
@@ -211,7 +248,9 @@ static enum hv_status prepare_memory(struct handoff *h)
 	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
 	g_hv.owned_count = 1;
 	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
-	pool_init(&g_hv.pool, h->copy_base + h->image_size, h->reserve_pages * PAGE_SIZE - h->image_size);
+	uint64_t pool_size = h->reserve_pages * PAGE_SIZE - h->image_size;
+	uint64_t ring = place_log_ring(h, &pool_size);
+	pool_init(&g_hv.pool, h->copy_base + h->image_size, pool_size);
 	if (g_hv.cfg.test_flags & HV_TEST_NO_MEMORY) {
 		log_info("test=no-memory: cutting the page pool to %u pages", HV_TEST_NO_MEMORY_PAGES);
 		pool_init(&g_hv.pool, h->copy_base + h->image_size, HV_TEST_NO_MEMORY_PAGES * PAGE_SIZE);
@@ -220,6 +259,11 @@ static enum hv_status prepare_memory(struct handoff *h)
 	log_info("memory: %lu KiB reserved at 0x%lx (image %lu KiB, pool %lu KiB); guest RAM top 0x%lx",
 		 h->reserve_pages * 4, h->reserve_base, h->image_size / 1024,
 		 (g_hv.pool.end - g_hv.pool.base) / 1024, mem_map_top(&g_hv.ram));
+	if (ring)
+		log_info("log ring: %lu KiB at 0x%lx (hvctl log reads it)", g_logring.size / 1024, ring);
+	else
+		log_warn("log ring: logbuf=%u KiB does not fit the reservation; keeping %lu bytes",
+			 h->opts.logbuf_kib, g_logring.size);
 	return HV_OK;
 }
 
@@ -274,8 +318,11 @@ int64_t vmxray_main(struct handoff *h)
 	EFI_STATUS s = read_options(h, &h->opts);
 	if (EFI_ERROR(s))
 		return (int64_t)s;
+	serial_select_hw(&h->opts.serial, &g_serial);
 	start_log(&h->opts);
+	h->uart = g_uart.present ? g_uart.at : (struct uart_desc){ UART_SPACE_NONE, 0, 1 };
 	log_banner(&h->opts);
+	log_serial_choice();
 	boot_config_apply(&g_hv.cfg, &h->opts);
 	EFI_MP_SERVICES_PROTOCOL *mp = mp_enumerate(&cpus, cpu_apic_id());
 	if (cpus.count > RESERVE_MAX_CPUS) {

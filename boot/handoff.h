@@ -34,6 +34,7 @@ struct handoff {
 	int64_t status;            /* EFI_STATUS of the launch */
 	uint32_t cpus_launched;
 	struct vmxray_options opts;
+	struct uart_desc uart;     /* the UART the copy chose and programmed (boot/serial_select.h) */
 };
 
 #endif

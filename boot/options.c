@@ -1,6 +1,7 @@
 #include "boot/options.h"
 
 #include "drivers/fmt.h"
+#include "drivers/logring.h"
 #include "vmx/decode/exit_reasons.h"
 
 #include <string.h>
@@ -57,17 +58,89 @@ static bool parse_u64(const char *v, size_t n, uint64_t *out)
 	return true;
 }
 
-static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
+/* Up to `digits` hex digits without a prefix, at most max (pci:BB:DD.F). */
+static bool parse_hex_field(const char *v, size_t n, size_t digits, uint64_t max, uint8_t *out)
+{
+	uint64_t x;
+	char buf[8] = "0x";
+
+	if (n == 0 || n > digits || v[0] == 'x' || v[0] == 'X')
+		return false;
+	memcpy(buf + 2, v, n);
+	if (!parse_u64(buf, n + 2, &x) || x > max)
+		return false;
+	*out = (uint8_t)x;
+	return true;
+}
+
+static bool set_serial_pci(struct opt_serial *s, const char *v, size_t n)
+{
+	const char *colon = memchr(v, ':', n), *dot = memchr(v, '.', n);
+
+	if (!colon || !dot || dot < colon)
+		return false;
+	s->mode = OPT_SERIAL_PCI;
+	return parse_hex_field(v, (size_t)(colon - v), 2, 0xFF, &s->bus) &&
+	       parse_hex_field(colon + 1, (size_t)(dot - colon - 1), 2, 31, &s->dev) &&
+	       parse_hex_field(dot + 1, (size_t)(v + n - dot - 1), 1, 7, &s->fn);
+}
+
+/* mmio:ADDR[,stride]: stride 1 (byte registers) or 4 (32-bit registers, Intel LPSS). */
+static bool set_serial_mmio(struct opt_serial *s, const char *v, size_t n)
+{
+	const char *comma = memchr(v, ',', n);
+	uint64_t addr, stride = 1;
+
+	if (!parse_u64(v, comma ? (size_t)(comma - v) : n, &addr) || addr == 0)
+		return false;
+	if (comma && !parse_u64(comma + 1, (size_t)(v + n - comma - 1), &stride))
+		return false;
+	if ((stride != 1 && stride != 4) || addr % stride || addr > UINT64_MAX - 8 * stride)
+		return false;
+	s->mode = OPT_SERIAL_MMIO;
+	s->at = (struct uart_desc){ UART_SPACE_MMIO, addr, (uint8_t)stride };
+	return true;
+}
+
+static bool set_serial_port(struct opt_serial *s, const char *v, size_t n)
 {
 	uint64_t port;
 
-	if (word_eq(v, n, "none")) {
-		o->serial_port = 0;
-		return true;
-	}
 	if (!parse_u64(v, n, &port) || port == 0 || port > 0xFFF8)
 		return false;
-	o->serial_port = (uint16_t)port;
+	s->mode = OPT_SERIAL_PORT;
+	s->at = (struct uart_desc){ UART_SPACE_IO, port, 1 };
+	return true;
+}
+
+static bool set_serial(struct vmxray_options *o, const char *v, size_t n)
+{
+	struct opt_serial s = { .mode = OPT_SERIAL_AUTO };
+	bool ok = true;
+
+	if (word_eq(v, n, "none"))
+		s.mode = OPT_SERIAL_NONE;
+	else if (n > 5 && !memcmp(v, "mmio:", 5))
+		ok = set_serial_mmio(&s, v + 5, n - 5);
+	else if (n > 4 && !memcmp(v, "pci:", 4))
+		ok = set_serial_pci(&s, v + 4, n - 4);
+	else if (!word_eq(v, n, "auto"))
+		ok = set_serial_port(&s, v, n);
+	if (!ok)
+		return false;
+	o->serial = s;
+	o->serial_port = s.mode == OPT_SERIAL_AUTO ? 0x3F8 : s.mode == OPT_SERIAL_PORT ? (uint16_t)s.at.base : 0;
+	return true;
+}
+
+/* logbuf=KiB: the in-memory log ring (drivers/logring.h). */
+static bool set_logbuf(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t kib;
+
+	if (!parse_u64(v, n, &kib) || kib < LOG_RING_MIN_KIB || kib > LOG_RING_MAX_KIB)
+		return false;
+	o->logbuf_kib = (uint32_t)kib;
 	return true;
 }
 
@@ -257,7 +330,8 @@ static bool set_recorder(struct vmxray_options *o, const char *v, size_t n)
 }
 
 static const struct opt_desc OPTIONS_TABLE[] = {
-	{ "serial", "none, or an I/O port such as 0x3f8 (1..0xfff8)", set_serial },
+	{ "serial", "auto, none, an I/O port such as 0x3f8 (1..0xfff8), mmio:ADDR[,1|4], pci:BB:DD.F",
+	  set_serial },
 	{ "log", "error, warn, info, debug, trace", set_log },
 	{ "console", "auto, on, off", set_console },
 	{ "chain", "none, or the path of the next EFI image, e.g. \\EFI\\debian\\grubx64.efi",
@@ -272,6 +346,7 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "caps", "short (the controls vmxray uses or lacks), full (every control bit)", set_caps },
 	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
 		  "unexpected-exit, feature-control-locked, no-memory", set_test },
+	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
 };
 
 void options_set_defaults(struct vmxray_options *o)
@@ -376,21 +451,30 @@ bool options_parse_config(struct vmxray_options *o, const char *text, size_t len
 	return true;
 }
 
+/* The serial= form as given: auto, none, 0xPORT, mmio:0xADDR,STRIDE, pci:BB:DD.F. */
+static void describe_serial(const struct opt_serial *s, char *buf, size_t len)
+{
+	switch (s->mode) {
+	case OPT_SERIAL_AUTO: fmt_snprintf(buf, len, "auto"); break;
+	case OPT_SERIAL_PORT: fmt_snprintf(buf, len, "0x%lx", s->at.base); break;
+	case OPT_SERIAL_MMIO: fmt_snprintf(buf, len, "mmio:0x%lx,%u", s->at.base, s->at.stride); break;
+	case OPT_SERIAL_PCI: fmt_snprintf(buf, len, "pci:%02x:%02x.%x", s->bus, s->dev, s->fn); break;
+	default: fmt_snprintf(buf, len, "none"); break;
+	}
+}
+
 size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 {
 	static const char *const consoles[] = { "auto", "on", "off" };
-	char port[16];
+	char serial[40];
 
-	if (o->serial_port)
-		fmt_snprintf(port, sizeof(port), "0x%x", o->serial_port);
-	else
-		fmt_snprintf(port, sizeof(port), "none");
+	describe_serial(&o->serial, serial, sizeof(serial));
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s%s%s",
-			    port, log_level_name(o->log_level), consoles[o->console],
+			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s",
+			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
-			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short", o->test[0] ? " test=" : "",
-			    o->test);
+			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
+			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->test[0] ? " test=" : "", o->test);
 }

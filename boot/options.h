@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "drivers/log.h"
+#include "drivers/uart16550.h"
 
 #define OPT_PATH_MAX 256
 #define OPT_LIST_MAX 256
@@ -19,8 +20,20 @@
 
 enum opt_console { OPT_CONSOLE_AUTO, OPT_CONSOLE_ON, OPT_CONSOLE_OFF };
 
+/* serial=: auto (the zero value, the default), PORT, mmio:ADDR[,stride], pci:BB:DD.F, none.
+ * Which UART auto takes, and why, is decided at start (boot/serial_select.c). */
+enum opt_serial_mode { OPT_SERIAL_AUTO = 0, OPT_SERIAL_PORT, OPT_SERIAL_MMIO, OPT_SERIAL_PCI, OPT_SERIAL_NONE };
+
+struct opt_serial {
+	enum opt_serial_mode mode;
+	struct uart_desc at;        /* PORT, MMIO */
+	uint8_t bus, dev, fn;       /* PCI */
+};
+
 struct vmxray_options {
-	uint16_t serial_port;       /* 0 = none */
+	uint16_t serial_port;       /* serial=PORT, 0x3f8 for auto, 0 for none, mmio: and pci: */
+	struct opt_serial serial;   /* the serial= form in full */
+	uint32_t logbuf_kib;        /* logbuf=: the log ring in KiB; 0 = LOG_RING_DEFAULT_KIB */
 	enum log_level log_level;
 	enum opt_console console;   /* copy log lines to the UEFI console */
 	char chain[OPT_PATH_MAX];   /* "" = default rule, "none" = do not chain */

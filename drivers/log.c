@@ -102,6 +102,13 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	spin_unlock(&g_log.lock);
 }
 
+void log_call_locked(void (*fn)(void *ctx), void *ctx)
+{
+	spin_lock(&g_log.lock);
+	fn(ctx);
+	spin_unlock(&g_log.lock);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;

@@ -35,6 +35,9 @@ bool log_add_sink(log_sink_fn fn, void *ctx);
 void log_remove_sink(log_sink_fn fn);
 void log_remove_all_sinks(void);
 const char *log_level_name(enum log_level level);
+/* Runs fn(ctx) under the lock that keeps lines whole: for readers of a sink's memory
+ * (the log ring) while other CPUs may log. */
+void log_call_locked(void (*fn)(void *ctx), void *ctx);
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

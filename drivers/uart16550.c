@@ -1,7 +1,6 @@
-/* 16550 UART driver. Register map from the PC16550D datasheet. */
+/* 16550 UART driver, pure over its register accessor. Register map and bits from the
+ * PC16550D datasheet ("Register Addresses", "Line Status Register"). */
 #include "drivers/uart16550.h"
-
-#include "arch/cpu.h"
 
 enum {
 	UART_THR = 0, /* transmit holding (DLAB=0) */
@@ -20,44 +19,72 @@ enum {
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40 /* transmitter empty: holding register, FIFO and shift register */
 #define UART_CLOCK_DIVISOR_115200 1
+#define UART_SCRATCH_PATTERN 0x5A
 /* Bounded wait: a UART that never drains must not hang the hypervisor. */
 #define UART_SPIN_LIMIT 100000
 
-bool uart16550_init(struct uart16550 *u, uint16_t port)
+void uart16550_attach(struct uart16550 *u, const struct uart_desc *at, const struct uart_io *io, void *ctx)
 {
-	u->port = port;
+	u->at = *at;
+	u->io = io;
+	u->ctx = ctx;
 	u->present = false;
-	if (!port)
+}
+
+static void uart_out(const struct uart16550 *u, unsigned reg, uint8_t v)
+{
+	u->io->write(u, reg, v);
+}
+
+static uint8_t uart_in(const struct uart16550 *u, unsigned reg)
+{
+	return u->io->read(u, reg);
+}
+
+bool uart16550_probe(struct uart16550 *u)
+{
+	if (u->at.space == UART_SPACE_NONE || !u->at.base || !u->io)
 		return false;
-	cpu_outb(port + UART_SCR, 0x5A);
-	if (cpu_inb(port + UART_SCR) != 0x5A) {
-		u->port = 0;
+	uart_out(u, UART_SCR, UART_SCRATCH_PATTERN);
+	return uart_in(u, UART_SCR) == UART_SCRATCH_PATTERN;
+}
+
+bool uart16550_init(struct uart16550 *u)
+{
+	u->present = false;
+	if (!uart16550_probe(u))
 		return false;
-	}
 	/* The firmware may still be sending on this UART (its console): let what it queued
 	 * leave first, since the divisor change and the FIFO reset below would cut it off
 	 * mid-character (a stray byte, or a lost one, in the log). Bounded, as every wait. */
-	for (unsigned i = 0; i < UART_SPIN_LIMIT && !(cpu_inb(port + UART_LSR) & LSR_TEMT); i++)
-		cpu_pause();
-	cpu_outb(port + UART_IER, 0x00);
-	cpu_outb(port + UART_LCR, LCR_DLAB);
-	cpu_outb(port + UART_DLL, UART_CLOCK_DIVISOR_115200);
-	cpu_outb(port + UART_DLM, 0);
-	cpu_outb(port + UART_LCR, LCR_8N1);
-	cpu_outb(port + UART_FCR, 0xC7); /* enable + clear FIFOs, 14-byte trigger */
-	cpu_outb(port + UART_MCR, 0x03); /* DTR, RTS; OUT2 stays as is: no interrupts */
+	for (unsigned i = 0; i < UART_SPIN_LIMIT && !(uart_in(u, UART_LSR) & LSR_TEMT); i++)
+		if (u->io->relax)
+			u->io->relax();
+	uart_out(u, UART_IER, 0x00);
+	uart_out(u, UART_LCR, LCR_DLAB);
+	uart_out(u, UART_DLL, UART_CLOCK_DIVISOR_115200);
+	uart_out(u, UART_DLM, 0);
+	uart_out(u, UART_LCR, LCR_8N1);
+	uart_out(u, UART_FCR, 0xC7); /* enable + clear FIFOs, 14-byte trigger */
+	uart_out(u, UART_MCR, 0x03); /* DTR, RTS; OUT2 stays as is: no interrupts */
 	u->present = true;
 	return true;
+}
+
+void uart16550_adopt(struct uart16550 *u)
+{
+	u->present = u->at.space != UART_SPACE_NONE && u->at.base && u->io;
 }
 
 static void uart16550_putc(struct uart16550 *u, char c)
 {
 	for (unsigned i = 0; i < UART_SPIN_LIMIT; i++) {
-		if (cpu_inb(u->port + UART_LSR) & LSR_THRE)
+		if (uart_in(u, UART_LSR) & LSR_THRE)
 			break;
-		cpu_pause();
+		if (u->io->relax)
+			u->io->relax();
 	}
-	cpu_outb(u->port + UART_THR, (uint8_t)c);
+	uart_out(u, UART_THR, (uint8_t)c);
 }
 
 void uart16550_write(struct uart16550 *u, const char *s, size_t n)

@@ -4,6 +4,7 @@
  *   hvctl stats     VM exits so far, per exit reason (all CPUs)
  *   hvctl dump      the calling CPU's VMCS, decoded, on vmxray's serial port
  *   hvctl owned     the physical memory ranges vmxray keeps for itself
+ *   hvctl log       vmxray's log since start, from its memory (no serial port needed)
  *   hvctl help      this text
  *
  * Every request is a VMCALL (vmx/policy/hypercall_abi.h). VMCALL outside VMX non-root
@@ -78,6 +79,7 @@ static const char hvctl_usage_text[] =
 	"  stats     VM exits so far, per exit reason (all CPUs)\n"
 	"  dump      the calling CPU's VMCS, decoded, on vmxray's serial port\n"
 	"  owned     physical memory that vmxray keeps for itself\n"
+	"  log       vmxray's log since start, kept in its memory\n"
 	"  help      this text\n";
 
 /* ---- talking to vmxray ---- */
@@ -273,6 +275,47 @@ static EFI_STATUS hvctl_cmd_owned(void)
 	return n >= 0 ? EFI_SUCCESS : EFI_DEVICE_ERROR;
 }
 
+/* LOG_READ in pieces of HVCTL_LOG_PAGES pages, from the oldest line kept to the end;
+ * bounded, in case vmxray logs faster than this reads. */
+#define HVCTL_LOG_PAGES 4
+#define HVCTL_LOG_ROUNDS 4096
+
+static void hvctl_print_log_piece(char *text, uint64_t n)
+{
+	text[n] = 0;
+	con_write(text);
+}
+
+static EFI_STATUS hvctl_cmd_log(void)
+{
+	uint64_t size = HVCTL_LOG_PAGES * PAGE_SIZE;
+	char *b = efimem_alloc_pages(HVCTL_LOG_PAGES + 1, UINT64_MAX); /* + room for the NUL */
+	uint64_t offset = 0, lost = 0;
+
+	if (!b) {
+		con_printf("hvctl: log: cannot allocate %lu bytes\n", size);
+		return EFI_OUT_OF_RESOURCES;
+	}
+	for (unsigned round = 0; round < HVCTL_LOG_ROUNDS; round++) {
+		struct probe_regs r = { .rax = VMXRAY_HC_LOG_READ, .rbx = (uintptr_t)b, .rcx = size, .rdx = offset };
+		if (!hvctl_call("log", &r)) {
+			efimem_free_pages(b, HVCTL_LOG_PAGES + 1);
+			return EFI_DEVICE_ERROR;
+		}
+		lost = r.rdx;
+		if (r.rax == 0)
+			break;
+		hvctl_print_log_piece(b, r.rax);
+		offset = r.rbx + r.rax;
+		if (offset >= r.rcx)
+			break;
+	}
+	if (lost)
+		con_printf("hvctl: log: %lu older line(s) did not fit vmxray's log ring (logbuf=)\n", lost);
+	efimem_free_pages(b, HVCTL_LOG_PAGES + 1);
+	return EFI_SUCCESS;
+}
+
 struct hvctl_command {
 	const char *name;
 	EFI_STATUS (*run)(void);
@@ -283,6 +326,7 @@ static const struct hvctl_command hvctl_commands[] = {
 	{ "stats", hvctl_cmd_stats },
 	{ "dump", hvctl_cmd_dump },
 	{ "owned", hvctl_cmd_owned },
+	{ "log", hvctl_cmd_log },
 };
 
 /* ---- command line ---- */

@@ -3,6 +3,7 @@
  * without a VMM would. Every buffer is checked before anything is written. */
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "drivers/logring.h"
 #include "vmx/exit/exit.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
@@ -52,6 +53,38 @@ static int64_t hc_owned_ranges(struct vcpu *v, uint64_t buf, uint64_t size)
 	return g_hv.owned_count;
 }
 
+struct log_read {
+	uint64_t offset, first, count, end, lost;
+	char *dst;
+	uint64_t cap;
+};
+
+static void log_read_locked(void *ctx)
+{
+	struct log_read *r = ctx;
+
+	r->count = logring_read(&g_logring, r->offset, r->dst, r->cap, &r->first);
+	r->end = g_logring.head;
+	r->lost = g_logring.lost;
+}
+
+/* The buffer is checked as the guest declared it, whole: nothing is written anywhere
+ * the guest could not write itself. */
+static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t offset)
+{
+	if (size == 0)
+		return VMXRAY_HC_EINVAL;
+	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, size);
+	if (st != VMXRAY_HC_OK)
+		return st;
+	struct log_read r = { .offset = offset, .dst = (char *)(uintptr_t)buf, .cap = size };
+	log_call_locked(log_read_locked, &r);
+	v->regs.gpr[GPR_RBX] = r.first;
+	v->regs.gpr[GPR_RCX] = r.end;
+	v->regs.gpr[GPR_RDX] = r.lost;
+	return (int64_t)r.count;
+}
+
 static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint64_t a2)
 {
 	switch (fn) {
@@ -65,6 +98,8 @@ static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint
 		return VMXRAY_HC_OK;
 	case VMXRAY_HC_OWNED_RANGES:
 		return hc_owned_ranges(v, a1, a2);
+	case VMXRAY_HC_LOG_READ:
+		return hc_log_read(v, a1, a2, v->regs.gpr[GPR_RDX]);
 	default:
 		return VMXRAY_HC_ENOSYS;
 	}

@@ -14,6 +14,12 @@
 #define VMXRAY_HC_STATS 1         /* (buf, size) -> RAX = counters written (u64, index = basic exit reason, all CPUs) */
 #define VMXRAY_HC_DUMP_VMCS 2     /* -> RAX 0; calling CPU's VMCS decoded on serial */
 #define VMXRAY_HC_OWNED_RANGES 3  /* (buf, size) -> RAX = (base, length) u64 pairs written */
+/* (buf, size, offset) -> RAX = bytes of the log copied into buf, from stream offset
+ * `offset` on (the log is a stream of every line logged since start, kept in a ring of
+ * logbuf= KiB); RBX = the stream offset of the first byte copied (larger than offset
+ * when older lines were dropped), RCX = the stream's end, RDX = lines dropped so far.
+ * The whole buffer [buf, buf + size) must be guest RAM outside vmxray (size > 0). */
+#define VMXRAY_HC_LOG_READ 4
 
 #define VMXRAY_HC_OK 0
 #define VMXRAY_HC_ENOSYS (-1)  /* unknown function */

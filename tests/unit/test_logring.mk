@@ -1,0 +1,1 @@
+test_logring_SRCS := drivers/logring.c

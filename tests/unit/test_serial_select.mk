@@ -1,0 +1,1 @@
+test_serial_select_SRCS := boot/serial_select.c boot/pci.c boot/spcr.c boot/options.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c

@@ -1,0 +1,1 @@
+test_spcr_SRCS := boot/spcr.c
