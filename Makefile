@@ -90,8 +90,10 @@ $(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/rec
 	@test -s $@.tmp || { echo "offsets.inc came out empty" >&2; exit 1; }
 	mv $@.tmp $@
 
+# vmxray.rev: the revision this link was built from (tests compare it with the banner).
 $(B)/vmxray.so: $(HV_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(HV_OBJ) $(EFI_LIBS) -o $@
+	@echo '$(GIT_REV)' > $(B)/vmxray.rev
 
 %.efi: %.so
 	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \

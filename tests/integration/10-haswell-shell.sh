@@ -20,10 +20,12 @@ if evidence "$log" 'info: STATS end exits=' && [ -z "$odd" ]; then pass serial.v
 else fail serial.vmxray_lines_printable "${odd:-no STATS end line: the run did not finish}"; fi
 expect_order bad_option.shell_continues "$log" "invalid value 'loud'" "^BADOPT-RETURNED"
 expect banner "$log" '^\[vmxray/cpu0\] info: vmxray [0-9]+\.[0-9]+ \(.*\) starting'
-# The banner names the commit this tree is at (make rebuilds it when HEAD moves or the tree
-# becomes dirty); the test runs right after the build, from the same tree.
-rev=$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)
-expect banner.built_revision "$log" "^\\[vmxray/cpu0\\] info: vmxray [0-9]+\\.[0-9]+ \\($rev\\) starting"
+# The banner names the commit that was built: make rewrites build/gen/git_rev.h whenever
+# `git describe --always --dirty` changes (a new commit, a dirty tree), rebuilds what
+# prints it, and notes the revision of each link in build/vmxray.rev; a stale object
+# would show another revision here.
+rev=$(cat "$B/vmxray.rev" 2>/dev/null)
+expect banner.built_revision "$log" "^\\[vmxray/cpu0\\] info: vmxray [0-9]+\\.[0-9]+ \\(${rev:-no-vmxray.rev}\\) starting"
 expect cpu_line "$log" 'info: CPU: GenuineIntel family 0x6 model 0x3c .*VMX present'
 expect caps.matrix_begin "$log" 'info: CAPS BEGIN format=1'
 expect caps.ept_required_used "$log" 'CAPS PROC2 bit 1  Enable EPT +allowed0=0 allowed1=1 required used'
