@@ -1770,11 +1770,22 @@ static bool fuzz_check_arch(const struct fuzz_case *c, char *why, size_t n)
 	}
 }
 
-/* CPUID.1:ECX bits vmxray changes by design: VMX (5) hidden, hypervisor (31) set. */
+/* CPUID bits vmxray changes by design (vmx/policy/policy.c): CPUID.1:ECX VMX hidden and
+ * hypervisor set; the trace and PEBS/BTS features hidden because their output bypasses
+ * EPT (vmx/policy/msr_policy.def): CPUID.1:ECX DTES64 and PDCM, CPUID.1:EDX DS, CPUID.7.0:
+ * EBX Intel PT, and leaf 0x14 (Intel PT) all zero. Word 0 is EBX:EAX, word 1 EDX:ECX. */
 static uint64_t cpuid_cmp_mask(const struct fuzz_case *c, unsigned word)
 {
-	if ((uint32_t)c->in[0] == 1 && word == 1)
-		return ~((1ULL << CPUID1_ECX_VMX_BIT) | (1ULL << CPUID1_ECX_HYPERVISOR_BIT));
+	uint32_t leaf = (uint32_t)c->in[0], subleaf = (uint32_t)c->in[1];
+
+	if (leaf == 1 && word == 1)
+		return ~((1ULL << CPUID1_ECX_VMX_BIT) | (1ULL << CPUID1_ECX_HYPERVISOR_BIT) |
+			 (1ULL << CPUID1_ECX_DTES64_BIT) | (1ULL << CPUID1_ECX_PDCM_BIT) |
+			 (1ULL << (32 + CPUID1_EDX_DS_BIT)));
+	if (leaf == 7 && subleaf == 0 && word == 0)
+		return ~(1ULL << (32 + CPUID7_EBX_INTEL_PT_BIT));
+	if (leaf == 0x14)
+		return 0;
 	return ~0ULL;
 }
 
