@@ -13,6 +13,8 @@
 #define MSR_IA32_MPERF                  0x000000E7u
 #define MSR_IA32_APERF                  0x000000E8u
 #define MSR_IA32_MISC_ENABLE            0x000001A0u
+#define MISC_ENABLE_BTS_UNAVAILABLE     (1ULL << 11) /* IA32_MISC_ENABLE bit 11 */
+#define MISC_ENABLE_PEBS_UNAVAILABLE    (1ULL << 12) /* IA32_MISC_ENABLE bit 12 */
 #define MSR_IA32_DEBUGCTL               0x000001D9u
 #define MSR_IA32_MTRR_PHYSBASE0         0x00000200u
 #define MSR_IA32_MTRR_PHYSMASK0         0x00000201u

@@ -49,8 +49,6 @@ extern const struct msr_policy_entry msr_policy_table[];
 extern const unsigned msr_policy_count;
 
 /* IA32_MISC_ENABLE as the guest sees it: BTS and PEBS unavailable (bits 11, 12 set). */
-#define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
-#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
 uint64_t misc_enable_guest_view(uint64_t hw);
 /* IA32_DEBUGCTL bits that need the DS area or trace messages: TR, BTS, BTINT,
  * BTS_OFF_OS, BTS_OFF_USR (SDM Vol. 3B, "IA32_DEBUGCTL MSR"); #GP, since BTS is hidden. */
