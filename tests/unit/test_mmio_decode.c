@@ -400,9 +400,52 @@ static void test_names(void **state)
 	assert_string_equal(mmio_insn_name(NULL), "unsupported");
 }
 
+/* ---- mmio_emulation_verdict (issue 20, finding 5) ---- */
+#define QUAL_DATA_WRITE_LINEAR ((1u << 1) | (1u << 7) | (1u << 8))
+
+static enum mmio_verdict verdict(bool idt, uint64_t qual, unsigned offset, const uint8_t *b, size_t n,
+				 enum mmio_cpu_mode mode)
+{
+	struct mmio_insn in;
+	enum mmio_decode_status st = mmio_decode_write(b, n, mode, &in);
+	struct mmio_exit x = { .idt_vectoring_valid = idt, .qual = qual, .offset = offset };
+	return mmio_emulation_verdict(&x, st, &in);
+}
+
+static void test_verdict(void **state)
+{
+	(void)state;
+	static const uint8_t mov_icr[] = { 0x89, 0x08 };          /* mov [rax], ecx */
+	static const uint8_t lock_mov[] = { 0xF0, 0x89, 0x08 };   /* lock mov [rax], ecx: #UD */
+	static const uint8_t lock_xchg[] = { 0xF0, 0x87, 0x08 };  /* lock xchg [rax], ecx */
+	static const uint8_t mov_q[] = { 0x48, 0x89, 0x08 };      /* mov [rax], rcx */
+	static const uint8_t add[] = { 0x01, 0x08 };              /* add [rax], ecx */
+	const uint64_t q = QUAL_DATA_WRITE_LINEAR;
+
+	assert_int_equal(verdict(false, q, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_EMULATE);
+	/* An exit while delivering an event: the push, not the instruction at RIP. */
+	assert_int_equal(verdict(true, q, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_EVENT_DELIVERY);
+	/* A paging-structure update (bit 8 clear), or no linear address (bit 7 clear). */
+	assert_int_equal(verdict(false, q & ~(1u << 8), 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_LINEAR);
+	assert_int_equal(verdict(false, q & ~(1u << 7), 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_LINEAR);
+	assert_int_equal(verdict(false, (q & ~2u) | 1u, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_WRITE);
+	assert_int_equal(verdict(false, q | 4u, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_WRITE);
+	/* LOCK: #UD on MOV, valid on XCHG. */
+	assert_int_equal(verdict(false, q, 0x300, lock_mov, 3, MMIO_MODE_64), MMIO_REFUSE_LOCK_UD);
+	assert_int_equal(verdict(false, q, 0x300, lock_xchg, 3, MMIO_MODE_64), MMIO_EMULATE);
+	/* Stores that reach past the page: 8 bytes at FF9, 4 at FFD; the last that fit. */
+	assert_int_equal(verdict(false, q, 0xFF9, mov_q, 3, MMIO_MODE_64), MMIO_REFUSE_CROSSES_PAGE);
+	assert_int_equal(verdict(false, q, 0xFF8, mov_q, 3, MMIO_MODE_64), MMIO_EMULATE);
+	assert_int_equal(verdict(false, q, 0xFFD, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_CROSSES_PAGE);
+	assert_int_equal(verdict(false, q, 0xFFC, mov_icr, 2, MMIO_MODE_64), MMIO_EMULATE);
+	assert_int_equal(verdict(false, q, 0x300, add, 2, MMIO_MODE_64), MMIO_REFUSE_UNDECODED);
+	assert_int_equal(verdict(false, q, 0x300, mov_icr, 1, MMIO_MODE_64), MMIO_REFUSE_UNDECODED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_linux_xapic),
 		cmocka_unit_test(test_edk2),
 		cmocka_unit_test(test_addressing_64),

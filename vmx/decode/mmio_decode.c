@@ -25,6 +25,7 @@ struct prefixes {
 	unsigned len;  /* bytes before the opcode */
 	bool opsize;   /* 0x66 */
 	bool adsize;   /* 0x67 */
+	bool lock;     /* 0xF0 */
 	bool rex;      /* a REX prefix immediately before the opcode */
 	uint8_t rex_bits; /* its low four bits: W R X B */
 };
@@ -85,6 +86,7 @@ static enum mmio_decode_status decode_prefixes(struct decoder *d)
 			p->rex_bits = 0;
 			p->opsize |= b == 0x66;
 			p->adsize |= b == 0x67;
+			p->lock |= b == 0xF0;
 		} else {
 			p->len = i;
 			return MMIO_DECODE_OK;
@@ -241,6 +243,7 @@ enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum m
 	if ((st = decode_prefixes(&d)) != MMIO_DECODE_OK)
 		return st;
 	in.opcode = bytes[d.p.len];
+	in.lock = d.p.lock;
 	in.size = operand_size(&d, in.opcode);
 	switch (in.opcode) {
 	case OP_XCHG_RM8:
@@ -283,5 +286,50 @@ const char *mmio_insn_name(const struct mmio_insn *insn)
 		return "mov moffs, rAX";
 	default:
 		return "unsupported";
+	}
+}
+
+/* EPT-violation qualification bits (SDM Vol. 3C, 28.2.1, Table "Exit Qualification for
+ * EPT Violations"). */
+#define EPTV_WRITE       (1ULL << 1)
+#define EPTV_FETCH       (1ULL << 2)
+#define EPTV_GLA_VALID   (1ULL << 7)
+#define EPTV_TRANSLATION (1ULL << 8)
+
+enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,
+					 const struct mmio_insn *insn)
+{
+	if (x->idt_vectoring_valid)
+		return MMIO_REFUSE_EVENT_DELIVERY;
+	if (!(x->qual & EPTV_GLA_VALID) || !(x->qual & EPTV_TRANSLATION))
+		return MMIO_REFUSE_NOT_LINEAR;
+	if (!(x->qual & EPTV_WRITE) || (x->qual & EPTV_FETCH))
+		return MMIO_REFUSE_NOT_WRITE;
+	if (st != MMIO_DECODE_OK)
+		return MMIO_REFUSE_UNDECODED;
+	/* "The LOCK prefix can be prepended only to the following instructions and only to
+	 * those forms of the instructions where the destination operand is a memory
+	 * operand: ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCH8B, CMPXCHG16B, DEC, INC,
+	 * NEG, NOT, OR, SBB, SUB, XOR, XADD, and XCHG ... An undefined opcode exception will
+	 * also be generated if the LOCK prefix is used with any instruction not in the above
+	 * list." */
+	if (insn->lock && !insn->xchg)
+		return MMIO_REFUSE_LOCK_UD;
+	if (x->offset > 4096 || insn->size > 4096 - x->offset)
+		return MMIO_REFUSE_CROSSES_PAGE;
+	return MMIO_EMULATE;
+}
+
+const char *mmio_verdict_name(enum mmio_verdict v)
+{
+	switch (v) {
+	case MMIO_EMULATE: return "emulate";
+	case MMIO_REFUSE_EVENT_DELIVERY: return "event delivery";
+	case MMIO_REFUSE_NOT_LINEAR: return "not a linear access (paging-structure update)";
+	case MMIO_REFUSE_NOT_WRITE: return "not a data write";
+	case MMIO_REFUSE_UNDECODED: return "an instruction vmxray does not decode";
+	case MMIO_REFUSE_LOCK_UD: return "LOCK on MOV (#UD)";
+	case MMIO_REFUSE_CROSSES_PAGE: return "a store past the page's end";
+	default: return "?";
 	}
 }

@@ -39,6 +39,7 @@ struct mmio_insn {
 	bool xchg;       /* XCHG: the register also receives the old memory value */
 	uint8_t opcode;  /* the primary opcode (88 89 86 87 C6 C7 A2 A3); 0 when the decode
 			  * failed */
+	bool lock;       /* an F0 prefix: valid on XCHG only (MOV with LOCK is #UD) */
 };
 
 enum mmio_decode_status {
@@ -54,6 +55,43 @@ enum mmio_decode_status {
  * be longer than 15 bytes. */
 enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum mmio_cpu_mode mode,
 					  struct mmio_insn *out);
+
+/* ---- May the write behind an EPT violation on the APIC page be emulated? ----
+ *
+ * The instruction is fetched after the exit, so the bytes at RIP are only a claim about
+ * what caused it: the exit must be one a store of that instruction causes, and the
+ * store must be one the emulation does exactly. Otherwise vmxray does not emulate (the
+ * caller turns the intercept off and lets the guest run again, or reflects the fault
+ * the bytes would raise). */
+enum mmio_verdict {
+	MMIO_EMULATE,
+	MMIO_REFUSE_EVENT_DELIVERY, /* IDT-vectoring information valid: the write was part of
+				     * delivering an event (a push onto a stack on the page),
+				     * not the instruction at RIP (SDM Vol. 3C, 28.2.4
+				     * "Information for VM Exits During Event Delivery") */
+	MMIO_REFUSE_NOT_LINEAR,     /* qualification bit 7 or 8 clear: no data access to a
+				     * linear address's translation (a paging-structure A/D
+				     * update, SDM Vol. 3C, 28.2.1, Table "Exit Qualification for
+				     * EPT Violations") */
+	MMIO_REFUSE_NOT_WRITE,      /* not a data write, or an instruction fetch */
+	MMIO_REFUSE_UNDECODED,      /* the bytes are no store vmxray decodes */
+	MMIO_REFUSE_LOCK_UD,        /* LOCK MOV: the processor raises #UD for these bytes
+				     * (SDM Vol. 2B, "LOCK"); the caller reflects #UD */
+	MMIO_REFUSE_CROSSES_PAGE,   /* the store goes past the page's end (offset + size >
+				     * 4096): part of it is not the APIC's */
+};
+
+struct mmio_exit {
+	bool idt_vectoring_valid;   /* IDT_VECTORING_INFO_FIELD bit 31 */
+	uint64_t qual;              /* the EPT-violation exit qualification */
+	unsigned offset;            /* the guest-physical address's offset in its page */
+};
+
+/* The verdict on emulating `insn` (decoded with status `st`) for this exit. */
+enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,
+					 const struct mmio_insn *insn);
+/* "event delivery", "not a linear access", ... for the log line. */
+const char *mmio_verdict_name(enum mmio_verdict v);
 
 /* A printable name for logs: "mov r/m, r", "mov r/m, imm", "xchg", "mov moffs, rAX", or
  * "unsupported" (a failed decode, or NULL). */

@@ -120,7 +120,10 @@ static bool operands_from_bytes(struct string_operands *o)
 
 	if (len > sizeof(insn))
 		len = sizeof(insn);
-	if (guest_fetch_insn(insn, len, &mode64, &db) != len)
+	unsigned n = guest_fetch_insn(insn, len, &mode64, &db);
+	if (n < len)
+		n = guest_fetch_insn_more(insn, n, len);
+	if (n != len)
 		return false;
 	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
 	if (!string_io_decode_prefixes(insn, len, o->mode64, def, &pre))
