@@ -29,6 +29,9 @@ void uart16550_attach(struct uart16550 *u, const struct uart_desc *at, const str
 	u->io = io;
 	u->ctx = ctx;
 	u->present = false;
+	u->programmed = false;
+	u->reclaims = 0;
+	u->lines_cut = 0;
 }
 
 static void uart_out(const struct uart16550 *u, unsigned reg, uint8_t v)
@@ -68,7 +71,34 @@ bool uart16550_init(struct uart16550 *u)
 	uart_out(u, UART_FCR, 0xC7); /* enable + clear FIFOs, 14-byte trigger */
 	uart_out(u, UART_MCR, 0x03); /* DTR, RTS; OUT2 stays as is: no interrupts */
 	u->present = true;
+	u->programmed = true;
 	return true;
+}
+
+#define MCR_LOOP 0x10
+
+/* Whether the line settings are still the ones uart16550_init made (DLAB is set only
+ * for the two divisor reads, then LCR is written back as it was). */
+static bool settings_intact(const struct uart16550 *u)
+{
+	uint8_t lcr = uart_in(u, UART_LCR);
+	if (lcr != LCR_8N1 || (uart_in(u, UART_MCR) & MCR_LOOP))
+		return false;
+	uart_out(u, UART_LCR, LCR_8N1 | LCR_DLAB);
+	uint8_t dll = uart_in(u, UART_DLL), dlm = uart_in(u, UART_DLM);
+	uart_out(u, UART_LCR, LCR_8N1);
+	return dll == UART_CLOCK_DIVISOR_115200 && dlm == 0;
+}
+
+static void settings_restore(struct uart16550 *u)
+{
+	uint8_t mcr = uart_in(u, UART_MCR);
+	uart_out(u, UART_LCR, LCR_DLAB);
+	uart_out(u, UART_DLL, UART_CLOCK_DIVISOR_115200);
+	uart_out(u, UART_DLM, 0);
+	uart_out(u, UART_LCR, LCR_8N1);
+	uart_out(u, UART_MCR, (uint8_t)(mcr & ~MCR_LOOP));
+	u->reclaims++;
 }
 
 void uart16550_adopt(struct uart16550 *u)
@@ -76,25 +106,31 @@ void uart16550_adopt(struct uart16550 *u)
 	u->present = u->at.space != UART_SPACE_NONE && u->at.base && u->io;
 }
 
-static void uart16550_putc(struct uart16550 *u, char c)
+/* False when the transmitter did not drain within the bounded wait (nothing sent). */
+static bool uart16550_putc(struct uart16550 *u, char c)
 {
 	for (unsigned i = 0; i < UART_SPIN_LIMIT; i++) {
-		if (uart_in(u, UART_LSR) & LSR_THRE)
-			break;
+		if (uart_in(u, UART_LSR) & LSR_THRE) {
+			uart_out(u, UART_THR, (uint8_t)c);
+			return true;
+		}
 		if (u->io->relax)
 			u->io->relax();
 	}
-	uart_out(u, UART_THR, (uint8_t)c);
+	return false;
 }
 
 void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 {
 	if (!u->present)
 		return;
+	if (u->programmed && !settings_intact(u))
+		settings_restore(u);
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			uart16550_putc(u, '\r');
-		uart16550_putc(u, s[i]);
+		if ((s[i] == '\n' && !uart16550_putc(u, '\r')) || !uart16550_putc(u, s[i])) {
+			u->lines_cut++;
+			return;
+		}
 	}
 }
 
