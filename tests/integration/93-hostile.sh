@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A hostile guest (tests/guest/vmxhostile.c) under vmxray in Bochs (corei7_haswell_4770,
+# 2 CPUs): every route of issue 20 to vmxray's memory, its log and the other processor,
+# tried from the UEFI shell. The guest reports what happened to each attempt; root
+# mode's log shows that vmxray's memory stayed intact (the canaries at power-off), that
+# it never faulted or panicked, that the refusals and rate limits happened where the
+# guest asked for too much, and that nothing it dropped from its log went unsaid.
+source "$(dirname "$0")/lib.bash"
+out=$B/it/hostile
+log=$out/serial.log
+rm -f "$log"
+boot hostile --bed bochs --cpu corei7_haswell_4770 --smp 2 --timeout 600 --out "$out" \
+	--shell '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxhostile.efi;echo HOSTILE-SHELL-ALIVE'
+
+expect launched "$log" 'info: vmxray is running: the firmware continues as its guest'
+guest_checks hostile "$(guest_results "$out" vmxhostile)" vmxhostile
+end='info: STATS end exits='
+# vmxray's memory: every vCPU's canary as written at launch.
+expect owned.canaries_intact "$log" 'info: STATS canaries intact=2 of 2$'
+expect_not no_root_exception "$log" 'root-mode exception' "$end"
+expect_not no_panic "$log" 'PANIC' "$end"
+expect_not no_ept_pool_exhausted "$log" 'EPT memory types could not follow' "$end"
+# The MTRR write whose retype would split the whole EPT: refused before anything changed.
+expect mtrr.refused_logged "$log" 'warn: MTRR: WRMSR 0x2[0-9a-f]+ = 0x1800 refused \(#GP\): its EPT retype needs more than [0-9]+ table pages'
+# DUMP_VMCS in a loop: dumps, but rate-limited (the guest counts the EAGAINs).
+expect dump.first_dump "$log" 'VMCS dump begin: DUMP_VMCS hypercall'
+n=$(clean "$log" | grep -ac 'VMCS dump begin: DUMP_VMCS hypercall')
+if [ "$n" -ge 1 ] && [ "$n" -le 2 ]; then pass dump.rate_limited_in_log
+else fail dump.rate_limited_in_log "$n DUMP_VMCS dumps in the log for 20 calls"; fi
+# The APIC page: an instruction vmxray does not decode gives the page back, said once.
+expect apic.undecoded_gives_page_back "$log" 'warn: IPI: APIC write not emulated: an instruction vmxray does not decode \(f0 83 08 00'
+# The log: its dropped-line counter is printed with the statistics (dropped lines are said).
+expect log.dropped_counter "$log" 'info: log: dropped lines=[0-9]+ bytes=[0-9]+ \(per-exit budget 1024 bytes\)'
+expect_order shell_keeps_working "$log" '^vmxhostile: [0-9]+ passed' '^HOSTILE-SHELL-ALIVE'
+finish
