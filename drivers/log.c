@@ -139,15 +139,28 @@ bool log_budget_take(struct log_budget *b, uint64_t epoch, size_t len, uint32_t 
 	return false;
 }
 
-bool rate_limit_allow(struct rate_limit *r, uint64_t now, uint64_t interval, uint64_t *refused_before)
+bool rate_limit_allow(struct rate_limit *r, uint64_t now, uint64_t interval, uint32_t burst,
+		      uint64_t *refused_before)
 {
-	if (r->last && now - r->last < interval) {
+	if (!r->started) {
+		*r = (struct rate_limit){ .started = true, .tokens = burst, .last = now };
+	} else if (interval && now - r->last >= interval) {
+		uint64_t gained = (now - r->last) / interval;
+		if (gained >= burst - r->tokens) {
+			r->tokens = burst;
+			r->last = now;
+		} else {
+			r->tokens += (uint32_t)gained;
+			r->last += gained * interval;
+		}
+	}
+	if (r->tokens == 0) {
 		r->refused++;
 		return false;
 	}
+	r->tokens--;
 	*refused_before = r->refused;
 	r->refused = 0;
-	r->last = now ? now : 1;
 	return true;
 }
 

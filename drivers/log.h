@@ -67,15 +67,20 @@ void log_dropped_totals(uint64_t *lines, uint64_t *bytes, uint32_t *budget);
 bool log_budget_take(struct log_budget *b, uint64_t epoch, size_t len, uint32_t limit, uint64_t *report_lines,
 		     uint64_t *report_bytes);
 
-/* ---- A rate limit for output a guest can ask for (DUMP_VMCS): at most one event per
- * `interval` ticks of a clock (the TSC), the refusals counted. Pure. ---- */
+/* ---- A rate limit for output a guest can ask for (DUMP_VMCS): a bucket of `burst`
+ * events that refills one per `interval` ticks of a clock (the TSC); the refusals are
+ * counted. Occasional callers (a user's hvctl dump, a fuzzer's rare call) are never
+ * refused; a loop gets `burst` events, then one per interval. Pure. ---- */
 struct rate_limit {
-	uint64_t last;       /* clock at the last allowed event; 0: none yet */
+	bool started;
+	uint32_t tokens;
+	uint64_t last;       /* clock when the bucket last gained a token */
 	uint64_t refused;    /* since the last allowed event */
 };
 /* True when an event may happen at `now`; then *refused_before holds how many were
  * refused since the last one (to be reported with it). */
-bool rate_limit_allow(struct rate_limit *r, uint64_t now, uint64_t interval, uint64_t *refused_before);
+bool rate_limit_allow(struct rate_limit *r, uint64_t now, uint64_t interval, uint32_t burst,
+		      uint64_t *refused_before);
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -146,20 +146,27 @@ static int mtrr_write_discontinuous(void)
 static void test_mtrr(void)
 {
 	if (!mtrr_find_free_pair()) {
-		report_skip("mtrr.discontinuous_mask_refused", "no free variable MTRR pair");
+		report_skip("mtrr.discontinuous_mask_refused_or_whole", "no free variable MTRR pair");
 		return;
 	}
-	int f = probe_wrmsr(MSR_PHYSBASE(mtrr_pair), 0x6); /* WB at 0: valid, matches nothing yet */
+	int f = probe_wrmsr(MSR_PHYSBASE(mtrr_pair), 0x4); /* WT at 0: valid, matches nothing yet */
 	uint64_t back = 0;
 	report_check(f == PROBE_NO_FAULT && probe_rdmsr(MSR_PHYSBASE(mtrr_pair), &back) == PROBE_NO_FAULT &&
-			     back == 0x6,
+			     back == 0x4,
 		     "mtrr.physbase_reads_back", "WRMSR %s, read 0x%lx", f == PROBE_NO_FAULT ? "ok" : "faulted", back);
 	f = mtrr_write_discontinuous();
+	uint64_t mask = 0;
+	bool held = f == PROBE_NO_FAULT && probe_rdmsr(MSR_PHYSMASK(mtrr_pair), &mask) == PROBE_NO_FAULT &&
+		    mask == ((1ULL << 12) | MTRR_V);
 	if (f == PROBE_NO_FAULT)
 		(void)probe_wrmsr(MSR_PHYSMASK(mtrr_pair), mtrr_mask_old);
-	/* The EPT retype would need a table page per 2 MiB of the whole guest-physical space. */
-	expect_fault("mtrr.discontinuous_mask_refused", f, VECTOR_GP);
-	uint64_t mask = 0;
+	/* WT on every other 4 KiB page: each 2 MiB of write-back memory needs a page table.
+	 * vmxray either refuses it whole (#GP: the pool is too small) or does it whole;
+	 * root mode's log says which, and never "could not follow". */
+	report_info("MTRR discontinuous mask: %s", probe_is(f, VECTOR_GP) ? "refused (#GP)" :
+						  held ? "accepted, EPT retyped" : "other");
+	report_check(probe_is(f, VECTOR_GP) || held, "mtrr.discontinuous_mask_refused_or_whole",
+		     "fault %d, PHYSMASK read 0x%lx", f, mask);
 	report_check(probe_rdmsr(MSR_PHYSMASK(mtrr_pair), &mask) == PROBE_NO_FAULT && mask == mtrr_mask_old,
 		     "mtrr.mask_unchanged", "PHYSMASK%d = 0x%lx, was 0x%lx", mtrr_pair, mask, mtrr_mask_old);
 	(void)probe_wrmsr(MSR_PHYSBASE(mtrr_pair), mtrr_base_old);
@@ -184,7 +191,8 @@ static void test_dump_loop(void)
 	}
 	report_info("DUMP_VMCS x%d: %u dumps, %u refused (EAGAIN), %u other, %lu TSC ticks", DUMP_LOOP, ok, again,
 		    other, cpu_rdtsc() - t0);
-	report_check(ok >= 1 && ok <= 2 && again + ok == DUMP_LOOP, "hc.dump_vmcs_rate_limited",
+	/* A burst of 3 (vmx/exit/exit_hypercall.c), then one per ~2^31 TSC ticks. */
+	report_check(ok >= 1 && ok <= 4 && again + ok == DUMP_LOOP, "hc.dump_vmcs_rate_limited",
 		     "%u dumps, %u EAGAIN, %u other of %d calls", ok, again, other, DUMP_LOOP);
 }
 
@@ -230,26 +238,36 @@ static void uart_load(const struct uart_regs *u)
 	cpu_outb(COM1 + 4, u->mcr);
 }
 
+/* Until the transmitter is empty (LSR.TEMT), bounded. */
+static void uart_drain(void)
+{
+	for (unsigned i = 0; i < 1000000 && !(cpu_inb(COM1 + 5) & 0x40); i++)
+		cpu_pause();
+}
+
 static void test_uart(void)
 {
-	if (cpu_inb(COM1 + 5) == 0xFF || mtrr_pair < 0) {
-		report_skip("uart.settings_restored", mtrr_pair < 0 ? "no MTRR pair to make vmxray log" : "no COM1");
+	if (cpu_inb(COM1 + 5) == 0xFF) {
+		report_skip("uart.settings_restored", "no COM1");
 		return;
 	}
-	/* Nothing is printed from here until the checks: the console mirrors on COM1. */
+	/* Nothing is printed from here until the checks: the console mirrors on COM1. What
+	 * is still being sent leaves first: a character in flight at a divisor of FFFFh
+	 * would take seconds (Bochs times them). */
+	uart_drain();
 	struct uart_regs saved = uart_save();
 	struct uart_regs hostile = { .lcr = 0x1A, .mcr = 0x1B, .dll = 0xFF, .dlm = 0xFF }; /* 7E1, loop, ~1.8 baud */
 	uart_load(&hostile);
 	while (cpu_inb(COM1 + 5) & 1)
 		(void)cpu_inb(COM1); /* empty the receiver */
 	uint64_t t0 = cpu_rdtsc();
-	int f = mtrr_write_discontinuous(); /* refused: vmxray logs a warning line */
+	/* A page of vmxray's memory not touched yet: vmxray logs the EPT violation. */
+	(void)*(volatile uint8_t *)(uintptr_t)(H.owned_base + 3 * PAGE_SIZE);
 	uint64_t ticks = cpu_rdtsc() - t0;
 	struct uart_regs now = uart_save();
 	bool looped = cpu_inb(COM1 + 5) & 1;
+	uart_drain();
 	uart_load(&saved);
-	if (f == PROBE_NO_FAULT)
-		(void)probe_wrmsr(MSR_PHYSMASK(mtrr_pair), mtrr_mask_old);
 	report_info("UART: vmxray's warning took %lu TSC ticks; after it LCR 0x%x MCR 0x%x divisor 0x%x%02x", ticks,
 		    now.lcr, now.mcr, now.dlm, now.dll);
 	report_check(!(now.mcr & 0x10), "uart.loopback_cleared_before_vmxray_writes", "MCR 0x%x", now.mcr);
@@ -315,8 +333,17 @@ static void test_apic_page(void)
 	test_xchg("apic.xchg_tpr_emulated", false);
 	test_xchg("apic.lock_xchg_tpr_emulated", true);
 	expect_fault("apic.lock_mov_ud", probe_call(do_lock_mov, NULL), VECTOR_UD);
+}
+
+/* Last: vmxray gives the APIC page back for good (logged), and INIT and SIPI become
+ * signals again, which Debian's Bochs never clears in VMX non-root mode (docs/
+ * ARCHITECTURE.md): the APs cannot be woken by the firmware after this. */
+static void test_apic_undecoded(void)
+{
+	if (!apic_tpr)
+		return;
 	uint32_t before = *apic_tpr;
-	int f = probe_call(do_lock_or, NULL); /* vmxray turns its intercept off (logged) */
+	int f = probe_call(do_lock_or, NULL);
 	report_check(f == PROBE_NO_FAULT && *apic_tpr == before, "apic.undecoded_lock_or_done", "fault %d", f);
 }
 
@@ -398,6 +425,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		test_ins();
 		test_apic_page();
 		test_still_alive();
+		test_apic_undecoded();
 	}
 	if (H.buf)
 		efimem_free_pages(H.buf, 1);

@@ -105,13 +105,26 @@ static void test_rate_limit(void **state)
 	(void)state;
 	struct rate_limit r = { 0 };
 	uint64_t refused = 99;
-	assert_true(rate_limit_allow(&r, 1000, 500, &refused));
+	/* A burst of 3, then one per 500 ticks. */
+	assert_true(rate_limit_allow(&r, 1000, 500, 3, &refused));
 	assert_int_equal(refused, 0);
-	assert_false(rate_limit_allow(&r, 1200, 500, &refused));
-	assert_false(rate_limit_allow(&r, 1499, 500, &refused));
-	assert_true(rate_limit_allow(&r, 1500, 500, &refused));
+	assert_true(rate_limit_allow(&r, 1001, 500, 3, &refused));
+	assert_true(rate_limit_allow(&r, 1002, 500, 3, &refused));
+	assert_false(rate_limit_allow(&r, 1003, 500, 3, &refused));
+	assert_false(rate_limit_allow(&r, 1499, 500, 3, &refused));
+	assert_true(rate_limit_allow(&r, 1500, 500, 3, &refused));
 	assert_int_equal(refused, 2);
-	assert_false(rate_limit_allow(&r, 1501, 500, &refused));
+	assert_false(rate_limit_allow(&r, 1501, 500, 3, &refused));
+	/* A long pause refills the bucket, never beyond the burst. */
+	assert_true(rate_limit_allow(&r, 1000000, 500, 3, &refused));
+	assert_int_equal(refused, 1);
+	assert_true(rate_limit_allow(&r, 1000001, 500, 3, &refused));
+	assert_true(rate_limit_allow(&r, 1000002, 500, 3, &refused));
+	assert_false(rate_limit_allow(&r, 1000003, 500, 3, &refused));
+	/* Two intervals give two tokens. */
+	assert_true(rate_limit_allow(&r, 1001000, 500, 3, &refused));
+	assert_true(rate_limit_allow(&r, 1001000, 500, 3, &refused));
+	assert_false(rate_limit_allow(&r, 1001000, 500, 3, &refused));
 }
 
 int main(void)

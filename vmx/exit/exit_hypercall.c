@@ -88,11 +88,12 @@ static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t
 }
 
 /* DUMP_VMCS prints ~150 lines (about 1 s of a 115200-baud UART, under the log lock
- * every CPU needs to log): at most one dump per DUMP_VMCS_INTERVAL_TSC TSC ticks, all
- * CPUs together (2^31: 0.7 s at 3 GHz; Bochs's TSC follows its emulated instruction
- * count). A refused call returns VMXRAY_HC_EAGAIN and logs nothing; the next dump
- * says how many were refused before it. */
+ * every CPU needs to log): all CPUs together get DUMP_VMCS_BURST dumps, then one per
+ * DUMP_VMCS_INTERVAL_TSC TSC ticks (2^31: 0.7 s at 3 GHz; Bochs's TSC follows its
+ * emulated instruction count). A refused call returns VMXRAY_HC_EAGAIN and logs
+ * nothing; the next dump says how many were refused before it. */
 #define DUMP_VMCS_INTERVAL_TSC (1ULL << 31)
+#define DUMP_VMCS_BURST 3
 static struct rate_limit dump_rate;
 
 static int64_t hc_dump_vmcs(struct vcpu *v)
@@ -100,7 +101,7 @@ static int64_t hc_dump_vmcs(struct vcpu *v)
 	uint64_t refused;
 
 	spin_lock(&g_hv.lock);
-	bool ok = rate_limit_allow(&dump_rate, cpu_rdtsc(), DUMP_VMCS_INTERVAL_TSC, &refused);
+	bool ok = rate_limit_allow(&dump_rate, cpu_rdtsc(), DUMP_VMCS_INTERVAL_TSC, DUMP_VMCS_BURST, &refused);
 	spin_unlock(&g_hv.lock);
 	if (!ok)
 		return VMXRAY_HC_EAGAIN;

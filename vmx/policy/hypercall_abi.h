@@ -13,7 +13,7 @@
 #define VMXRAY_HC_VERSION 0       /* -> RAX 0, RBX (major << 16) | minor */
 #define VMXRAY_HC_STATS 1         /* (buf, size) -> RAX = counters written (u64, index = basic exit reason, all CPUs) */
 #define VMXRAY_HC_DUMP_VMCS 2     /* -> RAX 0; calling CPU's VMCS decoded on serial;
-				   * EAGAIN within ~1 s of the last dump (any CPU) */
+				   * EAGAIN after 3 dumps in a row, then ~1 per second (all CPUs) */
 #define VMXRAY_HC_OWNED_RANGES 3  /* (buf, size) -> RAX = (base, length) u64 pairs written */
 /* (buf, size, offset) -> RAX = bytes of the log copied into buf, from stream offset
  * `offset` on (the log is a stream of every line logged since start, kept in a ring of
