@@ -40,6 +40,15 @@ struct mmio_insn {
 	uint8_t opcode;  /* the primary opcode (88 89 86 87 C6 C7 A2 A3); 0 when the decode
 			  * failed */
 	bool lock;       /* an F0 prefix: valid on XCHG only (MOV with LOCK is #UD) */
+	struct mmio_mem {  /* the memory operand, to compute its address (mmio_insn_linear) */
+		bool absolute;     /* A2/A3: the offset is the address (disp) */
+		bool rip_relative; /* 64-bit mode, mod 00 r/m 101: next RIP + disp32 */
+		int base, index;   /* GPR numbers 0-15, -1 for none */
+		unsigned scale;    /* 1, 2, 4 or 8 */
+		int64_t disp;      /* sign-extended (A2/A3: the offset, zero-extended) */
+		unsigned asize;    /* address size in bytes: 2, 4 or 8 */
+		unsigned seg;      /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (the SDM's Sreg order) */
+	} mem;
 };
 
 enum mmio_decode_status {
@@ -79,13 +88,26 @@ enum mmio_verdict {
 				     * (SDM Vol. 2B, "LOCK"); the caller reflects #UD */
 	MMIO_REFUSE_CROSSES_PAGE,   /* the store goes past the page's end (offset + size >
 				     * 4096): part of it is not the APIC's */
+	MMIO_REFUSE_OTHER_ADDRESS,  /* the decoded operand's linear address is not the one
+				     * the exit reports: the bytes at RIP changed since (another
+				     * CPU wrote them) or are not what faulted */
 };
 
 struct mmio_exit {
 	bool idt_vectoring_valid;   /* IDT_VECTORING_INFO_FIELD bit 31 */
 	uint64_t qual;              /* the EPT-violation exit qualification */
 	unsigned offset;            /* the guest-physical address's offset in its page */
+	uint64_t gla;               /* GUEST_LINEAR_ADDRESS (valid with qualification bit 7) */
+	uint64_t decoded_la;        /* mmio_insn_linear() of the decoded instruction */
 };
+
+/* The linear address of a decoded instruction's memory operand (SDM Vol. 1, 3.7.5
+ * "Specifying an Offset"; Vol. 3A, 3.4.4 "Segment Loading Instructions in IA-32e
+ * Mode": in 64-bit mode only FS and GS add a base; elsewhere the sum wraps at 4 GiB).
+ * gpr: the 16 general registers (RSP included); next_rip: RIP + length; seg_base: the
+ * base of segment in->mem.seg. */
+uint64_t mmio_insn_linear(const struct mmio_insn *in, const uint64_t gpr[16], uint64_t next_rip,
+			  uint64_t seg_base, bool mode64);
 
 /* The verdict on emulating `insn` (decoded with status `st`) for this exit. */
 enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,

@@ -137,6 +137,27 @@ static void mmio_write(volatile void *p, unsigned size, uint64_t v)
 	}
 }
 
+static uint64_t segment_base(unsigned sreg)
+{
+	switch (sreg) {
+	case 0: return vmcs_readnw(GUEST_ES_BASE);
+	case 1: return vmcs_readnw(GUEST_CS_BASE);
+	case 2: return vmcs_readnw(GUEST_SS_BASE);
+	case 4: return vmcs_readnw(GUEST_FS_BASE);
+	case 5: return vmcs_readnw(GUEST_GS_BASE);
+	default: return vmcs_readnw(GUEST_DS_BASE);
+	}
+}
+
+/* Where the decoded instruction stores, for comparison with the exit's linear address. */
+static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
+{
+	uint64_t gpr[16];
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = gpr_value(v, i);
+	return mmio_insn_linear(mi, gpr, vmcs_readnw(GUEST_RIP) + mi->len, segment_base(mi->mem.seg), mode64);
+}
+
 /* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
  * "Local APIC ID"). Kept in the vcpu for other CPUs' soft IPIs and kicks. */
 static void apic_refresh_id(struct vcpu *v)
@@ -161,7 +182,9 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		.idt_vectoring_valid = vmcs_read32(IDT_VECTORING_INFO_FIELD) & (1u << 31),
 		.qual = e->qual,
 		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
+		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
 	};
+	x.decoded_la = x.gla; /* the checks of the exit alone first */
 	struct mmio_insn mi = { 0 };
 	uint8_t insn[MMIO_INSN_MAX_LEN] = { 0 };
 	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &mi);
@@ -181,6 +204,8 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		n = guest_fetch_insn_more(insn, n, sizeof(insn));
 		st = mmio_decode_write(insn, n, mode, &mi);
 	}
+	if (st == MMIO_DECODE_OK)
+		x.decoded_la = operand_linear(v, &mi, mode64);
 	verdict = mmio_emulation_verdict(&x, st, &mi);
 	if (verdict == MMIO_REFUSE_LOCK_UD) {
 		vcpu_inject_ud(v);
