@@ -106,28 +106,42 @@ void uart16550_adopt(struct uart16550 *u)
 	u->present = u->at.space != UART_SPACE_NONE && u->at.base && u->io;
 }
 
-/* False when the transmitter did not drain within the bounded wait (nothing sent). */
+/* Waits (bounded) until the transmitter takes a character, then sends c. A wait that
+ * runs out still sends: with FIFOs on, THRE says the FIFO is empty, not that it is
+ * full, and an emulated UART (Bochs times characters in emulated time) can need about
+ * the whole bound to empty 16 of them. True when the wait did not run out. */
 static bool uart16550_putc(struct uart16550 *u, char c)
 {
+	bool drained = false;
 	for (unsigned i = 0; i < UART_SPIN_LIMIT; i++) {
 		if (uart_in(u, UART_LSR) & LSR_THRE) {
-			uart_out(u, UART_THR, (uint8_t)c);
-			return true;
+			drained = true;
+			break;
 		}
 		if (u->io->relax)
 			u->io->relax();
 	}
-	return false;
+	uart_out(u, UART_THR, (uint8_t)c);
+	return drained;
 }
+
+/* Waits in a row that run out before the rest of a line is given up: the UART does not
+ * transmit at all (one line then costs this many bounded waits, not one per character). */
+#define UART_STUCK_WAITS 3
 
 void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 {
+	unsigned stuck = 0;
+
 	if (!u->present)
 		return;
 	if (u->programmed && !settings_intact(u))
 		settings_restore(u);
 	for (size_t i = 0; i < n; i++) {
-		if ((s[i] == '\n' && !uart16550_putc(u, '\r')) || !uart16550_putc(u, s[i])) {
+		bool ok = s[i] != '\n' || uart16550_putc(u, '\r');
+		ok = uart16550_putc(u, s[i]) && ok;
+		stuck = ok ? 0 : stuck + 1;
+		if (stuck >= UART_STUCK_WAITS) {
 			u->lines_cut++;
 			return;
 		}
