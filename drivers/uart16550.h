@@ -43,7 +43,6 @@ struct uart16550 {
 	bool present;   /* scratch register answered at init */
 	bool programmed; /* uart16550_init set it up: uart16550_write keeps it so */
 	uint64_t reclaims;  /* lines before which its settings had to be put back */
-	uint64_t lines_cut; /* lines given up: the transmitter did not drain, three times in a row */
 };
 
 /* Binds u to the registers at `at` through io; touches no register. */
@@ -62,9 +61,8 @@ void uart16550_adopt(struct uart16550 *u);
  * every line vmxray writes and the terminal none). Whatever differs from 115200 8N1
  * without loopback is put back before the line, and stays: vmxray's lines are the
  * UART's first purpose once it logs there, and the guest's own console output follows
- * the same settings. When the transmitter does not drain within the bounded wait for
- * three characters in a row, the rest of the line is dropped (lines_cut), so one line
- * never costs more than three such waits. */
+ * the same settings. Each character's wait stays bounded; how many characters one
+ * exit may send is the log's per-exit budget (drivers/log.h). */
 void uart16550_write(struct uart16550 *u, const char *s, size_t n);
 /* log_sink_fn-compatible: ctx is a struct uart16550*. Turns "\n" into "\r\n". */
 void uart16550_log_sink(void *ctx, const char *line, size_t len);
