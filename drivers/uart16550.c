@@ -76,17 +76,14 @@ bool uart16550_init(struct uart16550 *u)
 
 #define MCR_LOOP 0x10
 
-/* Whether the line settings are still the ones uart16550_init made (DLAB is set only
- * for the two divisor reads, then LCR is written back as it was). */
+/* Whether the line format is still the one uart16550_init made and loopback is off:
+ * two reads, no DLAB. The divisor is not read here: that needs DLAB set, and a
+ * character the guest writes on another CPU meanwhile would land in the divisor latch
+ * (measured in Bochs: the rest of a guest line lost). A changed divisor shows as a
+ * wait that runs out (uart16550_write). */
 static bool settings_intact(const struct uart16550 *u)
 {
-	uint8_t lcr = uart_in(u, UART_LCR);
-	if (lcr != LCR_8N1 || (uart_in(u, UART_MCR) & MCR_LOOP))
-		return false;
-	uart_out(u, UART_LCR, LCR_8N1 | LCR_DLAB);
-	uint8_t dll = uart_in(u, UART_DLL), dlm = uart_in(u, UART_DLM);
-	uart_out(u, UART_LCR, LCR_8N1);
-	return dll == UART_CLOCK_DIVISOR_115200 && dlm == 0;
+	return uart_in(u, UART_LCR) == LCR_8N1 && !(uart_in(u, UART_MCR) & MCR_LOOP);
 }
 
 static void settings_restore(struct uart16550 *u)
@@ -111,27 +108,40 @@ void uart16550_adopt(struct uart16550 *u)
  * the whole bound to empty 16 of them; giving lines up there lost text (measured in
  * 10-haswell-shell). What the guest can do to slow the UART down, uart16550_write
  * undoes first; what is left is bounded per exit by the log budget (drivers/log.h). */
-static void uart16550_putc(struct uart16550 *u, char c)
+static bool uart16550_putc(struct uart16550 *u, char c)
 {
+	bool drained = false;
 	for (unsigned i = 0; i < UART_SPIN_LIMIT; i++) {
-		if (uart_in(u, UART_LSR) & LSR_THRE)
+		if (uart_in(u, UART_LSR) & LSR_THRE) {
+			drained = true;
 			break;
+		}
 		if (u->io->relax)
 			u->io->relax();
 	}
 	uart_out(u, UART_THR, (uint8_t)c);
+	return drained;
 }
 
 void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 {
+	bool restored = false;
+
 	if (!u->present)
 		return;
-	if (u->programmed && !settings_intact(u))
+	if (u->programmed && !settings_intact(u)) {
 		settings_restore(u);
+		restored = true;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			uart16550_putc(u, '\r');
-		uart16550_putc(u, s[i]);
+		bool drained = s[i] != '\n' || uart16550_putc(u, '\r');
+		drained = uart16550_putc(u, s[i]) && drained;
+		/* A wait that ran out: perhaps the guest set a huge divisor (with the line
+		 * format as it was). Once a line, the divisor is put back too. */
+		if (!drained && u->programmed && !restored) {
+			settings_restore(u);
+			restored = true;
+		}
 	}
 }
 

@@ -56,10 +56,10 @@ bool uart16550_init(struct uart16550 *u);
 /* Marks an attached UART as present without touching it (already programmed). */
 void uart16550_adopt(struct uart16550 *u);
 /* Writes n bytes. A UART that uart16550_init programmed is checked first: the guest
- * shares it and may have changed the divisor (a huge one makes every character wait
- * out the bounded spin), the line format or set loopback (then the guest would read
- * every line vmxray writes and the terminal none). Whatever differs from 115200 8N1
- * without loopback is put back before the line, and stays: vmxray's lines are the
+ * shares it and may have changed the line format or set loopback (then the guest would
+ * read every line vmxray writes and the terminal none), or the divisor (a huge one
+ * makes every character wait out the bounded spin: the first wait that runs out puts
+ * it back). 115200 8N1 without loopback is put back, and stays: vmxray's lines are the
  * UART's first purpose once it logs there, and the guest's own console output follows
  * the same settings. Each character's wait stays bounded; how many characters one
  * exit may send is the log's per-exit budget (drivers/log.h). */

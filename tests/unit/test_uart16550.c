@@ -162,12 +162,19 @@ static void test_write_reclaims_settings(void **state)
 	assert_int_equal(f.reg[4], 0x0B); /* loopback off, DTR/RTS/OUT2 kept */
 	assert_int_equal(f.ntx, 1);
 	assert_int_equal(f.tx[0], 'b');
-	/* Only the divisor. */
+	/* An intact line format costs two reads, and DLAB is never touched (a guest
+	 * character on another CPU would land in the divisor latch). */
+	unsigned w = f.writes;
+	uart16550_write(&u, "c", 1);
+	assert_int_equal(f.writes, w + 1);
+	assert_int_equal(u.reclaims, 1);
+	/* Only the divisor: the first wait that runs out puts it back. */
 	fake_write(&u, 3, 0x83);
 	fake_write(&u, 0, 0x00);
 	fake_write(&u, 1, 0x04);
 	fake_write(&u, 3, 0x03);
-	uart16550_write(&u, "c", 1);
+	f.busy_reads = 100000;
+	uart16550_write(&u, "cd", 2);
 	assert_int_equal(u.reclaims, 2);
 	assert_int_equal(f.dlm, 0);
 	assert_int_equal(f.dll, 1);
