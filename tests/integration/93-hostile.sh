@@ -33,6 +33,8 @@ expect dump.first_dump "$log" 'VMCS dump begin: DUMP_VMCS hypercall'
 n=$(clean "$log" | grep -ac 'VMCS dump begin: DUMP_VMCS hypercall')
 if [ "$n" -ge 1 ] && [ "$n" -le 4 ]; then pass dump.rate_limited_in_log
 else fail dump.rate_limited_in_log "$n DUMP_VMCS dumps in the log for 20 calls"; fi
+# ... and the counts at power-off: the guest's 20 calls, 3 dumps (the burst), the rest refused.
+expect dump.counted_at_power_off "$log" 'info: hypercall: DUMP_VMCS dumps=[1-4] refused=1[6-9] \(rate limit: 3, then one per [0-9]+ TSC ticks\)'
 # The APIC page: an instruction vmxray does not decode gives the page back, said once.
 expect apic.undecoded_gives_page_back "$log" 'warn: IPI: APIC write not emulated: an instruction vmxray does not decode \(f0 83 08 00'
 # Every other APIC-page write (the firmware's EOIs and timer, the guest's XCHGs) was the

@@ -95,6 +95,13 @@ static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t
 #define DUMP_VMCS_INTERVAL_TSC (1ULL << 31)
 #define DUMP_VMCS_BURST 3
 static struct rate_limit dump_rate;
+static uint64_t dumps_done, dumps_refused;
+
+void hypercall_stats_print(void)
+{
+	log_info("hypercall: DUMP_VMCS dumps=%lu refused=%lu (rate limit: %u, then one per %llu TSC ticks)",
+		 dumps_done, dumps_refused, DUMP_VMCS_BURST, DUMP_VMCS_INTERVAL_TSC);
+}
 
 static int64_t hc_dump_vmcs(struct vcpu *v)
 {
@@ -102,6 +109,10 @@ static int64_t hc_dump_vmcs(struct vcpu *v)
 
 	spin_lock(&g_hv.lock);
 	bool ok = rate_limit_allow(&dump_rate, cpu_rdtsc(), DUMP_VMCS_INTERVAL_TSC, DUMP_VMCS_BURST, &refused);
+	if (ok)
+		dumps_done++;
+	else
+		dumps_refused++;
 	spin_unlock(&g_hv.lock);
 	if (!ok)
 		return VMXRAY_HC_EAGAIN;

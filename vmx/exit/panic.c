@@ -68,6 +68,7 @@ void vmx_stats_print(const char *why)
 	uint32_t budget;
 	log_dropped_totals(&dropped_lines, &dropped_bytes, &budget);
 	log_info("log: dropped lines=%lu bytes=%lu (per-exit budget %u bytes)", dropped_lines, dropped_bytes, budget);
+	hypercall_stats_print();
 	log_info("STATS canaries intact=%u of %u", intact, present);
 	log_info("STATS end exits=%lu", total);
 }
