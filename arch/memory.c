@@ -37,6 +37,12 @@ void *pool_alloc_page_cb(void *ctx, uint64_t *pa_out)
 	return v;
 }
 
+size_t pool_pages_free_cb(void *ctx)
+{
+	const struct page_pool *p = ctx;
+	return (size_t)((p->end - p->next) / PAGE_SIZE);
+}
+
 void *pool_phys_to_virt_cb(void *ctx, uint64_t pa)
 {
 	(void)ctx;

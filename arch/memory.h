@@ -17,6 +17,8 @@ void *pool_alloc_pages(struct page_pool *p, size_t n);
 /* struct page_alloc / struct ept_alloc compatible callback: ctx is a struct page_pool. */
 void *pool_alloc_page_cb(void *ctx, uint64_t *pa_out);
 void *pool_phys_to_virt_cb(void *ctx, uint64_t pa);
+/* struct ept_alloc's pages_free: whole pages the pool can still give. */
+size_t pool_pages_free_cb(void *ctx);
 
 struct mem_range {
 	uint64_t base, size;

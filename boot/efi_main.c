@@ -8,6 +8,7 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/cr.h"
 #include "boot/acpi.h"
 #include "boot/chain.h"
 #include "boot/efi_io.h"
@@ -113,7 +114,13 @@ static EFI_STATUS boot_finish(struct handoff *h, EFI_STATUS s)
 		return s;
 	}
 	finish_log(h);
+	/* Written whole: with interrupts on, the firmware's timer handler (its CPUIDs traced
+	 * by root mode with trace=cpuid) cut this line in two in Bochs. */
+	uint64_t rflags = cpu_read_rflags();
+	cpu_cli();
 	log_info("vmxray is running: the firmware continues as its guest on %u CPU(s)", h->cpus_launched);
+	if (rflags & RFLAGS_IF)
+		__asm__ volatile("sti" ::: "memory");
 	EFI_STATUS c = chain_next(h->image_handle, &h->opts);
 	return EFI_ERROR(s) ? s : c;
 }

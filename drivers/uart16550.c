@@ -29,6 +29,8 @@ void uart16550_attach(struct uart16550 *u, const struct uart_desc *at, const str
 	u->io = io;
 	u->ctx = ctx;
 	u->present = false;
+	u->programmed = false;
+	u->reclaims = 0;
 }
 
 static void uart_out(const struct uart16550 *u, unsigned reg, uint8_t v)
@@ -68,7 +70,31 @@ bool uart16550_init(struct uart16550 *u)
 	uart_out(u, UART_FCR, 0xC7); /* enable + clear FIFOs, 14-byte trigger */
 	uart_out(u, UART_MCR, 0x03); /* DTR, RTS; OUT2 stays as is: no interrupts */
 	u->present = true;
+	u->programmed = true;
 	return true;
+}
+
+#define MCR_LOOP 0x10
+
+/* Whether the line format is still the one uart16550_init made and loopback is off:
+ * two reads, no DLAB. The divisor is not read here: that needs DLAB set, and a
+ * character the guest writes on another CPU meanwhile would land in the divisor latch
+ * (measured in Bochs: the rest of a guest line lost). A changed divisor shows as a
+ * wait that runs out (uart16550_write). */
+static bool settings_intact(const struct uart16550 *u)
+{
+	return uart_in(u, UART_LCR) == LCR_8N1 && !(uart_in(u, UART_MCR) & MCR_LOOP);
+}
+
+static void settings_restore(struct uart16550 *u)
+{
+	uint8_t mcr = uart_in(u, UART_MCR);
+	uart_out(u, UART_LCR, LCR_DLAB);
+	uart_out(u, UART_DLL, UART_CLOCK_DIVISOR_115200);
+	uart_out(u, UART_DLM, 0);
+	uart_out(u, UART_LCR, LCR_8N1);
+	uart_out(u, UART_MCR, (uint8_t)(mcr & ~MCR_LOOP));
+	u->reclaims++;
 }
 
 void uart16550_adopt(struct uart16550 *u)
@@ -76,25 +102,46 @@ void uart16550_adopt(struct uart16550 *u)
 	u->present = u->at.space != UART_SPACE_NONE && u->at.base && u->io;
 }
 
-static void uart16550_putc(struct uart16550 *u, char c)
+/* Waits (bounded) until the transmitter takes a character, then sends c. A wait that
+ * runs out still sends: with FIFOs on, THRE says the FIFO is empty, not that it is
+ * full, and an emulated UART (Bochs times characters in emulated time) can need about
+ * the whole bound to empty 16 of them; giving lines up there lost text (measured in
+ * 10-haswell-shell). What the guest can do to slow the UART down, uart16550_write
+ * undoes first; what is left is bounded per exit by the log budget (drivers/log.h). */
+static bool uart16550_putc(struct uart16550 *u, char c)
 {
+	bool drained = false;
 	for (unsigned i = 0; i < UART_SPIN_LIMIT; i++) {
-		if (uart_in(u, UART_LSR) & LSR_THRE)
+		if (uart_in(u, UART_LSR) & LSR_THRE) {
+			drained = true;
 			break;
+		}
 		if (u->io->relax)
 			u->io->relax();
 	}
 	uart_out(u, UART_THR, (uint8_t)c);
+	return drained;
 }
 
 void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 {
+	bool restored = false;
+
 	if (!u->present)
 		return;
+	if (u->programmed && !settings_intact(u)) {
+		settings_restore(u);
+		restored = true;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			uart16550_putc(u, '\r');
-		uart16550_putc(u, s[i]);
+		bool drained = s[i] != '\n' || uart16550_putc(u, '\r');
+		drained = uart16550_putc(u, s[i]) && drained;
+		/* A wait that ran out: perhaps the guest set a huge divisor (with the line
+		 * format as it was). Once a line, the divisor is put back too. */
+		if (!drained && u->programmed && !restored) {
+			settings_restore(u);
+			restored = true;
+		}
 	}
 }
 

@@ -41,6 +41,8 @@ struct uart16550 {
 	const struct uart_io *io;
 	void *ctx;      /* the accessor's own (host tests: the fake UART) */
 	bool present;   /* scratch register answered at init */
+	bool programmed; /* uart16550_init set it up: uart16550_write keeps it so */
+	uint64_t reclaims;  /* lines before which its settings had to be put back */
 };
 
 /* Binds u to the registers at `at` through io; touches no register. */
@@ -53,6 +55,14 @@ bool uart16550_probe(struct uart16550 *u);
 bool uart16550_init(struct uart16550 *u);
 /* Marks an attached UART as present without touching it (already programmed). */
 void uart16550_adopt(struct uart16550 *u);
+/* Writes n bytes. A UART that uart16550_init programmed is checked first: the guest
+ * shares it and may have changed the line format or set loopback (then the guest would
+ * read every line vmxray writes and the terminal none), or the divisor (a huge one
+ * makes every character wait out the bounded spin: the first wait that runs out puts
+ * it back). 115200 8N1 without loopback is put back, and stays: vmxray's lines are the
+ * UART's first purpose once it logs there, and the guest's own console output follows
+ * the same settings. Each character's wait stays bounded; how many characters one
+ * exit may send is the log's per-exit budget (drivers/log.h). */
 void uart16550_write(struct uart16550 *u, const char *s, size_t n);
 /* log_sink_fn-compatible: ctx is a struct uart16550*. Turns "\n" into "\r\n". */
 void uart16550_log_sink(void *ctx, const char *line, size_t len);

@@ -358,17 +358,83 @@ static int ept_update_table(struct ept_update *u, uint64_t *table, unsigned leve
 	return 0;
 }
 
+/* ---- counting first: the pages a retype needs ---- */
+
+struct ept_count {
+	const struct ept_update *u;
+	size_t n, cap;
+};
+
+/* A large leaf with this type at addr (real, or one a split would create): 0 when it
+ * stays, else the table its split takes plus what its children need in turn. */
+static void ept_count_leaf(struct ept_count *c, uint8_t type, unsigned level, uint64_t addr)
+{
+	uint64_t size = ept_level_size(level), child = ept_level_size(level - 1);
+	uint8_t t;
+
+	if (level == EPT_LEVEL_PT || c->n > c->cap ||
+	    ept_large_stays(c->u, ept_make_leaf(addr, EPT_RWX, type, level), addr, size, &t))
+		return;
+	c->n++;
+	for (unsigned i = 0; i < EPT_ENTRIES && c->n <= c->cap; i++) {
+		uint64_t a = addr + i * child;
+		if (a < c->u->end && a + child > c->u->start)
+			ept_count_leaf(c, type, level - 1, a);
+	}
+}
+
+static void ept_count_table(struct ept_count *c, const uint64_t *table, unsigned level, uint64_t base)
+{
+	uint64_t size = ept_level_size(level);
+
+	for (unsigned i = 0; i < EPT_ENTRIES && c->n <= c->cap; i++) {
+		uint64_t addr = base + i * size, e = table[i];
+
+		if (addr >= c->u->end || addr + size <= c->u->start || !ept_entry_present(e) || level == EPT_LEVEL_PT)
+			continue;
+		if (ept_entry_is_leaf(e, level))
+			ept_count_leaf(c, ept_entry_memtype(e), level, addr);
+		else
+			ept_count_table(c, ept_table_of(c->u->e, e, level), level - 1, addr);
+	}
+}
+
+static bool ept_update_range(struct ept_update *u, uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size;
+
+	if (end < base || base >= BIT(EPT_GPA_BITS))
+		return false;
+	u->start = align_down(base, PAGE_SIZE);
+	u->end = align_up(ept_min(end, BIT(EPT_GPA_BITS)), PAGE_SIZE);
+	return true;
+}
+
+size_t ept_memtypes_pages_needed(const struct ept *e, const struct mtrr_state *mtrr, uint64_t base,
+				 uint64_t size, size_t cap)
+{
+	struct ept_update u = { (struct ept *)e, mtrr, NULL, 0, 0 };
+	struct ept_count c = { &u, 0, cap };
+
+	if (size == 0 || !ept_update_range(&u, base, size))
+		return 0;
+	ept_count_table(&c, e->pml4, EPT_LEVEL_PML4, 0);
+	return c.n;
+}
+
 int ept_update_memtypes(struct ept *e, const struct mtrr_state *mtrr, uint64_t base,
 			uint64_t size, struct ept_alloc *alloc)
 {
 	struct ept_update u = { e, mtrr, alloc, 0, 0 };
-	uint64_t end = base + size;
 
 	if (size == 0)
 		return 0;
-	if (end < base || base >= BIT(EPT_GPA_BITS))
+	if (!ept_update_range(&u, base, size))
 		return EPT_EINVAL;
-	u.start = align_down(base, PAGE_SIZE);
-	u.end = align_up(ept_min(end, BIT(EPT_GPA_BITS)), PAGE_SIZE);
+	if (alloc->pages_free) {
+		size_t free = alloc->pages_free(alloc->ctx);
+		if (ept_memtypes_pages_needed(e, mtrr, base, size, free) > free)
+			return EPT_ENOMEM; /* nothing changed */
+	}
 	return ept_update_table(&u, e->pml4, EPT_LEVEL_PML4, 0);
 }

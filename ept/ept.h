@@ -114,6 +114,9 @@ struct ept_alloc {
 	void *(*alloc_page)(void *ctx, uint64_t *pa_out);
 	void *(*phys_to_virt)(void *ctx, uint64_t pa);
 	void *ctx;
+	/* Pages alloc_page can still give (NULL: unknown). With it, ept_update_memtypes is
+	 * all-or-nothing: it counts first and changes nothing when the pages are short. */
+	size_t (*pages_free)(void *ctx);
 };
 
 /* What the CPU offers, from IA32_VMX_EPT_VPID_CAP (bit 16: 2-MByte pages, bit 17:
@@ -168,8 +171,17 @@ int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, unsigned *pe
 /* After a guest MTRR write: re-type every present page overlapping [base, base + size)
  * from the MTRRs, splitting a large page whose bytes in the range no longer share its
  * type. Not-present (owned) entries are left alone; split pages are not merged back.
+ * The table pages the splits need are counted first (ept_memtypes_pages_needed): when
+ * the allocator says it has fewer (alloc->pages_free), nothing changes and the result
+ * is EPT_ENOMEM. A guest can ask for a lot: one PHYSMASK with holes (a discontinuous
+ * mask) types every other 4 KiB page differently, which splits every large page.
  * The caller runs INVEPT afterwards. Returns 0, EPT_ENOMEM or EPT_EINVAL. */
 int ept_update_memtypes(struct ept *e, const struct mtrr_state *mtrr, uint64_t base,
 			uint64_t size, struct ept_alloc *alloc);
+
+/* The table pages ept_update_memtypes(e, mtrr, base, size) would allocate, counted up
+ * to `cap` (the count stops there: more than cap means "too many"). */
+size_t ept_memtypes_pages_needed(const struct ept *e, const struct mtrr_state *mtrr, uint64_t base,
+				 uint64_t size, size_t cap);
 
 #endif

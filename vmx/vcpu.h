@@ -3,6 +3,7 @@
  * pointer for entry.asm). Pure (no privileged instruction). */
 #ifndef VMXRAY_VMX_VCPU_H
 #define VMXRAY_VMX_VCPU_H
+#include "drivers/log.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,7 @@ struct vcpu {
 	struct recorder recorder;   /* the last exits (hv.cfg.recorder_depth) */
 
 	char canary[24];            /* VCPU_CANARY: the in-guest test looks for it */
+	struct log_budget log_budget; /* what this CPU's current exit may still log (drivers/log.h) */
 };
 
 _Static_assert(offsetof(struct vcpu, self) == 0, "GS:[0] must be the vcpu's own address");

@@ -276,7 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	arena.used = 0;
 	memset(&r, 0, sizeof(r));
-	r.alloc = (struct ept_alloc){ arena_alloc, arena_p2v, &arena };
+	r.alloc = (struct ept_alloc){ arena_alloc, arena_p2v, &arena, NULL };
 	fz_mtrr_state(&f, &r.mtrr);
 	uint8_t caps = fz_u8(&f);
 	r.caps = (struct ept_caps){ caps & 1, caps & 2, caps & 4, 32 + fz_u8(&f) % 24 };

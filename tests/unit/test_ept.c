@@ -51,7 +51,15 @@ static void *arena_p2v(void *ctx, uint64_t pa)
 	return a->mem + (pa - a->pa_base);
 }
 
-static struct ept_alloc alloc = { arena_alloc, arena_p2v, &arena };
+static size_t arena_free(void *ctx)
+{
+	struct arena *a = ctx;
+	return a->npages - a->used;
+}
+
+static struct ept_alloc alloc = { arena_alloc, arena_p2v, &arena, NULL };
+/* The same arena, telling how many pages it has left: the all-or-nothing retype. */
+static struct ept_alloc alloc_counted = { arena_alloc, arena_p2v, &arena, arena_free };
 
 static void arena_reset(size_t npages)
 {
@@ -647,6 +655,49 @@ static void test_update_splits_1g(void **state)
 	assert_int_equal(level, 3);
 }
 
+/* Issue 20, finding 6: one PHYSMASK with a hole (bit 12 only: every other 4 KiB page
+ * UC) asks for every large page to split. With too few pages the retype changes
+ * nothing (it used to split until the pool ran dry, leaving the map half retyped);
+ * the count says what it would take; with enough pages it is done whole. */
+static void test_update_discontinuous_mask_all_or_nothing(void **state)
+{
+	(void)state;
+	ref_layout_pc(&st, 36);
+	assert_int_equal(build(36, true, true, pc_owned, ARRAY_SIZE(pc_owned)), 0);
+	size_t before = ept.pages_used;
+	arena.npages = arena.used + 40; /* 40 pages left */
+	uint8_t *copy = malloc(arena.used * 4096);
+	assert_non_null(copy);
+	memcpy(copy, arena.mem, arena.used * 4096);
+
+	struct mtrr_state next = st;
+	assert_true(mtrr_state_write(&next, 0x20E, 0x0 | MTRR_TYPE_UC));
+	assert_true(mtrr_state_write(&next, 0x20F, 0x1000 | REF_V)); /* mask bit 12 only */
+	size_t need_4g = ept_memtypes_pages_needed(&ept, &next, 0, 1ULL << 32, SIZE_MAX);
+	/* The first 4 GiB: 4 GiB / 2 MiB = 2048 PTs, plus the PDs of the 1 GiB pages split. */
+	/* Every 2 MiB page of it that is not uniformly UC anyway (the PCI hole) takes a PT. */
+	assert_true(need_4g > 1024 && need_4g <= 2048 + 4);
+	assert_int_equal(ept_memtypes_pages_needed(&ept, &next, 0, 1ULL << 36, 100), 101); /* stops past the cap */
+
+	assert_int_equal(ept_update_memtypes(&ept, &next, 0, 1ULL << 36, &alloc_counted), EPT_ENOMEM);
+	assert_int_equal(ept.pages_used, before);
+	assert_int_equal(arena.used, before);
+	assert_memory_equal(copy, arena.mem, before * 4096); /* not one entry changed */
+
+	/* The first 4 GiB, with the pages it needs: done whole, exactly the pages counted,
+	 * every page typed. */
+	arena.npages = ARENA_PAGES;
+	assert_int_equal(ept_update_memtypes(&ept, &next, 0, 1ULL << 32, &alloc_counted), 0);
+	assert_int_equal(ept.pages_used, before + need_4g);
+	for (uint64_t gpa = 0x100000; gpa < (1ULL << 32); gpa += 0x1234000) {
+		uint8_t mt;
+		if (ept_translate(&ept, gpa, NULL, NULL, &mt, NULL) == 0)
+			assert_int_equal(mt, mtrr_type_of(&next, gpa));
+	}
+	assert_int_equal(ept_memtypes_pages_needed(&ept, &next, 0, 1ULL << 32, SIZE_MAX), 0);
+	free(copy);
+}
+
 static void test_update_one_page(void **state)
 {
 	/* One 4 KiB WT page inside a 2 MiB WB page; the update range is exactly that page. */
@@ -734,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_map_4k_splits),
 		cmocka_unit_test(test_update_splits_1g),
+		cmocka_unit_test(test_update_discontinuous_mask_all_or_nothing),
 		cmocka_unit_test(test_update_one_page),
 		cmocka_unit_test(test_update_partial_range_keeps_large),
 		cmocka_unit_test(test_update_whole_space),

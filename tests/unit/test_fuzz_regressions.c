@@ -179,7 +179,7 @@ static void *arena_p2v(void *ctx, uint64_t pa)
 	return a->mem + (pa - ARENA_PA);
 }
 
-static struct ept_alloc alloc = { arena_alloc, arena_p2v, &arena };
+static struct ept_alloc alloc = { arena_alloc, arena_p2v, &arena, NULL };
 
 static int arena_setup(void **state)
 {

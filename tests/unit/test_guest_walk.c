@@ -377,6 +377,98 @@ static void test_5level(void **state)
 	expect_pf(&p, 2ULL << 48, GUEST_ACCESS_READ, PF_ERR_P | PF_ERR_RSVD);
 }
 
+/* ---- guest_walk_set_ad: the flags only into an entry that still holds what the walk
+ * read (issue 20, finding 7: a locked OR put A/D into an entry another vCPU had made
+ * not present) ---- */
+
+static uint64_t get_entry(struct fake_mem *m, uint64_t gpa, unsigned size)
+{
+	uint64_t v = 0;
+	memcpy(&v, fake_page(m, gpa, false) + (gpa & 0xFFF), size);
+	return v;
+}
+
+/* The compare-exchange over the fake memory; before the n-th call "another CPU" writes
+ * race_value at race_gpa (n = 0: never). */
+static struct {
+	unsigned calls, race_at;
+	uint64_t race_gpa, race_value;
+} cas_fake;
+
+static bool fake_cas(void *ctx, uint64_t gpa, unsigned size, uint64_t expected, uint64_t desired)
+{
+	struct fake_mem *m = ctx;
+	if (++cas_fake.calls == cas_fake.race_at)
+		put64(m, cas_fake.race_gpa, cas_fake.race_value);
+	uint64_t now = get_entry(m, gpa, size);
+	if (now != expected)
+		return false;
+	memcpy(fake_page(m, gpa, false) + (gpa & 0xFFF), &desired, size);
+	return true;
+}
+
+static struct guest_paging paging_4level_one_page(void)
+{
+	struct guest_paging p = paging(CR0_PG, 0x1000, CR4_PAE, EFER_LME | EFER_LMA);
+	put64(&mem, 0x1000, 0x2000 | P | RW);
+	put64(&mem, 0x2000, 0x3000 | P | RW);
+	put64(&mem, 0x3000, 0x4000 | P | RW);
+	put64(&mem, 0x4000 + 5 * 8, 0x55000 | P | RW);
+	return p;
+}
+
+static void test_set_ad(void **state)
+{
+	(void)state;
+	struct guest_paging p = paging_4level_one_page();
+	struct guest_walk w = guest_walk(&p, 0x5123, GUEST_ACCESS_WRITE);
+	assert_int_equal(w.status, GUEST_WALK_OK);
+	assert_int_equal(w.entries, 4);
+	assert_int_equal(w.entry_val[3], 0x55000 | P | RW);
+	memset(&cas_fake, 0, sizeof(cas_fake));
+	assert_true(guest_walk_set_ad(&w, true, fake_cas, &mem));
+	assert_int_equal(get_entry(&mem, 0x1000, 8), 0x2000 | P | RW | PTE_A);
+	assert_int_equal(get_entry(&mem, 0x3000, 8), 0x4000 | P | RW | PTE_A);
+	assert_int_equal(get_entry(&mem, 0x4000 + 5 * 8, 8), 0x55000 | P | RW | PTE_A | PTE_D);
+	/* A second walk finds the flags set and writes nothing. */
+	w = guest_walk(&p, 0x5123, GUEST_ACCESS_WRITE);
+	cas_fake.calls = 0;
+	assert_true(guest_walk_set_ad(&w, true, fake_cas, &mem));
+	assert_int_equal(cas_fake.calls, 0);
+}
+
+static void test_set_ad_races(void **state)
+{
+	(void)state;
+	struct guest_paging p = paging_4level_one_page();
+	struct guest_walk w = guest_walk(&p, 0x5123, GUEST_ACCESS_READ);
+	/* Another CPU makes the PTE not present between the walk and the flags. */
+	memset(&cas_fake, 0, sizeof(cas_fake));
+	cas_fake.race_at = 4;
+	cas_fake.race_gpa = 0x4000 + 5 * 8;
+	cas_fake.race_value = 0;
+	assert_false(guest_walk_set_ad(&w, false, fake_cas, &mem));
+	assert_int_equal(get_entry(&mem, 0x4000 + 5 * 8, 8), 0); /* no A ORed into it */
+	/* ... or points it elsewhere: the old translation's flag does not go there either. */
+	put64(&mem, 0x4000 + 5 * 8, 0x55000 | P | RW);
+	w = guest_walk(&p, 0x5123, GUEST_ACCESS_READ);
+	memset(&cas_fake, 0, sizeof(cas_fake));
+	cas_fake.race_at = 1;
+	cas_fake.race_gpa = 0x4000 + 5 * 8;
+	cas_fake.race_value = 0x66000 | P;
+	assert_false(guest_walk_set_ad(&w, false, fake_cas, &mem) && get_entry(&mem, 0x4000 + 5 * 8, 8) != (0x66000 | P));
+	assert_int_equal(get_entry(&mem, 0x4000 + 5 * 8, 8), 0x66000 | P);
+	/* 32-bit entries are compared as 32 bits. */
+	p = paging(CR0_PG, 0x1000, 0, 0);
+	put32(&mem, 0x1000 + 0x48 * 4, 0x3000 | P | RW);
+	put32(&mem, 0x3000 + 0x34 * 4, 0x7777000 | P | RW);
+	w = guest_walk(&p, 0x12034abc, GUEST_ACCESS_WRITE);
+	assert_int_equal(w.entry_size[0], 4);
+	memset(&cas_fake, 0, sizeof(cas_fake));
+	assert_true(guest_walk_set_ad(&w, true, fake_cas, &mem));
+	assert_int_equal(get_entry(&mem, 0x3000 + 0x34 * 4, 4), 0x7777000 | P | RW | PTE_A | PTE_D);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_4level_4k),
 		cmocka_unit_test(test_4level_large_and_reserved),
 		cmocka_unit_test(test_5level),
+		cmocka_unit_test(test_set_ad),
+		cmocka_unit_test(test_set_ad_races),
 	};
 	return cmocka_run_group_tests_name("guest_walk", tests, NULL, NULL);
 }

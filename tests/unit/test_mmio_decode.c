@@ -400,9 +400,114 @@ static void test_names(void **state)
 	assert_string_equal(mmio_insn_name(NULL), "unsupported");
 }
 
+/* ---- mmio_emulation_verdict (issue 20, finding 5) ---- */
+#define QUAL_DATA_WRITE_LINEAR ((1u << 1) | (1u << 7) | (1u << 8))
+
+static enum mmio_verdict verdict(bool idt, uint64_t qual, unsigned offset, const uint8_t *b, size_t n,
+				 enum mmio_cpu_mode mode)
+{
+	struct mmio_insn in;
+	enum mmio_decode_status st = mmio_decode_write(b, n, mode, &in);
+	struct mmio_exit x = { .idt_vectoring_valid = idt, .qual = qual, .offset = offset };
+	return mmio_emulation_verdict(&x, st, &in);
+}
+
+static void test_verdict(void **state)
+{
+	(void)state;
+	static const uint8_t mov_icr[] = { 0x89, 0x08 };          /* mov [rax], ecx */
+	static const uint8_t lock_mov[] = { 0xF0, 0x89, 0x08 };   /* lock mov [rax], ecx: #UD */
+	static const uint8_t lock_xchg[] = { 0xF0, 0x87, 0x08 };  /* lock xchg [rax], ecx */
+	static const uint8_t mov_q[] = { 0x48, 0x89, 0x08 };      /* mov [rax], rcx */
+	static const uint8_t add[] = { 0x01, 0x08 };              /* add [rax], ecx */
+	const uint64_t q = QUAL_DATA_WRITE_LINEAR;
+
+	assert_int_equal(verdict(false, q, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_EMULATE);
+	/* An exit while delivering an event: the push, not the instruction at RIP. */
+	assert_int_equal(verdict(true, q, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_EVENT_DELIVERY);
+	/* A paging-structure update (bit 8 clear), or no linear address (bit 7 clear). */
+	assert_int_equal(verdict(false, q & ~(1u << 8), 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_LINEAR);
+	assert_int_equal(verdict(false, q & ~(1u << 7), 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_LINEAR);
+	assert_int_equal(verdict(false, (q & ~2u) | 1u, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_WRITE);
+	assert_int_equal(verdict(false, q | 4u, 0x300, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_NOT_WRITE);
+	/* LOCK: #UD on MOV, valid on XCHG. */
+	assert_int_equal(verdict(false, q, 0x300, lock_mov, 3, MMIO_MODE_64), MMIO_REFUSE_LOCK_UD);
+	assert_int_equal(verdict(false, q, 0x300, lock_xchg, 3, MMIO_MODE_64), MMIO_EMULATE);
+	/* Stores that reach past the page: 8 bytes at FF9, 4 at FFD; the last that fit. */
+	assert_int_equal(verdict(false, q, 0xFF9, mov_q, 3, MMIO_MODE_64), MMIO_REFUSE_CROSSES_PAGE);
+	assert_int_equal(verdict(false, q, 0xFF8, mov_q, 3, MMIO_MODE_64), MMIO_EMULATE);
+	assert_int_equal(verdict(false, q, 0xFFD, mov_icr, 2, MMIO_MODE_64), MMIO_REFUSE_CROSSES_PAGE);
+	assert_int_equal(verdict(false, q, 0xFFC, mov_icr, 2, MMIO_MODE_64), MMIO_EMULATE);
+	assert_int_equal(verdict(false, q, 0x300, add, 2, MMIO_MODE_64), MMIO_REFUSE_UNDECODED);
+	assert_int_equal(verdict(false, q, 0x300, mov_icr, 1, MMIO_MODE_64), MMIO_REFUSE_UNDECODED);
+}
+
+/* The decoded operand's address, compared with the exit's linear address (a CPU that
+ * rewrote the bytes at RIP after the exit must not get some other store emulated). */
+static uint64_t la_of(const uint8_t *b, size_t n, enum mmio_cpu_mode mode, const uint64_t gpr[16], uint64_t next_rip,
+		      uint64_t seg_base)
+{
+	struct mmio_insn in;
+	assert_int_equal(mmio_decode_write(b, n, mode, &in), MMIO_DECODE_OK);
+	return mmio_insn_linear(&in, gpr, next_rip, seg_base, mode == MMIO_MODE_64);
+}
+
+static void test_operand_linear(void **state)
+{
+	(void)state;
+	uint64_t g[16] = { 0 };
+	for (unsigned i = 0; i < 16; i++)
+		g[i] = 0x1000 * (i + 1);
+	/* mov [rax], ecx: RAX. */
+	static const uint8_t m1[] = { 0x89, 0x08 };
+	assert_int_equal(la_of(m1, 2, MMIO_MODE_64, g, 0, 0), 0x1000);
+	/* mov [rbx + rsi*4 + 0x10], eax: 89 44 B3 10. */
+	static const uint8_t m2[] = { 0x89, 0x44, 0xB3, 0x10 };
+	assert_int_equal(la_of(m2, 4, MMIO_MODE_64, g, 0, 0), 0x4000 + 0x7000 * 4 + 0x10);
+	/* mov [r13 + r9*2 - 8], eax: 43 89 44 4D F8 (REX.XB). */
+	static const uint8_t m3[] = { 0x43, 0x89, 0x44, 0x4D, 0xF8 };
+	assert_int_equal(la_of(m3, 5, MMIO_MODE_64, g, 0, 0), 0xE000 + 0xA000 * 2 - 8);
+	/* mov [rip + 0x100], eax: 89 05 00 01 00 00. */
+	static const uint8_t m4[] = { 0x89, 0x05, 0x00, 0x01, 0x00, 0x00 };
+	assert_int_equal(la_of(m4, 6, MMIO_MODE_64, g, 0xFFFFF000, 0), 0xFFFFF100);
+	/* fs: mov [rax], ecx: only FS and GS have a base in 64-bit mode; ds: has none. */
+	static const uint8_t m5[] = { 0x64, 0x89, 0x08 };
+	assert_int_equal(la_of(m5, 3, MMIO_MODE_64, g, 0, 0x500000), 0x501000);
+	static const uint8_t m6[] = { 0x3E, 0x89, 0x08 };
+	assert_int_equal(la_of(m6, 3, MMIO_MODE_64, g, 0, 0x500000), 0x1000);
+	/* 32-bit: [ebp + 8] through SS (its base counts), wraps at 4 GiB. */
+	static const uint8_t m7[] = { 0x89, 0x45, 0x08 };
+	assert_int_equal(la_of(m7, 3, MMIO_MODE_32, g, 0, 0xFFFFF000), (0xFFFFF000ULL + 0x6000 + 8) & 0xFFFFFFFF);
+	struct mmio_insn in;
+	assert_int_equal(mmio_decode_write(m7, 3, MMIO_MODE_32, &in), MMIO_DECODE_OK);
+	assert_int_equal(in.mem.seg, 2);
+	/* 16-bit: [bp + si + 4] (SS), and disp16 alone (DS), wrapping at 64 KiB. */
+	static const uint8_t m8[] = { 0x89, 0x42, 0x04 };
+	uint64_t r16[16] = { 0 };
+	r16[5] = 0xFFF0; /* BP */
+	r16[6] = 0x20;   /* SI */
+	assert_int_equal(la_of(m8, 3, MMIO_MODE_16, r16, 0, 0x90000), 0x90000 + ((0xFFF0 + 0x20 + 4) & 0xFFFF));
+	assert_int_equal(mmio_decode_write(m8, 3, MMIO_MODE_16, &in), MMIO_DECODE_OK);
+	assert_int_equal(in.mem.seg, 2);
+	static const uint8_t m9[] = { 0x89, 0x06, 0x00, 0x03 };
+	assert_int_equal(la_of(m9, 4, MMIO_MODE_16, r16, 0, 0xFEE00000), 0xFEE00300);
+	/* mov moffs32, eax in 64-bit mode: an 8-byte absolute offset. */
+	static const uint8_t m10[] = { 0xA3, 0x00, 0x03, 0xE0, 0xFE, 0, 0, 0, 0 };
+	assert_int_equal(la_of(m10, 9, MMIO_MODE_64, g, 0, 0), 0xFEE00300);
+	/* The verdict: the same instruction, another address than the exit's. */
+	struct mmio_exit x = { .qual = QUAL_DATA_WRITE_LINEAR, .offset = 0x300, .gla = 0xFEE00300,
+			       .decoded_la = 0xFEE00300 };
+	assert_int_equal(mmio_decode_write(m10, 9, MMIO_MODE_64, &in), MMIO_DECODE_OK);
+	assert_int_equal(mmio_emulation_verdict(&x, MMIO_DECODE_OK, &in), MMIO_EMULATE);
+	x.decoded_la = 0xFEE00310;
+	assert_int_equal(mmio_emulation_verdict(&x, MMIO_DECODE_OK, &in), MMIO_REFUSE_OTHER_ADDRESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_operand_linear),
 		cmocka_unit_test(test_linux_xapic),
 		cmocka_unit_test(test_edk2),
 		cmocka_unit_test(test_addressing_64),

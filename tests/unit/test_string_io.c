@@ -174,6 +174,107 @@ static void test_prefixes(void **state)
 	assert_false(string_io_decode_prefixes(rep_insb, 0, true, STRING_IO_ASIZE_64, &p));
 }
 
+/* Issue 20, finding 4: INS/OUTS exit before their memory operand is checked, so the
+ * emulation makes the segment and alignment checks. Real mode first: the measured case,
+ * rep insw with DI = FFFFH, #GP on bare hardware. */
+static struct string_io_operand real_mode(unsigned seg, uint64_t offset, unsigned bytes, bool write)
+{
+	return (struct string_io_operand){ .seg = seg, .limit = 0xFFFF, .ar = 0x93, .offset = offset,
+					   .bytes = bytes, .write = write };
+}
+
+static void test_operand_real_mode(void **state)
+{
+	(void)state;
+	struct string_io_operand o = real_mode(STRING_IO_SEG_ES, 0xFFFF, 2, true);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o = real_mode(STRING_IO_SEG_ES, 0xFFFE, 2, true);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = real_mode(STRING_IO_SEG_ES, 0xFFFF, 1, true);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = real_mode(STRING_IO_SEG_SS, 0xFFFD, 4, false);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_SS);
+	/* Real mode has no types and no unusable segments: the cached rights do not count. */
+	o = real_mode(STRING_IO_SEG_DS, 0x10, 4, false);
+	o.ar = 0x10000 | 0x91;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+}
+
+static struct string_io_operand prot32(unsigned seg, uint32_t ar, uint32_t limit, uint64_t offset, bool write)
+{
+	return (struct string_io_operand){ .protected_mode = true, .seg = seg, .limit = limit, .ar = ar,
+					   .offset = offset, .bytes = 4, .write = write };
+}
+
+static void test_operand_protected(void **state)
+{
+	(void)state;
+	struct string_io_operand o = prot32(STRING_IO_SEG_ES, 0xC093, 0xFFFFFFFF, 0xFFFFFFFC, true);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o.offset = 0xFFFFFFFD; /* the last byte past 4 GiB */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o = prot32(STRING_IO_SEG_ES, 0x1C093, 0xFFFFFFFF, 0, true); /* unusable */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o = prot32(STRING_IO_SEG_ES, 0xC091, 0xFFFFFFFF, 0, true); /* read-only data: INS */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o = prot32(STRING_IO_SEG_DS, 0xC091, 0xFFFFFFFF, 0, false); /* read-only data: OUTS */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = prot32(STRING_IO_SEG_CS, 0xC099, 0xFFFFFFFF, 0, false); /* execute-only code: OUTS */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o = prot32(STRING_IO_SEG_CS, 0xC09B, 0xFFFFFFFF, 0, false); /* readable code */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = prot32(STRING_IO_SEG_SS, 0xC093, 0xFFF, 0xFFE, false); /* past the limit through SS */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_SS);
+	o = prot32(STRING_IO_SEG_DS, 0x0082, 0xFFFF, 0, false); /* a system descriptor (LDT) */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+}
+
+static void test_operand_expand_down(void **state)
+{
+	(void)state;
+	/* Expand-down, D/B = 0: valid offsets limit+1 .. FFFFH. */
+	struct string_io_operand o = prot32(STRING_IO_SEG_DS, 0x97, 0x0FFF, 0x0FFF, false);
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o.offset = 0x1000;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o.offset = 0xFFFD; /* the last byte at 10000H */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o.ar = 0x4097; /* D/B = 1: up to FFFFFFFFH */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+}
+
+static void test_operand_64bit_and_alignment(void **state)
+{
+	(void)state;
+	struct string_io_operand o = { .mode64 = true, .seg = STRING_IO_SEG_ES, .ar = 0x1C000, .limit = 0,
+				       .offset = 0x1000, .bytes = 4, .write = true };
+	/* 64-bit mode: no limit, no unusable check; canonical addresses. */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o.offset = 0x0000800000000000ULL;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o.offset = 0x00007FFFFFFFFFFEULL; /* crosses into the non-canonical range */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+	o.la57 = true;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = (struct string_io_operand){ .mode64 = true, .seg = STRING_IO_SEG_SS, .offset = 1ULL << 60, .bytes = 1 };
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_SS);
+	/* #AC: CPL 3, CR0.AM and RFLAGS.AC, a misaligned word or dword; after the segment. */
+	o = (struct string_io_operand){ .mode64 = true, .offset = 0x1002, .bytes = 4, .cpl = 3,
+					.cr0_am = true, .rflags_ac = true };
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_AC);
+	o.bytes = 2;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o.bytes = 4;
+	o.cpl = 0;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o.cpl = 3;
+	o.rflags_ac = false;
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_NONE);
+	o = real_mode(STRING_IO_SEG_ES, 0xFFFF, 2, true);
+	o.cpl = 3, o.cr0_am = true, o.rflags_ac = true; /* the limit faults first */
+	assert_int_equal(string_io_check_operand(&o), STRING_IO_FAULT_GP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +285,10 @@ int main(void)
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_split_page),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_operand_real_mode),
+		cmocka_unit_test(test_operand_protected),
+		cmocka_unit_test(test_operand_expand_down),
+		cmocka_unit_test(test_operand_64bit_and_alignment),
 	};
 	return cmocka_run_group_tests_name("string_io", tests, NULL, NULL);
 }

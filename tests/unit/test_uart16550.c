@@ -27,6 +27,8 @@ static uint8_t fake_read(const struct uart16550 *u, unsigned reg)
 	assert_true(reg < 8);
 	if (f->absent)
 		return 0xFF;
+	if (f->dlab && reg <= 1)
+		return reg ? f->dlm : f->dll;
 	if (reg == 5) {
 		f->lsr_reads++;
 		if (f->never_drains)
@@ -134,6 +136,58 @@ static void test_wait_is_bounded(void **state)
 	assert_int_equal(f.lsr_reads, 100000); /* UART_SPIN_LIMIT */
 }
 
+/* Issue 20, finding 9: the guest shares the UART. A huge divisor, another line format
+ * or loopback are put back before vmxray's next line. */
+static void test_write_reclaims_settings(void **state)
+{
+	(void)state;
+	struct fake_uart f = { 0 };
+	struct uart16550 u;
+	uart16550_attach(&u, &com1, &fake_io, &f);
+	assert_true(uart16550_init(&u));
+	uart16550_write(&u, "a", 1);
+	assert_int_equal(u.reclaims, 0);
+	/* The guest: divisor FFFFh, 7E1, loopback with OUT2. */
+	fake_write(&u, 3, 0x80);
+	fake_write(&u, 0, 0xFF);
+	fake_write(&u, 1, 0xFF);
+	fake_write(&u, 3, 0x1A);
+	fake_write(&u, 4, 0x1B);
+	f.ntx = 0;
+	uart16550_write(&u, "b", 1);
+	assert_int_equal(u.reclaims, 1);
+	assert_int_equal(f.dll, 1);
+	assert_int_equal(f.dlm, 0);
+	assert_int_equal(f.reg[3], 0x03);
+	assert_int_equal(f.reg[4], 0x0B); /* loopback off, DTR/RTS/OUT2 kept */
+	assert_int_equal(f.ntx, 1);
+	assert_int_equal(f.tx[0], 'b');
+	/* An intact line format costs two reads, and DLAB is never touched (a guest
+	 * character on another CPU would land in the divisor latch). */
+	unsigned w = f.writes;
+	uart16550_write(&u, "c", 1);
+	assert_int_equal(f.writes, w + 1);
+	assert_int_equal(u.reclaims, 1);
+	/* Only the divisor: the first wait that runs out puts it back. */
+	fake_write(&u, 3, 0x83);
+	fake_write(&u, 0, 0x00);
+	fake_write(&u, 1, 0x04);
+	fake_write(&u, 3, 0x03);
+	f.busy_reads = 100000;
+	uart16550_write(&u, "cd", 2);
+	assert_int_equal(u.reclaims, 2);
+	assert_int_equal(f.dlm, 0);
+	assert_int_equal(f.dll, 1);
+	/* An adopted UART (the guest side) is left as it is. */
+	struct uart16550 g;
+	uart16550_attach(&g, &com1, &fake_io, &f);
+	uart16550_adopt(&g);
+	fake_write(&g, 4, 0x13);
+	uart16550_write(&g, "d", 1);
+	assert_int_equal(f.reg[4], 0x13);
+	assert_int_equal(g.reclaims, 0);
+}
+
 /* What the firmware still has in the FIFO leaves before the divisor and FIFO reset (a
  * byte cut off there showed up as a NUL in the log); a UART that never drains costs a
  * bounded wait, then init goes on. */
@@ -172,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_no_address_never_probes),
 		cmocka_unit_test(test_write_turns_newline_into_crlf),
 		cmocka_unit_test(test_wait_is_bounded),
+		cmocka_unit_test(test_write_reclaims_settings),
 		cmocka_unit_test(test_init_waits_for_firmware_output),
 		cmocka_unit_test(test_adopt_keeps_registers),
 	};

@@ -92,9 +92,13 @@ static void gather(struct rights *r, uint64_t e)
 
 static uint64_t read_entry(const struct guest_paging *p, struct guest_walk *w, uint64_t gpa, unsigned size)
 {
-	if (w->entries < GUEST_WALK_MAX_ENTRIES)
-		w->entry_gpa[w->entries++] = gpa;
-	return p->read(p->ctx, gpa, size);
+	uint64_t v = p->read(p->ctx, gpa, size);
+	if (w->entries < GUEST_WALK_MAX_ENTRIES) {
+		w->entry_gpa[w->entries] = gpa;
+		w->entry_val[w->entries] = v;
+		w->entry_size[w->entries++] = (uint8_t)size;
+	}
+	return v;
 }
 
 /* ---- 32-bit paging: 4.3 "32-Bit Paging" ---- */
@@ -232,4 +236,18 @@ struct guest_walk guest_walk(const struct guest_paging *p, uint64_t la, enum gue
 	if (!(p->efer & EFER_LMA))
 		return walk_pae(p, (uint32_t)la, access);
 	return walk_long(p, la, access);
+}
+
+bool guest_walk_set_ad(const struct guest_walk *w, bool write, guest_phys_cmpxchg_fn cas, void *ctx)
+{
+	for (unsigned i = 0; i < w->entries; i++) {
+		uint64_t bits = PTE_A | (write && i + 1 == w->entries ? PTE_D : 0);
+		uint64_t old = w->entry_val[i];
+
+		if ((old & bits) == bits)
+			continue;
+		if (!cas(ctx, w->entry_gpa[i], w->entry_size[i], old, old | bits))
+			return false;
+	}
+	return true;
 }

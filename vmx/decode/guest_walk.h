@@ -9,8 +9,9 @@
  * IA32_EFER.NXE; reserved bits: physical-address bits at or above MAXPHYADDR, PS in a
  * PML5E/PML4E, PS in a PDPTE without 1-GByte pages, the reserved low bits of large
  * pages, XD without IA32_EFER.NXE. Not modelled: protection keys (CR4.PKE/PKS),
- * shadow stacks, HLAT. Accessed and dirty flags are not written here: the walk
- * reports the entries it used, and the caller sets them. */
+ * shadow stacks, HLAT. Accessed and dirty flags are not written by the walk: it
+ * reports the entries it used and what they held, and guest_walk_set_ad() sets the
+ * flags through a compare-exchange, only in an entry that still holds that value. */
 #ifndef VMXRAY_VMX_GUEST_WALK_H
 #define VMXRAY_VMX_GUEST_WALK_H
 #include <stdbool.h>
@@ -56,6 +57,8 @@ enum guest_walk_status {
 	GUEST_WALK_OK,
 	GUEST_WALK_PF,           /* page fault: error_code */
 	GUEST_WALK_NONCANONICAL, /* 4-/5-level paging: #GP(0) (#SS(0) through SS) */
+	GUEST_WALK_RETRY,        /* an entry changed while the flags were set: no fault, the
+				  * guest runs the instruction again (caller's verdict) */
 };
 
 #define GUEST_WALK_MAX_ENTRIES 5
@@ -71,9 +74,25 @@ struct guest_walk {
 	 * each, at these addresses, whether the entry is 4 or 8 bytes. */
 	unsigned entries;
 	uint64_t entry_gpa[GUEST_WALK_MAX_ENTRIES];
+	uint64_t entry_val[GUEST_WALK_MAX_ENTRIES];  /* what the walk read there */
+	uint8_t entry_size[GUEST_WALK_MAX_ENTRIES];  /* 4 (32-bit paging) or 8 */
 };
 
 /* The translation of linear address la for an access of this kind. */
 struct guest_walk guest_walk(const struct guest_paging *p, uint64_t la, enum guest_access access);
+
+/* Writes `desired` at gpa (an entry of `size` bytes) if it still holds `expected`, as
+ * one locked compare-exchange; false when it did not (nothing written). */
+typedef bool (*guest_phys_cmpxchg_fn)(void *ctx, uint64_t gpa, unsigned size, uint64_t expected,
+				      uint64_t desired);
+
+/* After a successful walk: the accessed flag of every entry it used, and the dirty flag
+ * of the one that maps the page on a write (SDM Vol. 3A, 4.8 "Accessed and Dirty
+ * Flags"), each set only in an entry that still holds what the walk read. Another
+ * processor may have changed it since (made it not present, pointed it elsewhere):
+ * ORing the flags into its new value would corrupt it, and the translation is stale.
+ * Returns false at the first entry that changed: the caller walks again or lets the
+ * guest retry. Entries that already have their flags are not written. */
+bool guest_walk_set_ad(const struct guest_walk *w, bool write, guest_phys_cmpxchg_fn cas, void *ctx);
 
 #endif

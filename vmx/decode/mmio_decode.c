@@ -25,6 +25,8 @@ struct prefixes {
 	unsigned len;  /* bytes before the opcode */
 	bool opsize;   /* 0x66 */
 	bool adsize;   /* 0x67 */
+	bool lock;     /* 0xF0 */
+	int seg;       /* the last segment override (Sreg number), -1 for none */
 	bool rex;      /* a REX prefix immediately before the opcode */
 	uint8_t rex_bits; /* its low four bits: W R X B */
 };
@@ -62,6 +64,20 @@ static bool is_legacy_prefix(uint8_t b)
 	}
 }
 
+/* The segment a group 2 prefix selects, in Sreg order; -1 for any other byte. */
+static int segment_override(uint8_t b)
+{
+	switch (b) {
+	case 0x26: return 0;
+	case 0x2E: return 1;
+	case 0x36: return 2;
+	case 0x3E: return 3;
+	case 0x64: return 4;
+	case 0x65: return 5;
+	default: return -1;
+	}
+}
+
 /* Reads the prefixes up to the opcode. REX (40-4F) exists in 64-bit mode only (elsewhere
  * those bytes are INC and DEC) and counts only right before the opcode: "the REX prefix
  * byte must immediately precede the opcode byte or the escape opcode byte (0FH) ...
@@ -85,6 +101,9 @@ static enum mmio_decode_status decode_prefixes(struct decoder *d)
 			p->rex_bits = 0;
 			p->opsize |= b == 0x66;
 			p->adsize |= b == 0x67;
+			p->lock |= b == 0xF0;
+			if (segment_override(b) >= 0)
+				p->seg = segment_override(b);
 		} else {
 			p->len = i;
 			return MMIO_DECODE_OK;
@@ -187,6 +206,57 @@ static void source_register(const struct decoder *d, uint8_t modrm, struct mmio_
 	}
 }
 
+/* REX bits X and B (SDM Vol. 2A, 2.2.1.1 "Encoding"). */
+#define REX_X 0x02
+#define REX_B 0x01
+
+static int64_t read_disp(const struct decoder *d, unsigned at, unsigned bytes)
+{
+	uint64_t v = read_le(&d->bytes[at], bytes);
+	uint64_t sign = 1ULL << (8 * bytes - 1);
+	return (int64_t)((v ^ sign) - sign);
+}
+
+/* The operand's parts, from ModRM (and SIB) at `at`-1 and the displacement after them:
+ * Table 2-1 "16-Bit Addressing Forms with the ModR/M Byte", Table 2-2 "32-Bit Addressing
+ * Forms with the ModR/M Byte", Table 2-3 "32-Bit Addressing Forms with the SIB Byte"
+ * (SDM Vol. 2A, 2.1.5). The default segment is SS for a BP- or SP-based address (Vol. 1,
+ * 3.7.4 "Specifying a Segment Selector", Table "Default Segment Selection Rules"),
+ * DS otherwise; an override prefix replaces it. Called once the bytes are known to be
+ * there (the length check comes first in the caller). */
+static void memory_operand(const struct decoder *d, uint8_t modrm, uint8_t sib, unsigned at, unsigned asize,
+			   struct mmio_mem *m)
+{
+	static const int base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };   /* BX BX BP BP SI DI BP BX */
+	static const int index16[8] = { 6, 7, 6, 7, -1, -1, -1, -1 }; /* SI DI SI DI */
+	unsigned mod = modrm >> 6, rm = modrm & 7, extra = modrm_extra(modrm, sib, asize);
+	bool ss = false;
+
+	*m = (struct mmio_mem){ .base = -1, .index = -1, .scale = 1, .asize = asize };
+	if (asize == 2) {
+		bool disp_only = mod == 0 && rm == 6;
+		m->base = disp_only ? -1 : base16[rm];
+		m->index = disp_only ? -1 : index16[rm];
+		ss = m->base == 5;
+		m->disp = extra ? read_disp(d, at, extra) : 0;
+	} else if (has_sib(modrm, asize)) {
+		unsigned b = sib & 7, i = (sib >> 3 & 7) | ((d->p.rex_bits & REX_X) ? 8 : 0);
+		m->scale = 1u << (sib >> 6);
+		m->index = i == 4 ? -1 : (int)i;
+		m->base = (mod == 0 && b == 5) ? -1 : (int)(b | ((d->p.rex_bits & REX_B) ? 8 : 0));
+		ss = m->base == 4 || m->base == 5;
+		m->disp = extra > 1 ? read_disp(d, at + 1, extra - 1) : 0;
+	} else if (mod == 0 && rm == 5) {
+		m->rip_relative = d->mode == MMIO_MODE_64;
+		m->disp = read_disp(d, at, 4);
+	} else {
+		m->base = (int)(rm | ((d->p.rex_bits & REX_B) ? 8 : 0));
+		ss = m->base == 4 || m->base == 5;
+		m->disp = extra ? read_disp(d, at, extra) : 0;
+	}
+	m->seg = d->p.seg >= 0 ? (unsigned)d->p.seg : ss ? 2 : 3;
+}
+
 /* 88, 89, 86, 87, C6 /0, C7 /0: opcode, ModRM, [SIB], [displacement], [immediate]. */
 static enum mmio_decode_status decode_modrm_form(const struct decoder *d, struct mmio_insn *in)
 {
@@ -202,12 +272,15 @@ static enum mmio_decode_status decode_modrm_form(const struct decoder *d, struct
 		return MMIO_DECODE_UNSUPPORTED; /* a register operand; C6/C7 /1 to /7 */
 	if (has_sib(modrm, asize) && (st = need(d, at + 2)) != MMIO_DECODE_OK)
 		return st;
-	at += 1 + modrm_extra(modrm, has_sib(modrm, asize) ? d->bytes[at + 1] : 0, asize);
+	uint8_t sib = has_sib(modrm, asize) ? d->bytes[at + 1] : 0;
+	unsigned after_modrm = at + 1;
+	at += 1 + modrm_extra(modrm, sib, asize);
 	if (has_imm)
 		imm_bytes = in->size < 4 ? in->size : 4;
 	in->len = at + imm_bytes;
 	if ((st = need(d, in->len)) != MMIO_DECODE_OK)
 		return st;
+	memory_operand(d, modrm, sib, after_modrm, asize, &in->mem);
 	if (has_imm) {
 		in->src = MMIO_SRC_IMM;
 		in->imm = immediate(&d->bytes[at], imm_bytes, in->size);
@@ -225,13 +298,19 @@ static enum mmio_decode_status decode_moffs(const struct decoder *d, struct mmio
 	in->src = MMIO_SRC_REG;
 	in->reg = 0;
 	in->len = d->p.len + 1 + address_size(d);
-	return need(d, in->len);
+	enum mmio_decode_status st = need(d, in->len);
+	if (st != MMIO_DECODE_OK)
+		return st;
+	in->mem = (struct mmio_mem){ .absolute = true, .base = -1, .index = -1, .scale = 1,
+				     .disp = (int64_t)read_le(&d->bytes[d->p.len + 1], address_size(d)),
+				     .asize = address_size(d), .seg = d->p.seg >= 0 ? (unsigned)d->p.seg : 3 };
+	return MMIO_DECODE_OK;
 }
 
 enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum mmio_cpu_mode mode,
 					  struct mmio_insn *out)
 {
-	struct decoder d = { .bytes = bytes, .n = n, .mode = mode };
+	struct decoder d = { .bytes = bytes, .n = n, .mode = mode, .p = { .seg = -1 } };
 	struct mmio_insn in = { 0 };
 	enum mmio_decode_status st;
 
@@ -241,6 +320,7 @@ enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum m
 	if ((st = decode_prefixes(&d)) != MMIO_DECODE_OK)
 		return st;
 	in.opcode = bytes[d.p.len];
+	in.lock = d.p.lock;
 	in.size = operand_size(&d, in.opcode);
 	switch (in.opcode) {
 	case OP_XCHG_RM8:
@@ -283,5 +363,74 @@ const char *mmio_insn_name(const struct mmio_insn *insn)
 		return "mov moffs, rAX";
 	default:
 		return "unsupported";
+	}
+}
+
+/* EPT-violation qualification bits (SDM Vol. 3C, 28.2.1, Table "Exit Qualification for
+ * EPT Violations"). */
+#define EPTV_WRITE       (1ULL << 1)
+#define EPTV_FETCH       (1ULL << 2)
+#define EPTV_GLA_VALID   (1ULL << 7)
+#define EPTV_TRANSLATION (1ULL << 8)
+
+enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,
+					 const struct mmio_insn *insn)
+{
+	if (x->idt_vectoring_valid)
+		return MMIO_REFUSE_EVENT_DELIVERY;
+	if (!(x->qual & EPTV_GLA_VALID) || !(x->qual & EPTV_TRANSLATION))
+		return MMIO_REFUSE_NOT_LINEAR;
+	if (!(x->qual & EPTV_WRITE) || (x->qual & EPTV_FETCH))
+		return MMIO_REFUSE_NOT_WRITE;
+	if (st != MMIO_DECODE_OK)
+		return MMIO_REFUSE_UNDECODED;
+	/* "The LOCK prefix can be prepended only to the following instructions and only to
+	 * those forms of the instructions where the destination operand is a memory
+	 * operand: ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCH8B, CMPXCHG16B, DEC, INC,
+	 * NEG, NOT, OR, SBB, SUB, XOR, XADD, and XCHG ... An undefined opcode exception will
+	 * also be generated if the LOCK prefix is used with any instruction not in the above
+	 * list." */
+	if (insn->lock && !insn->xchg)
+		return MMIO_REFUSE_LOCK_UD;
+	if (x->offset > 4096 || insn->size > 4096 - x->offset)
+		return MMIO_REFUSE_CROSSES_PAGE;
+	if (x->decoded_la != x->gla)
+		return MMIO_REFUSE_OTHER_ADDRESS;
+	return MMIO_EMULATE;
+}
+
+uint64_t mmio_insn_linear(const struct mmio_insn *in, const uint64_t gpr[16], uint64_t next_rip,
+			  uint64_t seg_base, bool mode64)
+{
+	const struct mmio_mem *m = &in->mem;
+	uint64_t ea = (uint64_t)m->disp;
+
+	if (m->rip_relative)
+		ea += next_rip;
+	if (m->base >= 0)
+		ea += gpr[m->base];
+	if (m->index >= 0)
+		ea += gpr[m->index] * m->scale;
+	if (m->asize == 2)
+		ea &= 0xFFFF;
+	else if (m->asize == 4)
+		ea &= 0xFFFFFFFF;
+	if (mode64)
+		return (m->seg == 4 || m->seg == 5) ? seg_base + ea : ea;
+	return (seg_base + ea) & 0xFFFFFFFF;
+}
+
+const char *mmio_verdict_name(enum mmio_verdict v)
+{
+	switch (v) {
+	case MMIO_EMULATE: return "emulate";
+	case MMIO_REFUSE_EVENT_DELIVERY: return "event delivery";
+	case MMIO_REFUSE_NOT_LINEAR: return "not a linear access (paging-structure update)";
+	case MMIO_REFUSE_NOT_WRITE: return "not a data write";
+	case MMIO_REFUSE_UNDECODED: return "an instruction vmxray does not decode";
+	case MMIO_REFUSE_LOCK_UD: return "LOCK on MOV (#UD)";
+	case MMIO_REFUSE_CROSSES_PAGE: return "a store past the page's end";
+	case MMIO_REFUSE_OTHER_ADDRESS: return "the instruction at RIP stores elsewhere (changed since the exit?)";
+	default: return "?";
 	}
 }

@@ -39,6 +39,16 @@ struct mmio_insn {
 	bool xchg;       /* XCHG: the register also receives the old memory value */
 	uint8_t opcode;  /* the primary opcode (88 89 86 87 C6 C7 A2 A3); 0 when the decode
 			  * failed */
+	bool lock;       /* an F0 prefix: valid on XCHG only (MOV with LOCK is #UD) */
+	struct mmio_mem {  /* the memory operand, to compute its address (mmio_insn_linear) */
+		bool absolute;     /* A2/A3: the offset is the address (disp) */
+		bool rip_relative; /* 64-bit mode, mod 00 r/m 101: next RIP + disp32 */
+		int base, index;   /* GPR numbers 0-15, -1 for none */
+		unsigned scale;    /* 1, 2, 4 or 8 */
+		int64_t disp;      /* sign-extended (A2/A3: the offset, zero-extended) */
+		unsigned asize;    /* address size in bytes: 2, 4 or 8 */
+		unsigned seg;      /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS (the SDM's Sreg order) */
+	} mem;
 };
 
 enum mmio_decode_status {
@@ -54,6 +64,56 @@ enum mmio_decode_status {
  * be longer than 15 bytes. */
 enum mmio_decode_status mmio_decode_write(const uint8_t *bytes, size_t n, enum mmio_cpu_mode mode,
 					  struct mmio_insn *out);
+
+/* ---- May the write behind an EPT violation on the APIC page be emulated? ----
+ *
+ * The instruction is fetched after the exit, so the bytes at RIP are only a claim about
+ * what caused it: the exit must be one a store of that instruction causes, and the
+ * store must be one the emulation does exactly. Otherwise vmxray does not emulate (the
+ * caller turns the intercept off and lets the guest run again, or reflects the fault
+ * the bytes would raise). */
+enum mmio_verdict {
+	MMIO_EMULATE,
+	MMIO_REFUSE_EVENT_DELIVERY, /* IDT-vectoring information valid: the write was part of
+				     * delivering an event (a push onto a stack on the page),
+				     * not the instruction at RIP (SDM Vol. 3C, 28.2.4
+				     * "Information for VM Exits During Event Delivery") */
+	MMIO_REFUSE_NOT_LINEAR,     /* qualification bit 7 or 8 clear: no data access to a
+				     * linear address's translation (a paging-structure A/D
+				     * update, SDM Vol. 3C, 28.2.1, Table "Exit Qualification for
+				     * EPT Violations") */
+	MMIO_REFUSE_NOT_WRITE,      /* not a data write, or an instruction fetch */
+	MMIO_REFUSE_UNDECODED,      /* the bytes are no store vmxray decodes */
+	MMIO_REFUSE_LOCK_UD,        /* LOCK MOV: the processor raises #UD for these bytes
+				     * (SDM Vol. 2B, "LOCK"); the caller reflects #UD */
+	MMIO_REFUSE_CROSSES_PAGE,   /* the store goes past the page's end (offset + size >
+				     * 4096): part of it is not the APIC's */
+	MMIO_REFUSE_OTHER_ADDRESS,  /* the decoded operand's linear address is not the one
+				     * the exit reports: the bytes at RIP changed since (another
+				     * CPU wrote them) or are not what faulted */
+};
+
+struct mmio_exit {
+	bool idt_vectoring_valid;   /* IDT_VECTORING_INFO_FIELD bit 31 */
+	uint64_t qual;              /* the EPT-violation exit qualification */
+	unsigned offset;            /* the guest-physical address's offset in its page */
+	uint64_t gla;               /* GUEST_LINEAR_ADDRESS (valid with qualification bit 7) */
+	uint64_t decoded_la;        /* mmio_insn_linear() of the decoded instruction */
+};
+
+/* The linear address of a decoded instruction's memory operand (SDM Vol. 1, 3.7.5
+ * "Specifying an Offset"; Vol. 3A, 3.4.4 "Segment Loading Instructions in IA-32e
+ * Mode": in 64-bit mode only FS and GS add a base; elsewhere the sum wraps at 4 GiB).
+ * gpr: the 16 general registers (RSP included); next_rip: RIP + length; seg_base: the
+ * base of segment in->mem.seg. */
+uint64_t mmio_insn_linear(const struct mmio_insn *in, const uint64_t gpr[16], uint64_t next_rip,
+			  uint64_t seg_base, bool mode64);
+
+/* The verdict on emulating `insn` (decoded with status `st`) for this exit. */
+enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,
+					 const struct mmio_insn *insn);
+/* "event delivery", "not a linear access", ... for the log line. */
+const char *mmio_verdict_name(enum mmio_verdict v);
 
 /* A printable name for logs: "mov r/m, r", "mov r/m, imm", "xchg", "mov moffs, rAX", or
  * "unsupported" (a failed decode, or NULL). */

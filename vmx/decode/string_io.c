@@ -122,3 +122,80 @@ bool string_io_decode_prefixes(const uint8_t *insn, unsigned len, bool mode64, u
 	}
 	return false;
 }
+
+/* ---- segment and alignment checks (vmx/decode/string_io.h) ---- */
+
+/* Access-rights bits in the VMCS format (SDM Vol. 3C, 25.4.1 "Guest Register State",
+ * Table "Format of Access Rights"): type 3:0, S 4, D/B 14, unusable 16. In a code or
+ * data descriptor type bit 3 is "code", bit 2 expand-down (data) and bit 1 writable
+ * (data) or readable (code). */
+#define AR_TYPE_CODE       (1u << 3)
+#define AR_TYPE_EXPAND_DOWN (1u << 2)
+#define AR_TYPE_WR         (1u << 1)
+#define AR_S               (1u << 4)
+#define AR_DB              (1u << 14)
+#define AR_UNUSABLE        (1u << 16)
+
+static enum string_io_fault seg_fault(const struct string_io_operand *o)
+{
+	return o->seg == STRING_IO_SEG_SS ? STRING_IO_FAULT_SS : STRING_IO_FAULT_GP;
+}
+
+static bool canonical(uint64_t la, bool la57)
+{
+	unsigned top = la57 ? 56 : 47;
+	uint64_t high = la >> top;
+	return high == 0 || high == (~0ULL >> top);
+}
+
+/* 5.4 "Type Checking": no write to a code segment or a read-only data segment, no read
+ * of an execute-only code segment; a system descriptor is no memory operand at all. */
+static bool type_allows(uint32_t ar, bool write)
+{
+	if (!(ar & AR_S))
+		return false;
+	if (ar & AR_TYPE_CODE)
+		return !write && (ar & AR_TYPE_WR);
+	return !write || (ar & AR_TYPE_WR);
+}
+
+/* 5.3 "Limit Checking": the last byte of the operand within the limit; for an
+ * expand-down data segment every byte above the limit, up to FFFFH (D/B = 0) or
+ * FFFFFFFFH (D/B = 1). */
+static bool limit_allows(uint32_t ar, uint32_t limit, uint64_t offset, unsigned bytes)
+{
+	uint64_t last = offset + bytes - 1;
+
+	if (!(ar & AR_TYPE_CODE) && (ar & AR_TYPE_EXPAND_DOWN)) {
+		uint64_t upper = (ar & AR_DB) ? 0xFFFFFFFFULL : 0xFFFFULL;
+		return offset > limit && last <= upper;
+	}
+	return last <= limit;
+}
+
+static enum string_io_fault segment_fault(const struct string_io_operand *o)
+{
+	if (o->mode64) {
+		uint64_t la = o->base + o->offset;
+		bool ok = canonical(la, o->la57) && canonical(la + o->bytes - 1, o->la57);
+		return ok ? STRING_IO_FAULT_NONE : seg_fault(o);
+	}
+	if (o->protected_mode && ((o->ar & AR_UNUSABLE) || !type_allows(o->ar, o->write)))
+		return seg_fault(o);
+	if (!limit_allows(o->ar, o->limit, o->offset, o->bytes))
+		return seg_fault(o);
+	return STRING_IO_FAULT_NONE;
+}
+
+enum string_io_fault string_io_check_operand(const struct string_io_operand *o)
+{
+	enum string_io_fault f = segment_fault(o);
+	if (f != STRING_IO_FAULT_NONE)
+		return f;
+	/* "AM flag set in CR0, AC flag set in EFLAGS, current privilege level 3" and an
+	 * address that is not a multiple of the operand's size. */
+	uint64_t la = o->base + o->offset;
+	if (o->cpl == 3 && o->cr0_am && o->rflags_ac && (la & (o->bytes - 1)))
+		return STRING_IO_FAULT_AC;
+	return STRING_IO_FAULT_NONE;
+}

@@ -84,4 +84,42 @@ struct string_io_prefixes {
 bool string_io_decode_prefixes(const uint8_t *insn, unsigned len, bool mode64, unsigned default_asize,
 			       struct string_io_prefixes *out);
 
+/* ---- The checks of the memory operand that the VM exit does not make for us ----
+ *
+ * An INS or OUTS that the I/O bitmap intercepts exits before its memory operand is
+ * checked: "the VM exit ... has priority over" the #GP or #SS for an offset beyond the
+ * segment limit or an unusable segment, and over #AC (SDM Vol. 3C, 26.1.1 "Relative
+ * Priority of Faults and VM Exits": only the I/O-permission faults come first). So the
+ * emulation makes them, in the order the instruction would: segment (#GP(0), #SS(0)
+ * through SS), then alignment (#AC(0)), then paging (#PF, the walker's). SDM Vol. 2B,
+ * INS and OUTS, "Protected Mode Exceptions", "Real-Address Mode Exceptions",
+ * "Virtual-8086 Mode Exceptions", "64-Bit Mode Exceptions"; Vol. 3A, 5.3 "Limit
+ * Checking", 5.4 "Type Checking", 3.4.5.1 "Code- and Data-Segment Descriptor Types"
+ * (expand-down), 6.15 "Interrupt 17—Alignment Check Exception (#AC)". */
+enum string_io_fault {
+	STRING_IO_FAULT_NONE,
+	STRING_IO_FAULT_GP, /* #GP(0) */
+	STRING_IO_FAULT_SS, /* #SS(0): the same fault through SS */
+	STRING_IO_FAULT_AC, /* #AC(0) */
+};
+
+struct string_io_operand {
+	bool mode64;      /* IA-32e mode with CS.L: no limits, canonical addresses instead */
+	bool la57;        /* CR4.LA57: 57-bit canonical addresses */
+	bool protected_mode; /* CR0.PE = 1 and RFLAGS.VM = 0: types and unusable segments count */
+	unsigned seg;     /* enum string_io_seg */
+	uint64_t base;    /* the segment's base, limit and access rights (VMCS format: */
+	uint32_t limit;   /* the limit in bytes, the rights with bit 16 = unusable) */
+	uint32_t ar;
+	uint64_t offset;  /* the index register within the address size */
+	unsigned bytes;   /* 1, 2 or 4 */
+	bool write;       /* INS writes memory, OUTS reads it */
+	unsigned cpl;
+	bool cr0_am;      /* CR0.AM */
+	bool rflags_ac;   /* RFLAGS.AC */
+};
+
+/* The fault the memory operand takes before any paging check, or NONE. */
+enum string_io_fault string_io_check_operand(const struct string_io_operand *o);
+
 #endif

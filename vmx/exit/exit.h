@@ -60,6 +60,9 @@ void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from the EPT violation */
 bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);          /* from WRMSR 0x830 */
 bool apic_base_write(struct vcpu *v, uint64_t value);                /* from WRMSR 0x1B */
+void hypercall_stats_print(void);                                    /* exit_hypercall.c: DUMP_VMCS counts */
+bool mtrr_guest_read(uint32_t msr, uint64_t *value);                 /* exit_mtrr.c: the guest's MTRRs */
+bool mtrr_guest_write(uint32_t msr, uint64_t value);                 /* #GP when false */
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 

@@ -45,8 +45,9 @@
 
 /* ---- the APIC-page intercept: decode the write, emulate it ---- */
 
-/* The decoder cannot handle the write: give the page back to the guest for good. */
-static void apic_intercept_off(const uint8_t *insn, unsigned n)
+/* The page goes back to the guest for good (vmx/exit/guest_mem.h): from now on its
+ * writes reach the APIC directly, and INIT falls back to the hardware path. */
+void apic_intercept_release(const char *why)
 {
 	spin_lock(&g_hv.lock);
 	if (g_hv.apic_intercept) {
@@ -54,13 +55,40 @@ static void apic_intercept_off(const uint8_t *insn, unsigned n)
 		(void)ept_map_4k(&g_hv.ept, g_hv.apic_base, g_hv.apic_base, EPT_READ | EPT_WRITE | EPT_EXECUTE,
 				 mtrr_type_of(&g_hv.mtrr, g_hv.apic_base), &g_hv.ept_alloc);
 		g_hv.ept_generation++;
-		log_warn("IPI: APIC write by an instruction vmxray does not decode (%02x %02x %02x %02x "
-			 "%02x %02x, %u bytes fetched); APIC-page intercept off, INIT and SIPI are signals now",
-			 insn[0], n > 1 ? insn[1] : 0, n > 2 ? insn[2] : 0, n > 3 ? insn[3] : 0,
-			 n > 4 ? insn[4] : 0, n > 5 ? insn[5] : 0, n);
+		log_warn("IPI: APIC-page intercept off (%s), INIT and SIPI are signals now", why);
 	}
 	spin_unlock(&g_hv.lock);
 	vmx_ept_flush_if_stale();
+}
+
+/* The write cannot be emulated: say what was at RIP, then give the page back. */
+static void apic_intercept_off(const uint8_t *insn, unsigned n, enum mmio_verdict why)
+{
+	if (g_hv.apic_intercept)
+		log_warn("IPI: APIC write not emulated: %s (%02x %02x %02x %02x %02x %02x, %u bytes fetched)",
+			 mmio_verdict_name(why), n > 0 ? insn[0] : 0, n > 1 ? insn[1] : 0, n > 2 ? insn[2] : 0,
+			 n > 3 ? insn[3] : 0, n > 4 ? insn[4] : 0, n > 5 ? insn[5] : 0, n);
+	apic_intercept_release(mmio_verdict_name(why));
+}
+
+/* An exit during event delivery (the push of an interrupt or exception frame onto a
+ * stack on the APIC page): the event was not delivered, so it is injected again for the
+ * guest's retry, as SDM Vol. 3C, 28.2.4 "Information for VM Exits During Event
+ * Delivery" and 27.6 "Event Injection" lay out (bits 30:12 of the IDT-vectoring field
+ * are undefined; software events carry their instruction length). */
+static void apic_reinject_event(struct vcpu *v)
+{
+	uint32_t info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	unsigned type = (info >> 8) & 7;
+
+	if (!(info & (1u << 31)))
+		return;
+	v->injected = info & 0x80000FFFu;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
+	if (info & (1u << 11))
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	if (type == 4 || type == 5 || type == 6) /* software interrupt, privileged or software exception */
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 
 static uint64_t gpr_value(const struct vcpu *v, unsigned reg)
@@ -109,6 +137,27 @@ static void mmio_write(volatile void *p, unsigned size, uint64_t v)
 	}
 }
 
+static uint64_t segment_base(unsigned sreg)
+{
+	switch (sreg) {
+	case 0: return vmcs_readnw(GUEST_ES_BASE);
+	case 1: return vmcs_readnw(GUEST_CS_BASE);
+	case 2: return vmcs_readnw(GUEST_SS_BASE);
+	case 4: return vmcs_readnw(GUEST_FS_BASE);
+	case 5: return vmcs_readnw(GUEST_GS_BASE);
+	default: return vmcs_readnw(GUEST_DS_BASE);
+	}
+}
+
+/* Where the decoded instruction stores, for comparison with the exit's linear address. */
+static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
+{
+	uint64_t gpr[16];
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = gpr_value(v, i);
+	return mmio_insn_linear(mi, gpr, vmcs_readnw(GUEST_RIP) + mi->len, segment_base(mi->mem.seg), mode64);
+}
+
 /* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
  * "Local APIC ID"). Kept in the vcpu for other CPUs' soft IPIs and kicks. */
 static void apic_refresh_id(struct vcpu *v)
@@ -129,19 +178,45 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		vmx_ept_flush_if_stale();
 		return true;
 	}
-	uint8_t insn[15];
+	struct mmio_exit x = {
+		.idt_vectoring_valid = vmcs_read32(IDT_VECTORING_INFO_FIELD) & (1u << 31),
+		.qual = e->qual,
+		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
+		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
+	};
+	x.decoded_la = x.gla; /* the checks of the exit alone first */
+	struct mmio_insn mi = { 0 };
+	uint8_t insn[MMIO_INSN_MAX_LEN] = { 0 };
+	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &mi);
+	if (verdict != MMIO_EMULATE) { /* the exit itself says: not the instruction at RIP */
+		apic_intercept_off(insn, 0, verdict);
+		if (verdict == MMIO_REFUSE_EVENT_DELIVERY)
+			apic_reinject_event(v);
+		return true;
+	}
 	bool mode64, db;
 	unsigned n = guest_fetch_insn(insn, sizeof(insn), &mode64, &db);
 	if (!n)
 		return true; /* the mapping changed under us: the guest runs it again */
-	struct mmio_insn mi;
 	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
-	if (mmio_decode_write(insn, n, mode, &mi) != MMIO_DECODE_OK) {
-		apic_intercept_off(insn, n);
+	enum mmio_decode_status st = mmio_decode_write(insn, n, mode, &mi);
+	if (st == MMIO_DECODE_TRUNCATED && n < sizeof(insn)) { /* it goes on on the next page */
+		n = guest_fetch_insn_more(insn, n, sizeof(insn));
+		st = mmio_decode_write(insn, n, mode, &mi);
+	}
+	if (st == MMIO_DECODE_OK)
+		x.decoded_la = operand_linear(v, &mi, mode64);
+	verdict = mmio_emulation_verdict(&x, st, &mi);
+	if (verdict == MMIO_REFUSE_LOCK_UD) {
+		vcpu_inject_ud(v);
+		return true;
+	}
+	if (verdict != MMIO_EMULATE) {
+		apic_intercept_off(insn, n, verdict);
 		return true;
 	}
 	uint64_t value = mi.src == MMIO_SRC_IMM ? mi.imm : gpr_value(v, mi.reg) >> (mi.high8 ? 8 : 0);
-	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
+	unsigned off = x.offset;
 	volatile void *reg = (volatile void *)(uintptr_t)gpa;
 	uint64_t old = mi.xchg ? mmio_read(reg, mi.size) : 0;
 

@@ -1,6 +1,8 @@
 /* VMCALL: vmxray's hypercall ABI (vmx/policy/hypercall_abi.h). Only CPL 0 may call: VMCALL
  * exits at any CPL (SDM Vol. 3C, 26.1.2), so vmxray gives CPL > 0 the #UD a CPU
  * without a VMM would. Every buffer is checked before anything is written. */
+#include "arch/cpu.h"
+#include "arch/spinlock.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "drivers/logring.h"
@@ -85,6 +87,42 @@ static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t
 	return (int64_t)r.count;
 }
 
+/* DUMP_VMCS prints ~150 lines (about 1 s of a 115200-baud UART, under the log lock
+ * every CPU needs to log): all CPUs together get DUMP_VMCS_BURST dumps, then one per
+ * DUMP_VMCS_INTERVAL_TSC TSC ticks (2^31: 0.7 s at 3 GHz; Bochs's TSC follows its
+ * emulated instruction count). A refused call returns VMXRAY_HC_EAGAIN and logs
+ * nothing; the next dump says how many were refused before it. */
+#define DUMP_VMCS_INTERVAL_TSC (1ULL << 31)
+#define DUMP_VMCS_BURST 3
+static struct rate_limit dump_rate;
+static uint64_t dumps_done, dumps_refused;
+
+void hypercall_stats_print(void)
+{
+	log_info("hypercall: DUMP_VMCS dumps=%lu refused=%lu (rate limit: %u, then one per %llu TSC ticks)",
+		 dumps_done, dumps_refused, DUMP_VMCS_BURST, DUMP_VMCS_INTERVAL_TSC);
+}
+
+static int64_t hc_dump_vmcs(struct vcpu *v)
+{
+	uint64_t refused;
+
+	spin_lock(&g_hv.lock);
+	bool ok = rate_limit_allow(&dump_rate, cpu_rdtsc(), DUMP_VMCS_INTERVAL_TSC, DUMP_VMCS_BURST, &refused);
+	if (ok)
+		dumps_done++;
+	else
+		dumps_refused++;
+	spin_unlock(&g_hv.lock);
+	if (!ok)
+		return VMXRAY_HC_EAGAIN;
+	if (refused)
+		log_warn("hypercall: DUMP_VMCS rate-limited: %lu calls refused since the last dump (one per %llu TSC ticks)",
+			 refused, DUMP_VMCS_INTERVAL_TSC);
+	vmx_dump_current(v, "DUMP_VMCS hypercall");
+	return VMXRAY_HC_OK;
+}
+
 static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint64_t a2)
 {
 	switch (fn) {
@@ -94,8 +132,7 @@ static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint
 	case VMXRAY_HC_STATS:
 		return hc_stats(v, a1, a2);
 	case VMXRAY_HC_DUMP_VMCS:
-		vmx_dump_current(v, "DUMP_VMCS hypercall");
-		return VMXRAY_HC_OK;
+		return hc_dump_vmcs(v);
 	case VMXRAY_HC_OWNED_RANGES:
 		return hc_owned_ranges(v, a1, a2);
 	case VMXRAY_HC_LOG_READ:

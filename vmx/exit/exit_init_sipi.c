@@ -1,16 +1,20 @@
 /* INIT and SIPI. With VMX on, INIT does not reset a processor: it exits (SDM Vol. 3C,
  * 26.2 "Other Causes of VM Exits"), and SIPIs exit while the vCPU waits for one. vmxray
  * does in the VMCS what the hardware would do to the processor: the INIT state of SDM
- * Vol. 3A, 10.1.1 "Processor State After Reset" (Table 10-1, INIT column), then the
+ * Vol. 3A, 10.1.1 "Processor State After Reset" (vmx/policy/init_state.h, the one table
+ * both INIT paths load), then the
  * wait-for-SIPI activity state; a SIPI starts real-mode execution at vector << 12,
  * which unrestricted guest allows. */
+#include "arch/cpu.h"
 #include "arch/cr.h"
 #include "arch/desc.h"
+#include "arch/exception.h"
 #include "arch/seg_ar.h"
 #include "drivers/log.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
+#include "vmx/policy/init_state.h"
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmcs_segments.h"
 #include "vmx/vmcs/vmx_hw.h"
@@ -22,30 +26,55 @@
  * See docs/ARCHITECTURE.md, "INIT and SIPI between processors". */
 #define ACTIVITY_ACTIVE 0
 #define ACTIVITY_WAIT_FOR_SIPI 3
-#define INIT_CR0 (CR0_ET | CR0_CD | CR0_NW)
 
 /* A segment as after INIT: limit 0xFFFF (SDM Vol. 3A, Table 10-1). */
 static void set_real_segment(enum vmcs_segment seg, uint16_t sel, uint64_t base, enum seg_ar_byte ar)
 {
-	struct seg_state s = { .selector = sel, .base = base, .limit = 0xFFFF, .ar = ar };
+	struct seg_state s = { .selector = sel, .base = base, .limit = init_state_after_init.seg_limit, .ar = ar };
 	vmcs_write_guest_segment(seg, &s);
+}
+
+static inline void cpu_write_dr(unsigned n, uint64_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%dr0" ::"r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" ::"r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%dr2" ::"r"(v)); break;
+	case 3: __asm__ volatile("mov %0, %%dr3" ::"r"(v)); break;
+	default: __asm__ volatile("mov %0, %%dr6" ::"r"(v)); break;
+	}
+}
+
+/* The INIT state that is no VMCS field: CR2, DR0-DR3, DR6 and XCR0 keep whatever the
+ * guest left in them across VM exits and entries (SDM Vol. 3C, 28.3 "Loading Host
+ * State" and 27.3.2 "Loading Guest State" switch none of them), so they are written
+ * here, on the CPU that enters the guest next. Root mode uses none of them. */
+static void load_init_registers(const struct init_state *s)
+{
+	cpu_write_cr2(s->cr2);
+	for (unsigned i = 0; i < 4; i++)
+		cpu_write_dr(i, s->dr[i]);
+	cpu_write_dr(6, s->dr6);
+	if (g_hv.caps.cpu.xsave)
+		(void)xsetbv_safe(0, s->xcr0);
 }
 
 void vcpu_load_init_state(struct vcpu *v)
 {
+	const struct init_state *s = &init_state_after_init;
 	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG);
-	vmcs_writenw(CR0_READ_SHADOW, INIT_CR0);
-	vmcs_writenw(GUEST_CR0, INIT_CR0 | fixed0);
-	vmcs_writenw(CR4_READ_SHADOW, 0);
-	vmcs_writenw(GUEST_CR4, vmx_caps_cr4_fixed0(&g_hv.caps));
-	vmcs_writenw(GUEST_CR3, 0);
-	vmcs_writenw(GUEST_DR7, 0x400);
-	vmcs_writenw(GUEST_RFLAGS, RFLAGS_FIXED);
-	vmcs_writenw(GUEST_RIP, 0xFFF0);
-	vmcs_writenw(GUEST_RSP, 0);
-	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_writenw(CR0_READ_SHADOW, s->cr0);
+	vmcs_writenw(GUEST_CR0, s->cr0 | fixed0);
+	vmcs_writenw(CR4_READ_SHADOW, s->cr4);
+	vmcs_writenw(GUEST_CR4, s->cr4 | vmx_caps_cr4_fixed0(&g_hv.caps));
+	vmcs_writenw(GUEST_CR3, s->cr3);
+	vmcs_writenw(GUEST_DR7, s->dr7);
+	vmcs_writenw(GUEST_RFLAGS, s->rflags);
+	vmcs_writenw(GUEST_RIP, s->rip);
+	vmcs_writenw(GUEST_RSP, s->rsp);
+	vmcs_write64(GUEST_IA32_EFER, s->efer);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmcs_read32(VM_ENTRY_CONTROLS) & ~(uint32_t)VM_ENTRY_IA32E_MODE);
-	set_real_segment(VMCS_SEG_CS, 0xF000, 0xFFFF0000, SEG_AR_CODE_RX_ACCESSED);
+	set_real_segment(VMCS_SEG_CS, s->cs_selector, s->cs_base, SEG_AR_CODE_RX_ACCESSED);
 	static const enum vmcs_segment data[] = { VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_ES, VMCS_SEG_FS,
 						  VMCS_SEG_GS };
 	for (unsigned i = 0; i < sizeof(data) / sizeof(data[0]); i++)
@@ -53,9 +82,9 @@ void vcpu_load_init_state(struct vcpu *v)
 	set_real_segment(VMCS_SEG_TR, 0, 0, SEG_AR_TSS_BUSY);
 	set_real_segment(VMCS_SEG_LDTR, 0, 0, SEG_AR_LDT);
 	vmcs_writenw(GUEST_GDTR_BASE, 0);
-	vmcs_write32(GUEST_GDTR_LIMIT, 0xFFFF);
+	vmcs_write32(GUEST_GDTR_LIMIT, s->seg_limit);
 	vmcs_writenw(GUEST_IDTR_BASE, 0);
-	vmcs_write32(GUEST_IDTR_LIMIT, 0xFFFF);
+	vmcs_write32(GUEST_IDTR_LIMIT, s->seg_limit);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
@@ -63,8 +92,9 @@ void vcpu_load_init_state(struct vcpu *v)
 	/* General registers: EDX holds the processor signature after INIT. */
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
-	v->regs.gpr[GPR_RDX] = 0x600;
+	v->regs.gpr[GPR_RDX] = s->rdx;
 	v->nmi_pending = false;
+	load_init_registers(s);
 	if (g_hv.vpid)
 		vmx_invvpid(INVVPID_SINGLE_CONTEXT, vmcs_read16(VIRTUAL_PROCESSOR_ID), 0);
 }

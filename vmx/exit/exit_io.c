@@ -11,9 +11,11 @@
  * again and exits again (vmx/decode/string_io.h has the arithmetic). Guest memory is reached
  * through the guest's own page tables (vmx/decode/guest_walk.h); a translation that fails
  * becomes the #PF (or #GP/#SS for a non-canonical address) the instruction would have
- * taken, with nothing moved and no register changed. Segment-limit, unusable-segment
- * and alignment checks need no emulation: those faults take priority over the VM exit
- * (SDM Vol. 3C, 26.1.1 "Relative Priority of Faults and VM Exits").
+ * taken, with nothing moved and no register changed. The checks of the memory operand
+ * come first, made here: the VM exit has priority over the #GP/#SS of a segment limit
+ * or an unusable or wrongly typed segment and over #AC (SDM Vol. 3C, 26.1.1 "Relative
+ * Priority of Faults and VM Exits"), so the processor has not made them
+ * (vmx/decode/string_io.h, string_io_check_operand).
  *
  * Guest memory is reached as vmx/exit/guest_mem.h describes (vmxray's own pages read
  * and write the scratch page the guest sees there). */
@@ -43,6 +45,7 @@
 
 /* RFLAGS bits arch/cr.h does not name yet (SDM Vol. 1, 3.4.3 "EFLAGS Register"). */
 #define RFLAGS_DF_BIT (1ULL << 10)
+#define RFLAGS_AC (1ULL << 18)
 
 
 static uint32_t port_in(uint16_t port, unsigned size)
@@ -117,7 +120,10 @@ static bool operands_from_bytes(struct string_operands *o)
 
 	if (len > sizeof(insn))
 		len = sizeof(insn);
-	if (guest_fetch_insn(insn, len, &mode64, &db) != len)
+	unsigned n = guest_fetch_insn(insn, len, &mode64, &db);
+	if (n < len)
+		n = guest_fetch_insn_more(insn, n, len);
+	if (n != len)
 		return false;
 	unsigned def = o->mode64 ? STRING_IO_ASIZE_64 : db ? STRING_IO_ASIZE_32 : STRING_IO_ASIZE_16;
 	if (!string_io_decode_prefixes(insn, len, o->mode64, def, &pre))
@@ -156,6 +162,46 @@ static uint64_t segment_base(const struct string_operands *o)
 	case STRING_IO_SEG_FS: return vmcs_readnw(GUEST_FS_BASE);
 	case STRING_IO_SEG_GS: return vmcs_readnw(GUEST_GS_BASE);
 	default: return vmcs_readnw(GUEST_DS_BASE);
+	}
+}
+
+/* The segment's limit and access rights (the base comes from segment_base()). */
+static void segment_limit_ar(unsigned seg, uint32_t *limit, uint32_t *ar)
+{
+	switch (seg) {
+	case STRING_IO_SEG_ES: *limit = vmcs_read32(GUEST_ES_LIMIT); *ar = vmcs_read32(GUEST_ES_AR_BYTES); break;
+	case STRING_IO_SEG_CS: *limit = vmcs_read32(GUEST_CS_LIMIT); *ar = vmcs_read32(GUEST_CS_AR_BYTES); break;
+	case STRING_IO_SEG_SS: *limit = vmcs_read32(GUEST_SS_LIMIT); *ar = vmcs_read32(GUEST_SS_AR_BYTES); break;
+	case STRING_IO_SEG_FS: *limit = vmcs_read32(GUEST_FS_LIMIT); *ar = vmcs_read32(GUEST_FS_AR_BYTES); break;
+	case STRING_IO_SEG_GS: *limit = vmcs_read32(GUEST_GS_LIMIT); *ar = vmcs_read32(GUEST_GS_AR_BYTES); break;
+	default: *limit = vmcs_read32(GUEST_DS_LIMIT); *ar = vmcs_read32(GUEST_DS_AR_BYTES); break;
+	}
+}
+
+/* The segment and alignment checks the VM exit came before (see the top of this file):
+ * false when a fault was injected. */
+static bool operand_allowed(struct vcpu *v, const struct io_qual *q, const struct guest_paging *p,
+			    const struct string_operands *o, uint64_t index, uint64_t rflags)
+{
+	struct string_io_operand op = {
+		.mode64 = o->mode64,
+		.la57 = p->cr4 & CR4_LA57,
+		.protected_mode = (p->cr0 & CR0_PE) && !(rflags & RFLAGS_VM),
+		.seg = o->seg,
+		.base = segment_base(o),
+		.offset = index & string_io_asize_mask(o->asize),
+		.bytes = q->bytes,
+		.write = q->in,
+		.cpl = p->cpl,
+		.cr0_am = p->cr0 & CR0_AM,
+		.rflags_ac = rflags & RFLAGS_AC,
+	};
+	segment_limit_ar(o->seg, &op.limit, &op.ar);
+	switch (string_io_check_operand(&op)) {
+	case STRING_IO_FAULT_GP: vcpu_inject_gp0(v); return false;
+	case STRING_IO_FAULT_SS: vcpu_inject_exception(v, VECTOR_SS, 0); return false;
+	case STRING_IO_FAULT_AC: vcpu_inject_exception(v, VECTOR_AC, 0); return false;
+	default: return true;
 	}
 }
 
@@ -217,6 +263,8 @@ static void exit_io_string(struct vcpu *v, struct vmexit *e, const struct io_qua
 						 v->regs.gpr[GPR_RCX], v->regs.gpr[ireg]);
 	uint64_t la = string_io_linear(o.mode64, segment_base(&o), v->regs.gpr[ireg], o.asize);
 
+	if (s.transfer && !operand_allowed(v, q, &p, &o, v->regs.gpr[ireg], rflags))
+		return;
 	if (s.transfer && !string_transfer(v, q, &p, &o, la, &value))
 		return;
 	if (e->tracing)

@@ -29,6 +29,8 @@ static void trace_msr(struct vmexit *e, uint32_t msr, uint64_t value, bool fault
 
 static bool emulate_read(uint32_t msr, uint64_t *value)
 {
+	if (mtrr_is_mtrr_msr(msr))
+		return mtrr_guest_read(msr, value); /* the guest's copy, vmx/exit/exit_mtrr.c */
 	if (msr_safe_read(msr, value) != 0)
 		return false;
 	if (msr == MSR_IA32_FEATURE_CONTROL)
@@ -65,39 +67,10 @@ void exit_msr_read(struct vcpu *v, struct vmexit *e)
 	vcpu_skip_instruction(v);
 }
 
-/* A guest MTRR write: keep the snapshot and the hardware in step, then retype the EPT
- * (SDM Vol. 3C, 29.3.7 "EPT and Memory Typing": with EPT the MTRRs no longer type
- * guest accesses, so vmxray must carry them into the EPT). */
-static bool write_mtrr(uint32_t msr, uint64_t value)
-{
-	spin_lock(&g_hv.lock);
-	uint64_t old;
-	/* Rewriting the value it already has (Linux does this for every MTRR on every CPU it
-	 * brings up) changes no memory type: skip the retype (measured: 1.09M ticks each). */
-	if (mtrr_state_read(&g_hv.mtrr, msr, &old) && old == value) {
-		bool same_ok = msr_safe_write(msr, value) == 0;
-		spin_unlock(&g_hv.lock);
-		return same_ok;
-	}
-	struct mtrr_state next = g_hv.mtrr;
-	bool ok = mtrr_state_write(&next, msr, value) && msr_safe_write(msr, value) == 0;
-	if (ok) {
-		g_hv.mtrr = next;
-		uint64_t top = 1ULL << g_hv.ept.maxphyaddr;
-		if (ept_update_memtypes(&g_hv.ept, &g_hv.mtrr, 0, top, &g_hv.ept_alloc) != 0)
-			log_error("EPT memory types could not follow an MTRR write (table pool empty)");
-		g_hv.ept_generation++;
-	}
-	spin_unlock(&g_hv.lock);
-	if (ok)
-		vmx_ept_flush_if_stale(); /* this CPU now; the others at their next exit */
-	return ok;
-}
-
 static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
 	if (mtrr_is_mtrr_msr(msr))
-		return write_mtrr(msr, value);
+		return mtrr_guest_write(msr, value); /* vmx/exit/exit_mtrr.c */
 	if (msr == MSR_IA32_APIC_BASE)
 		return apic_base_write(v, value); /* never a base on vmxray's memory */
 	return false;

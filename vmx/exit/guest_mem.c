@@ -69,29 +69,38 @@ struct guest_paging guest_paging_now(void)
 
 
 
-/* The processor sets the accessed flag of every paging-structure entry it uses, and
- * the dirty flag of the one that maps the page on a write (SDM Vol. 3A, 4.8 "Accessed
- * and Dirty Flags"). Both are in the entry's low byte. */
-static void set_accessed_dirty(const struct guest_walk *w, bool write)
+/* The walker's compare-exchange (vmx/decode/guest_walk.h, guest_walk_set_ad): one
+ * locked CMPXCHG on the entry, as the processor's own locked update of the flags (SDM
+ * Vol. 3A, 4.8 "Accessed and Dirty Flags"). An entry on the intercepted APIC page is
+ * no exception to the page's protection: the processor's own update there would have
+ * been an EPT violation that is no linear access, which turns the intercept off
+ * (exit_apic.c); so it does here, before the write, and the write then reaches the
+ * page as the guest's own would. */
+static bool gpa_cmpxchg_entry(void *ctx, uint64_t gpa, unsigned size, uint64_t expected, uint64_t desired)
 {
-	for (unsigned i = 0; i < w->entries; i++) {
-		uint8_t bits = (uint8_t)(PTE_A | (write && i + 1 == w->entries ? PTE_D : 0));
-		uint8_t *h = gpa_host(w->entry_gpa[i]);
-		if (h && (*(volatile uint8_t *)h & bits) != bits)
-			__atomic_fetch_or(h, bits, __ATOMIC_SEQ_CST);
-	}
+	(void)ctx;
+	uint8_t *h = gpa_host(gpa);
+	if (!h)
+		return true; /* beyond the identity map: takes no writes */
+	if (g_hv.apic_intercept && align_down(gpa, PAGE_SIZE) == g_hv.apic_base)
+		apic_intercept_release("a paging-structure entry on the APIC page");
+	if (size == 8)
+		return __atomic_compare_exchange_n((uint64_t *)h, &expected, desired, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_SEQ_CST);
+	uint32_t e32 = (uint32_t)expected;
+	return __atomic_compare_exchange_n((uint32_t *)h, &e32, (uint32_t)desired, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
 }
 
-/* Translates [la, la + len), len <= 4096. Both pages are translated before either is
- * touched, so a fault on the second leaves memory as it was. */
-bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsigned len,
-			   enum guest_access a, struct span *s, struct span_fault *f)
+/* How often a walk is tried again when another CPU changes an entry under it; after
+ * that the guest runs the instruction again. */
+#define SPAN_WALK_TRIES 4
+
+static bool span_walk_once(const struct guest_paging *p, uint64_t la, uint64_t la2, enum guest_access a,
+			   struct span *s, struct span_fault *f)
 {
 	struct guest_walk w[2];
-	uint64_t la2;
 
-	s->pieces = string_io_split_page(la, len, mode64, &s->len[0], &la2);
-	s->len[1] = len - s->len[0];
 	for (unsigned i = 0; i < s->pieces; i++) {
 		f->la = i ? la2 : la;
 		w[i] = guest_walk(p, f->la, a);
@@ -101,9 +110,31 @@ bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsi
 		}
 		s->gpa[i] = w[i].gpa;
 	}
-	for (unsigned i = 0; i < s->pieces; i++)
-		set_accessed_dirty(&w[i], a == GUEST_ACCESS_WRITE);
+	for (unsigned i = 0; i < s->pieces; i++) {
+		if (!guest_walk_set_ad(&w[i], a == GUEST_ACCESS_WRITE, gpa_cmpxchg_entry, NULL)) {
+			f->walk = (struct guest_walk){ .status = GUEST_WALK_RETRY };
+			return false;
+		}
+	}
 	return true;
+}
+
+/* Translates [la, la + len), len <= 4096. Both pages are translated before either is
+ * touched, so a fault on the second leaves memory as it was. */
+bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsigned len,
+			   enum guest_access a, struct span *s, struct span_fault *f)
+{
+	uint64_t la2;
+
+	s->pieces = string_io_split_page(la, len, mode64, &s->len[0], &la2);
+	s->len[1] = len - s->len[0];
+	for (unsigned t = 0; t < SPAN_WALK_TRIES; t++) {
+		if (span_walk_once(p, la, la2, a, s, f))
+			return true;
+		if (f->walk.status != GUEST_WALK_RETRY)
+			return false;
+	}
+	return false;
 }
 
 /* The byte at offset i of a span, for the host. */
@@ -156,6 +187,8 @@ void span_write_element(const struct span *s, unsigned len, uint32_t v)
  * through SS (SDM Vol. 2B, INS and OUTS, "64-Bit Mode Exceptions"). */
 void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg)
 {
+	if (f->walk.status == GUEST_WALK_RETRY)
+		return; /* the paging structures keep changing: the guest runs it again */
 	if (f->walk.status == GUEST_WALK_PF) {
 		cpu_write_cr2(f->la);
 		vcpu_inject_exception(v, VECTOR_PF, f->walk.error_code);
@@ -167,28 +200,60 @@ void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg)
 }
 
 
-unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db)
+/* The linear address of CS:RIP, and the mode it runs in. */
+static uint64_t fetch_la(const struct guest_paging *p, bool *mode64, bool *db)
 {
-	struct guest_paging p = guest_paging_now();
 	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
 	uint64_t rip = vmcs_readnw(GUEST_RIP);
+
+	*mode64 = (p->efer & EFER_LMA) && cs.l;
+	*db = cs.db;
+	return *mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
+}
+
+/* Bytes [from, from + len) of the instruction, all on one page: translated for a fetch
+ * (which sets the accessed flags of that page's entries only) and copied. */
+static bool fetch_piece(const struct guest_paging *p, bool mode64, uint64_t la, uint8_t *buf, unsigned len)
+{
 	struct span s;
 	struct span_fault f;
 
-	*mode64 = (p.efer & EFER_LMA) && cs.l;
-	*db = cs.db;
-	uint64_t la = *mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
-	/* The whole window first; where its second page does not translate, the part on
-	 * the first page (an instruction that really crosses would have faulted there). */
-	unsigned len = max;
-	if (!span_translate(&p, *mode64, la, len, GUEST_ACCESS_FETCH, &s, &f)) {
-		len = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
-		if (len >= max || !span_translate(&p, *mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
-			return 0;
-	}
+	if (!span_translate(p, mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
+		return false;
 	for (unsigned i = 0; i < len; i++) {
 		volatile uint8_t *b = span_byte(&s, i);
 		buf[i] = b ? *b : 0;
 	}
-	return len;
+	return true;
+}
+
+/* Only what the instruction can have touched: the bytes up to max on CS:RIP's page. The
+ * next page is read only when the decoder asks for more (guest_fetch_insn_more): an
+ * instruction that ends on this page never made the processor fetch from the next one,
+ * which may not be mapped, or be MMIO, or have its accessed flag clear. */
+unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db)
+{
+	struct guest_paging p = guest_paging_now();
+	uint64_t la = fetch_la(&p, mode64, db);
+	unsigned len0, len;
+	uint64_t la2;
+
+	(void)string_io_split_page(la, max, *mode64, &len0, &la2);
+	len = len0;
+	return fetch_piece(&p, *mode64, la, buf, len) ? len : 0;
+}
+
+unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max)
+{
+	struct guest_paging p = guest_paging_now();
+	bool mode64, db;
+	uint64_t la = fetch_la(&p, &mode64, &db);
+	uint64_t at = mode64 ? la + have : (la + have) & 0xFFFFFFFFULL;
+	unsigned len0;
+	uint64_t la2;
+
+	if (have >= max)
+		return have;
+	(void)string_io_split_page(at, max - have, mode64, &len0, &la2);
+	return fetch_piece(&p, mode64, at, buf + have, len0) ? have + len0 : have;
 }

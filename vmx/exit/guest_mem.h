@@ -61,9 +61,17 @@ void span_write_element(const struct span *s, unsigned len, uint32_t v);
 void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg);
 
 /* Up to `max` bytes of the instruction at the guest's CS:RIP, fetched through the
- * guest's page tables; *mode64 tells whether the guest runs in 64-bit mode and *db
- * the code segment's default size (CS.D). Returns how many bytes were read (fewer
- * than max where the next page does not translate), 0 when none could be. */
+ * guest's page tables, but none past the end of RIP's page; *mode64 tells whether the
+ * guest runs in 64-bit mode and *db the code segment's default size (CS.D). Returns
+ * how many bytes were read, 0 when none could be. */
 unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db);
+/* The instruction goes on past the `have` bytes read so far (the decoder said so):
+ * bytes up to max from the pages after. Returns the new count (have when nothing more
+ * could be read). */
+unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max);
+
+/* The APIC-page intercept goes off (vmx/exit/exit_apic.c): the guest's writes to the
+ * page reach it directly from now on. `why` is logged. */
+void apic_intercept_release(const char *why);
 
 #endif

@@ -31,6 +31,7 @@ void vmx_stats_print(const char *why)
 {
 	uint64_t total = 0;
 
+	log_budget_lift(); /* the statistics are what this exit is for */
 	log_info("STATS begin reason=%s cpus=%u", why, g_hv.cpu_count);
 	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
 		const struct vcpu *v = g_hv.vcpu[c];
@@ -63,6 +64,11 @@ void vmx_stats_print(const char *why)
 		present++;
 		intact += memcmp(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY)) == 0;
 	}
+	uint64_t dropped_lines, dropped_bytes;
+	uint32_t budget;
+	log_dropped_totals(&dropped_lines, &dropped_bytes, &budget);
+	log_info("log: dropped lines=%lu bytes=%lu (per-exit budget %u bytes)", dropped_lines, dropped_bytes, budget);
+	hypercall_stats_print();
 	log_info("STATS canaries intact=%u of %u", intact, present);
 	log_info("STATS end exits=%lu", total);
 }

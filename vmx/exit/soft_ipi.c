@@ -117,8 +117,6 @@ void vcpu_soft_init(struct vcpu *v)
 		if (__atomic_exchange_n(&v->init_pending, 0, __ATOMIC_ACQ_REL)) {
 			vcpu_load_init_state(v);
 			apic_init_reset();
-			if (g_hv.caps.cpu.xsave)
-				(void)xsetbv_safe(0, 1); /* XCR0 after INIT: x87 only */
 			__atomic_store_n(&v->wait_sipi, 1, __ATOMIC_RELEASE);
 			v->soft_inits++;
 			log_debug("INIT (software): cpu%u waits for SIPI", v->apic_id);

@@ -86,8 +86,31 @@ static void save_firmware_state(struct vcpu *v, const struct guest_entry *e)
 	};
 }
 
+/* Bytes one exit may log (drivers/log.h, "The per-exit budget"): about 90 ms of a
+ * 115200-baud UART, a dozen ordinary lines. */
+#define LOG_EXIT_BUDGET_BYTES 1024
+
+/* The calling CPU's log budget, by APIC ID: only a CPU that has launched and taken an
+ * exit has one (before that, GS does not point at a vcpu and nothing is the guest's
+ * doing). */
+static struct log_budget *vcpu_log_budget(uint64_t *epoch)
+{
+	uint32_t id = cpu_apic_id();
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		struct vcpu *v = g_hv.vcpu[c];
+		if (v && v->apic_id == id) {
+			if (!v->launched || !v->exits_total)
+				return NULL;
+			*epoch = v->exits_total;
+			return &v->log_budget;
+		}
+	}
+	return NULL;
+}
+
 enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_entry *e)
 {
+	log_set_budget(vcpu_log_budget, LOG_EXIT_BUDGET_BYTES);
 	uint64_t cr4_before = cpu_read_cr4();
 	save_firmware_state(v, e);
 	enum hv_status st = enable_vmx_operation(hv, v);

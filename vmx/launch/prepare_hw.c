@@ -51,7 +51,7 @@ static enum hv_status build_ept(struct hv *hv)
 	struct ept_range owned[HV_OWNED_MAX];
 	for (unsigned i = 0; i < hv->owned_count; i++)
 		owned[i] = (struct ept_range){ hv->owned[i].base, hv->owned[i].size };
-	hv->ept_alloc = (struct ept_alloc){ pool_alloc_page_cb, pool_phys_to_virt_cb, &hv->pool };
+	hv->ept_alloc = (struct ept_alloc){ pool_alloc_page_cb, pool_phys_to_virt_cb, &hv->pool, pool_pages_free_cb };
 	mtrr_read_state(&hv->mtrr, ec.maxphyaddr);
 	if (ept_build_identity(&hv->ept, &ec, &hv->mtrr, owned, hv->owned_count, &hv->ept_alloc) != 0)
 		return HV_ERR_NO_MEMORY;

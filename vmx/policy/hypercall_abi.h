@@ -12,7 +12,8 @@
 
 #define VMXRAY_HC_VERSION 0       /* -> RAX 0, RBX (major << 16) | minor */
 #define VMXRAY_HC_STATS 1         /* (buf, size) -> RAX = counters written (u64, index = basic exit reason, all CPUs) */
-#define VMXRAY_HC_DUMP_VMCS 2     /* -> RAX 0; calling CPU's VMCS decoded on serial */
+#define VMXRAY_HC_DUMP_VMCS 2     /* -> RAX 0; calling CPU's VMCS decoded on serial;
+				   * EAGAIN after 3 dumps in a row, then ~1 per second (all CPUs) */
 #define VMXRAY_HC_OWNED_RANGES 3  /* (buf, size) -> RAX = (base, length) u64 pairs written */
 /* (buf, size, offset) -> RAX = bytes of the log copied into buf, from stream offset
  * `offset` on (the log is a stream of every line logged since start, kept in a ring of
@@ -26,6 +27,7 @@
 #define VMXRAY_HC_EFAULT (-2)  /* buffer outside guest RAM or overlapping vmxray memory */
 #define VMXRAY_HC_ENOSPC (-3)  /* buffer too small; RBX = bytes needed */
 #define VMXRAY_HC_EINVAL (-4)  /* bad argument (e.g. misaligned buffer) */
+#define VMXRAY_HC_EAGAIN (-5)  /* rate-limited (DUMP_VMCS): try again later */
 
 /* Number of STATS counters: one per basic exit reason 0..VMXRAY_STATS_COUNTERS-1. */
 #define VMXRAY_STATS_COUNTERS 80

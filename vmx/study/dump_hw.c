@@ -18,6 +18,7 @@ static void recorder_emit_log(void *ctx, const char *line)
  * that led to it, in one block (lines of other CPUs' dumps wait for the lock). */
 void vmcs_dump_current(const struct recorder *rec, uint32_t apic_id, const char *title)
 {
+	log_budget_lift(); /* a dump is asked for whole; its callers are rate-limited or end the run */
 	static struct vmcs_snapshot snap; /* 3 KiB: not on the host stack */
 	static struct spinlock dump_lock;
 	enum log_level level = LOG_ERROR;

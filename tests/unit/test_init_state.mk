@@ -1,0 +1,1 @@
+test_init_state_SRCS := vmx/policy/init_state.c

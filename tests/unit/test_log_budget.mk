@@ -1,0 +1,1 @@
+test_log_budget_SRCS := drivers/log.c drivers/fmt.c
