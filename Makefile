@@ -38,7 +38,7 @@ HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -I$(B)/gen -fsanitize=address,undefin
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 HOST_LDLIBS := -lcmocka
 
-HV_C := $(filter-out boot/asm_offsets.c,$(sort $(wildcard boot/*.c arch/*.c vmx/*.c ept/*.c drivers/*.c)))
+HV_C := $(filter-out boot/asm_offsets.c,$(sort $(wildcard boot/*.c arch/*.c vmx/*.c vmx/debug/*.c ept/*.c drivers/*.c)))
 HV_ASM := $(sort $(wildcard boot/*.asm arch/*.asm vmx/*.asm))
 HV_OBJ := $(HV_C:%.c=$(B)/hv/%.o) $(HV_ASM:%.asm=$(B)/hv/%.asm.o)
 

@@ -7,6 +7,7 @@
 #include "arch/cr.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/decode.h"
 #include "vmx/exit_cpuid.h"
 #include "vmx/hv.h"
@@ -57,6 +58,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INVVPID] = exit_inject_ud,
 	[EXIT_REASON_VMFUNC] = exit_inject_ud,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = exit_monitor_trap, /* gdb= only */
+	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer, /* gdb= only */
 };
 
 static bool mask_has(const uint64_t mask[2], uint32_t basic)
@@ -166,6 +169,8 @@ static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vm
 			dump_if_asked(v, e);
 		v->break_state = test_breaks_state(v, e);
 	}
+	if (g_gdb_on) /* a gdb all-stop or catchpoint (vmx/debug/gdb.h) */
+		gdb_exit_before(v, e);
 }
 
 static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vmexit *e)

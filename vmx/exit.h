@@ -59,6 +59,7 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa); /* from th
 bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value);
 bool apic_base_write(struct vcpu *v, uint64_t value);              /* from WRMSR 0x1B */          /* from WRMSR 0x830 */
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
+void vcpu_kick(struct vcpu *t);                 /* makes t exit with vmxray's own NMI */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 
 /* Logs a decoded VMCS dump of the current VMCS (and the flight recorder) at error

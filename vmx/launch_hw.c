@@ -14,6 +14,7 @@
 #include "drivers/log.h"
 #include "vmx/checker.h"
 #include "vmx/controls.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/exit.h"
 #include "vmx/setup.h"
 #include "vmx/vm_insn_errors.h"
@@ -126,6 +127,7 @@ enum hv_status hv_prepare(struct hv *hv)
 	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);
 	if (!hv->host_cr3)
 		return HV_ERR_NO_MEMORY;
+	gdb_prepare(hv); /* gdb=: the preemption timer on, the stub's UART */
 	exception_set_nmi_hook(vmx_root_nmi);
 	exception_set_panic_hook(vmx_root_panic);
 	return HV_OK;
@@ -411,6 +413,7 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 		return st;
 	bool long_mode = cpu_rdmsr(MSR_IA32_EFER) & EFER_LMA;
 	write_controls(hv, v, long_mode);
+	gdb_vcpu_launch(v);
 	write_host_state(hv, v);
 	write_guest_state(e, cr4_before);
 	if (!run_entry_checker(hv)) {
