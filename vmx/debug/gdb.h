@@ -33,6 +33,13 @@ bool gdb_exception(struct vcpu *v, unsigned vector, uint64_t qual);
 /* From exit_ept_violation: true when the violation was a breakpoint's or watchpoint's. */
 bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa);
 
+/* The 8 ports of gdb='s UART: intercepted in the I/O bitmap. The guest finds a silent
+ * UART there (transmitter always empty, nothing ever received) and its writes are
+ * dropped, so it can neither steal nor inject packets. All ones (no device) would not
+ * do: a firmware that already bound the port reads LSR = 0xFF as "data ready" forever. */
+bool gdb_port_hidden(uint16_t port);
+uint32_t gdb_port_read(uint16_t port, unsigned bytes);
+
 /* Exit handlers (the table in vmx/exit.c). */
 void exit_preemption_timer(struct vcpu *v, struct vmexit *e);
 void exit_monitor_trap(struct vcpu *v, struct vmexit *e);

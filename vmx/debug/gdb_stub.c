@@ -22,6 +22,7 @@
 #include "vmx/decode.h"
 #include "vmx/guest_mem.h"
 #include "vmx/inject.h"
+#include "vmx/setup.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmcs_dump.h"
 #include "vmx/vmcs_hw.h"
@@ -892,6 +893,8 @@ void gdb_prepare(struct hv *hv)
 		log_error("gdb: no 16550 UART answers at port 0x%x: the stub stays off", hv->cfg.gdb_port);
 		return;
 	}
+	for (unsigned p = 0; p < 8; p++)
+		io_bitmap_intercept(hv->io_bitmap_a, hv->io_bitmap_b, (uint16_t)(hv->cfg.gdb_port + p));
 	hv->ctls.pin |= (uint32_t)PIN_BASED_VMX_PREEMPTION_TIMER;
 	hv->ctls.exit |= (uint32_t)VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
 	G.wait_at_launch = hv->cfg.gdb_wait;
@@ -901,6 +904,21 @@ void gdb_prepare(struct hv *hv)
 	log_info("gdb: remote stub on port 0x%x%s; single step by %s, Ctrl-C by the VMX-preemption timer", hv->cfg.gdb_port,
 		 G.wait_at_launch ? ", the guest waits for gdb at launch" : "",
 		 gdb_hw_mtf_allowed() ? "the monitor trap flag" : "RFLAGS.TF and an intercepted #DB");
+}
+
+bool gdb_port_hidden(uint16_t port)
+{
+	return (uint16_t)(port - g_hv.cfg.gdb_port) < 8;
+}
+
+/* LSR: THRE and TEMT (16550 datasheet, line status register); every other register 0. */
+uint32_t gdb_port_read(uint16_t port, unsigned bytes)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < bytes && i < 4; i++)
+		if ((uint16_t)(port + i - g_hv.cfg.gdb_port) == 5)
+			v |= 0x60u << (8 * i);
+	return v;
 }
 
 void gdb_vcpu_launch(struct vcpu *v)
