@@ -26,7 +26,7 @@ run=$!
 # gdb_wait=on). Whatever the firmware wrote to COM2 before vmxray took the port over is
 # read and dropped first, so gdb's first packet meets the stub.
 for _ in $(seq 1 300); do
-	exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+	{ exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null && break
 	kill -0 $run 2>/dev/null || break
 	sleep 0.2
 done

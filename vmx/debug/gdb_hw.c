@@ -173,6 +173,37 @@ bool gdb_hw_mtf_allowed(void)
  * "Monitor Trap Flag"); otherwise RFLAGS.TF with #DB in the exception bitmap (SDM Vol.
  * 3A, 18.3.1.4 "Single-Step Exception Condition"), the guest's own TF kept aside so
  * that register reads show the guest's value. */
+/* PUSHF (9C, after operand-size or REX prefixes; SDM Vol. 2B, PUSHF/PUSHFD/PUSHFQ). */
+static bool insn_is_pushf(void)
+{
+	uint8_t b[4];
+	bool mode64, db;
+	unsigned n = guest_fetch_insn(b, sizeof(b), &mode64, &db);
+	for (unsigned i = 0; i < n; i++) {
+		if (b[i] == 0x9C)
+			return true;
+		if (b[i] != 0x66 && !(mode64 && (b[i] & 0xF0) == 0x40))
+			return false;
+	}
+	return false;
+}
+
+/* A stepped PUSHF pushed the stub's TF: take it back out of the guest's stack (bit 8
+ * of the image, bit 0 of its second byte), so the guest never sees the debugger. */
+static void pushf_hide_tf(const struct gdb_cpu *c)
+{
+	struct guest_paging p = guest_paging_now();
+	uint64_t rsp = vmcs_readnw(GUEST_RSP) + 1;
+	p.cpl = 0;
+	p.rflags_ac = true;
+	if ((p.efer & EFER_LMA) == 0)
+		rsp = (vmcs_readnw(GUEST_SS_BASE) + rsp) & 0xFFFFFFFFULL;
+	struct guest_walk w = guest_walk(&p, rsp, GUEST_ACCESS_READ);
+	volatile uint8_t *h = w.status == GUEST_WALK_OK && !guest_page_is_owned(w.gpa) ? gpa_host(w.gpa) : NULL;
+	if (h && !c->guest_tf)
+		*h = (uint8_t)(*h & ~1u);
+}
+
 void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on)
 {
 	if (c->stepping == on)
@@ -187,10 +218,13 @@ void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on)
 	uint64_t rf = vmcs_readnw(GUEST_RFLAGS);
 	uint32_t bm = vmcs_read32(EXCEPTION_BITMAP);
 	if (on) {
+		c->pushf = insn_is_pushf();
 		c->guest_tf = rf & RFLAGS_TF;
 		rf |= RFLAGS_TF;
 		bm |= DB_VECTOR_BIT;
 	} else {
+		if (c->pushf)
+			pushf_hide_tf(c);
 		rf = (rf & ~RFLAGS_TF) | (c->guest_tf ? RFLAGS_TF : 0);
 		bm &= ~DB_VECTOR_BIT;
 	}

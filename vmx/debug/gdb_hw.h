@@ -20,6 +20,7 @@ struct gdb_cpu {
 	bool step;                   /* gdb asked this vCPU to single-step at resume */
 	bool stepping;               /* a step is armed now (TF or MTF) */
 	bool guest_tf;               /* the guest's own RFLAGS.TF under the stub's */
+	bool pushf;                  /* the stepped instruction is PUSHF: it pushes the stub's TF */
 	bool step_over;              /* the armed step re-executes an access to a guarded page */
 	uint64_t over_page;
 	int over_hit;                /* watchpoint index hit by that access, -1 none */
