@@ -39,6 +39,7 @@
 #define GDB_PARK_WAIT_TICKS (8ULL * GDB_PERIOD_DETACHED)
 
 bool g_gdb_on;
+uint16_t g_gdb_port;
 
 struct gdb_bp {
 	bool used;
@@ -900,15 +901,11 @@ void gdb_prepare(struct hv *hv)
 	G.wait_at_launch = hv->cfg.gdb_wait;
 	G.step_cpu = -1;
 	gdb_rx_reset(&G.rx);
+	g_gdb_port = hv->cfg.gdb_port;
 	g_gdb_on = true;
 	log_info("gdb: remote stub on port 0x%x%s; single step by %s, Ctrl-C by the VMX-preemption timer", hv->cfg.gdb_port,
 		 G.wait_at_launch ? ", the guest waits for gdb at launch" : "",
 		 gdb_hw_mtf_allowed() ? "the monitor trap flag" : "RFLAGS.TF and an intercepted #DB");
-}
-
-bool gdb_port_hidden(uint16_t port)
-{
-	return (uint16_t)(port - g_hv.cfg.gdb_port) < 8;
 }
 
 /* LSR: THRE and TEMT (16550 datasheet, line status register); every other register 0. */
