@@ -4,9 +4,10 @@
 # server (tools/run --gdb-socket); vmxray runs with gdb=0x2f8 gdb_wait=on, so the guest
 # stops right after launch until gdb continues. gdb attaches, reads registers and
 # memory, catches the CPUID exit by which tests/guest/gdbtarget.efi announces itself,
-# breaks in that program (EPT execute breakpoint), writes a register, steps, watches a
-# write, switches threads, shows the VMCS, is interrupted with Ctrl-C while the program
-# spins, writes memory and detaches. The program's own output shows it saw none of it
+# breaks in that program (EPT execute breakpoint), writes a register (and a CR0 that VM
+# entry would refuse: undone and logged), steps, watches a write, switches threads,
+# shows the VMCS, is interrupted with Ctrl-C while the program spins, writes memory and
+# detaches. The program's own output shows it saw none of it
 # except the writes gdb made on purpose.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/gdb
@@ -56,6 +57,7 @@ set \$fn = \$rdi
 set \$ctr = \$rsi
 set \$rel = \$rdx
 eval "break *0x%lx", \$fn
+set \$cr0 = 0x80000000
 continue
 echo GDB-AT-BREAK\n
 p \$pc == \$fn
@@ -132,5 +134,6 @@ expect guest.no_tf_seen "$log" '^gdbtarget: tf_seen=0$'
 expect guest.released_by_gdb "$log" '^gdbtarget: released=1 '
 expect guest.done "$log" '^gdbtarget: done$'
 expect_order guest.shell_after_detach "$log" '^gdbtarget: done' '^GDB-SHELL-ALIVE'
+expect gdb.bad_register_write_refused "$log" 'warn: gdb: register write refused: VM entry would fail with it'
 expect_not gdb.no_panic "$log" 'PANIC|root-mode exception' '^GDB-SHELL-ALIVE'
 finish

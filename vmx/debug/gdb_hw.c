@@ -10,7 +10,9 @@
 #include "vmx/controls.h"
 #include "vmx/exit.h"
 #include "vmx/guest_mem.h"
+#include "drivers/log.h"
 #include "vmx/hv.h"
+#include "vmx/launch.h"
 #include "vmx/vmcs.h"
 
 /* 16550 registers (PC16550D datasheet). */
@@ -90,6 +92,7 @@ void gdb_hw_regs_capture(struct vcpu *v, struct gdb_cpu *c)
 	r[GDB_REG_cr4] = cr_guest_view(vmcs_readnw(GUEST_CR4), vmcs_readnw(CR4_GUEST_HOST_MASK), vmcs_readnw(CR4_READ_SHADOW));
 	r[GDB_REG_efer] = vmcs_read64(GUEST_IA32_EFER);
 	c->regs.dirty = 0;
+	c->orig = c->regs;
 	c->paging = guest_paging_now();
 	c->paging.cpl = 0;          /* the debugger reads as the kernel would */
 	c->paging.rflags_ac = true; /* and SMAP does not stop it */
@@ -134,11 +137,32 @@ static void write_control_regs(const struct gdb_cpu *c)
 	if (dirty(c, GDB_REG_efer)) vmcs_write64(GUEST_IA32_EFER, r[GDB_REG_efer]);
 }
 
+static void regs_write(struct vcpu *v, struct gdb_cpu *c);
+
+/* Registers other than the GPRs and RIP can make the guest state one VM entry refuses
+ * (CR0.PG without PE, a code segment that does not match EFER.LMA, ...), and a failed
+ * VM entry would stop vmxray. The software VM-entry checker (vmx/checker.c) decides
+ * first; a refused write is undone whole and logged. */
+#define GDB_REGS_FREE ((1ULL << 17) - 1) /* rax..r15, rip: any value enters */
+
 void gdb_hw_regs_writeback(struct vcpu *v, struct gdb_cpu *c)
 {
-	const uint64_t *r = c->regs.val;
 	if (!c->regs.dirty)
 		return;
+	bool risky = c->regs.dirty & ~GDB_REGS_FREE;
+	uint64_t dirty = c->regs.dirty;
+	regs_write(v, c);
+	if (!risky || vmx_check_current_vmcs(&g_hv.caps) == 0)
+		return;
+	log_warn("gdb: register write refused: VM entry would fail with it (CHECK lines above); restored");
+	c->regs = c->orig;
+	c->regs.dirty = dirty;
+	regs_write(v, c);
+}
+
+static void regs_write(struct vcpu *v, struct gdb_cpu *c)
+{
+	const uint64_t *r = c->regs.val;
 	for (unsigned i = 0; i < 16; i++) {
 		if (!dirty(c, (enum gdb_reg)i))
 			continue;

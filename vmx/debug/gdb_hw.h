@@ -13,6 +13,7 @@
 /* What the stub keeps per vCPU (indexed by vcpu->index). */
 struct gdb_cpu {
 	struct gdb_regfile regs;     /* captured at a stop, written back at resume */
+	struct gdb_regfile orig;     /* as captured: put back when a write breaks VM entry */
 	struct guest_paging paging;  /* for guest-virtual memory of this vCPU */
 	bool captured;
 	uint32_t parked;             /* atomic: 1 while parked in root mode */

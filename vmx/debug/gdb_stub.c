@@ -561,7 +561,7 @@ static void mon_stats(void)
 static void mon_ept(const char *arg)
 {
 	uint64_t addr, gpa, hpa;
-	unsigned perms, level;
+	unsigned perms = 0, level = 0;
 	uint8_t type;
 	const char *e;
 	char line[160];
