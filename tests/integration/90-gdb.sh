@@ -10,7 +10,9 @@
 # detaches. The program's own output shows it saw none of it
 # except the writes gdb made on purpose.
 source "$(dirname "$0")/lib.bash"
-out=$B/it/gdb
+out=$B/it/gdb${GDB_TEST_CPU:+-$GDB_TEST_CPU}
+# GDB_TEST_CPU=corei7_skylake_x: the same with the monitor trap flag for single steps.
+cpu=${GDB_TEST_CPU:-corei7_haswell_4770}
 if ! command -v gdb >/dev/null; then
 	skip gdb "gdb is not installed (Debian package gdb; tools/deps test)"
 	exit 77
@@ -19,7 +21,7 @@ rm -rf "$out"
 mkdir -p "$out"
 port=$((20000 + $$ % 20000))
 shell='\EFI\vmxray\vmxray.efi gdb=0x2f8 gdb_wait=on;\EFI\vmxray\gdbtarget.efi;echo GDB-SHELL-ALIVE'
-"$here/tools/run" --quiet --bed bochs --cpu corei7_haswell_4770 --smp 2 --timeout 600 --out "$out" \
+"$here/tools/run" --quiet --bed bochs --cpu "$cpu" --smp 2 --timeout 600 --out "$out" \
 	--shell "$shell" --gdb-socket "$port" >"$out/run.out" 2>&1 &
 run=$!
 # Bochs waits at start until a client connects to COM2: this script is that client

@@ -23,7 +23,8 @@ struct gdb_cpu {
 	bool guest_tf;               /* the guest's own RFLAGS.TF under the stub's */
 	bool pushf;                  /* the stepped instruction is PUSHF: it pushes the stub's TF */
 	bool step_over;              /* the armed step re-executes an access to a guarded page */
-	uint64_t over_page;
+	uint64_t over_page[2];       /* the pages open for it (an instruction may touch two) */
+	unsigned over_pages;
 	int over_hit;                /* watchpoint index hit by that access, -1 none */
 };
 

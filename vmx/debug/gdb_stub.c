@@ -447,10 +447,19 @@ bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		refresh_at_exit(v);
 		return true;
 	}
-	/* Any other access to a guarded page: one instruction with the page open. */
-	c->over_hit = q.fetch ? -1 : watch_hit(gpa, q.write, q.read);
+	/* Any other access to a guarded page: one instruction with the page open. The same
+	 * instruction may touch a second guarded page (MOVS, a page-crossing access): both
+	 * stay open for it. */
+	int hit = q.fetch ? -1 : watch_hit(gpa, q.write, q.read);
+	if (!c->step_over) {
+		c->over_pages = 0;
+		c->over_hit = -1;
+	}
+	if (hit >= 0)
+		c->over_hit = hit;
+	if (c->over_pages < 2)
+		c->over_page[c->over_pages++] = page;
 	c->step_over = true;
-	c->over_page = page;
 	gdb_hw_ept_set(page, gdb_hw_ept_normal(page));
 	gdb_hw_step_arm(v, c, true);
 	slow_path_update(v);
@@ -466,7 +475,9 @@ static void step_done(struct vcpu *v)
 	bool user_step = c->step_over ? false : true;
 	if (c->step_over) {
 		c->step_over = false;
-		gdb_hw_ept_set(c->over_page, page_perms(c->over_page));
+		for (unsigned i = 0; i < c->over_pages; i++)
+			gdb_hw_ept_set(c->over_page[i], page_perms(c->over_page[i]));
+		c->over_pages = 0;
 		if (c->over_hit >= 0) {
 			const struct gdb_bp *b = &G.bp[c->over_hit];
 			char extra[48];
