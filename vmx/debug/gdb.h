@@ -7,7 +7,8 @@
  * becomes the one that talks to gdb; it kicks the others with an NMI (vcpu_kick), and
  * they park in root mode with their registers copied out. The wire is polled at the
  * VMX-preemption timer's exits, so a guest that takes no exits still sees Ctrl-C
- * within one timer period. */
+ * within one timer period. Single steps use RFLAGS.TF and an intercepted #DB
+ * (vmx/debug/gdb_hw.c, GDB_STEP_MTF). */
 #ifndef VMXRAY_VMX_DEBUG_GDB_H
 #define VMXRAY_VMX_DEBUG_GDB_H
 #include <stdbool.h>

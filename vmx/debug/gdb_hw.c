@@ -186,10 +186,18 @@ static void regs_write(struct vcpu *v, struct gdb_cpu *c)
 	c->regs.dirty = 0;
 }
 
+/* The monitor trap flag where the CPU offers it (primary control bit 27), unless
+ * GDB_STEP_MTF is 0. Measured in Bochs 2.7's tigerlake model (the only one of the test
+ * beds that offers it): after the VMRESUME that sets the control, no MTF VM exit came,
+ * the stepped-over page stayed open and a breakpoint was missed. Until that is
+ * understood, every CPU steps with RFLAGS.TF and an intercepted #DB, which all three
+ * models pass with (tests/integration/90-gdb.sh, GDB_TEST_CPU). */
+#define GDB_STEP_MTF 0
+
 bool gdb_hw_mtf_allowed(void)
 {
 	struct vmx_ctrl_allowed a;
-	return vmx_caps_ctrl_allowed(&g_hv.caps, VMX_CTRL_PROC, &a) &&
+	return GDB_STEP_MTF && vmx_caps_ctrl_allowed(&g_hv.caps, VMX_CTRL_PROC, &a) &&
 	       (a.allowed1 & CPU_BASED_MONITOR_TRAP_FLAG);
 }
 
