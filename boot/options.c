@@ -144,6 +144,21 @@ static bool set_logbuf(struct vmxray_options *o, const char *v, size_t n)
 	return true;
 }
 
+/* gdb=PORT: a 16550 I/O port for the GDB stub, or none (vmx/debug/gdb.h). */
+static bool set_gdb(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t port;
+
+	if (word_eq(v, n, "none")) {
+		o->gdb_port = 0;
+		return true;
+	}
+	if (!parse_u64(v, n, &port) || port == 0 || port > 0xFFF8)
+		return false;
+	o->gdb_port = (uint16_t)port;
+	return true;
+}
+
 static bool set_log(struct vmxray_options *o, const char *v, size_t n)
 {
 	for (int l = LOG_ERROR; l <= LOG_TRACE; l++) {
@@ -329,6 +344,11 @@ static bool set_recorder(struct vmxray_options *o, const char *v, size_t n)
 	return true;
 }
 
+static bool set_gdb_wait(struct vmxray_options *o, const char *v, size_t n)
+{
+	return set_choice(&o->gdb_wait, v, n, "on", "off");
+}
+
 static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "serial", "auto, none, an I/O port such as 0x3f8 (1..0xfff8), mmio:ADDR[,1|4], pci:BB:DD.F",
 	  set_serial },
@@ -344,6 +364,8 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
 	{ "ipi", "soft (INIT and SIPI between CPUs in software), hardware", set_ipi },
 	{ "caps", "short (the controls vmxray uses or lacks), full (every control bit)", set_caps },
+	{ "gdb", "none, or the I/O port of a 16550 for the GDB stub, e.g. 0x2f8 (not the log's)", set_gdb },
+	{ "gdb_wait", "on (the guest waits for gdb at launch), off", set_gdb_wait },
 	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
 		  "unexpected-exit, feature-control-locked, no-memory", set_test },
 	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
@@ -466,15 +488,18 @@ static void describe_serial(const struct opt_serial *s, char *buf, size_t len)
 size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 {
 	static const char *const consoles[] = { "auto", "on", "off" };
-	char serial[40];
+	char serial[40], gdb[16] = "";
 
 	describe_serial(&o->serial, serial, sizeof(serial));
+	if (o->gdb_port)
+		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s",
+			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
 			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
-			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->test[0] ? " test=" : "", o->test);
+			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->gdb_port ? " gdb=" : "", gdb,
+			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test);
 }

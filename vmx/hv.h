@@ -27,6 +27,9 @@ struct hv_config {
 	bool ipi_hardware;        /* ipi=hardware: INIT and SIPI reach the processors (no APIC-page intercept) */
 	uint32_t recorder_depth;
 	uint32_t test_flags;      /* HV_TEST_*: test-only fault injection */
+	uint16_t gdb_port;        /* gdb=: the GDB stub's UART (0: off; vmx/debug/gdb.h) */
+	bool gdb_wait;            /* gdb_wait=on: the guest waits for gdb at launch */
+	uint16_t log_port;        /* serial=: the log's UART, never the stub's */
 };
 
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */

@@ -70,6 +70,24 @@ static void test_bad_serial_values(void **state)
 	assert_int_equal(o.serial_port, 1016);
 }
 
+static void test_gdb_options(void **state)
+{
+	(void)state;
+	char line[512];
+	assert_int_equal(o.gdb_port, 0);
+	assert_false(o.gdb_wait);
+	assert_true(options_parse_cmdline(&o, "vmxray.efi gdb=0x2f8 gdb_wait=on", err, sizeof(err)));
+	assert_int_equal(o.gdb_port, 0x2F8);
+	assert_true(o.gdb_wait);
+	options_describe(&o, line, sizeof(line));
+	assert_non_null(strstr(line, " gdb=0x2f8 gdb_wait=on"));
+	assert_false(options_parse_word(&o, "gdb=0", 5, err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'gdb': invalid value"));
+	assert_false(options_parse_word(&o, "gdb_wait=yes", 12, err, sizeof(err)));
+	assert_true(options_parse_word(&o, "gdb=none", 8, err, sizeof(err)));
+	assert_int_equal(o.gdb_port, 0);
+}
+
 static void test_unknown_key_and_missing_equals(void **state)
 {
 	(void)state;
@@ -196,6 +214,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cmdline_without_program_name, setup),
 		cmocka_unit_test_setup(test_bad_value_names_key_and_choices, setup),
 		cmocka_unit_test_setup(test_bad_serial_values, setup),
+		cmocka_unit_test_setup(test_gdb_options, setup),
 		cmocka_unit_test_setup(test_unknown_key_and_missing_equals, setup),
 		cmocka_unit_test_setup(test_config_file, setup),
 		cmocka_unit_test_setup(test_config_error_has_line_number, setup),

@@ -9,6 +9,7 @@
 #include "drivers/log.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit_cpuid.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
@@ -140,6 +141,8 @@ static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vm
 			dump_if_asked(v, e);
 		v->break_state = test_breaks_state(v, e);
 	}
+	if (g_gdb_on) /* a gdb all-stop or catchpoint (vmx/debug/gdb.h) */
+		gdb_exit_before(v, e);
 }
 
 static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vmexit *e)

@@ -64,6 +64,7 @@ void hypercall_stats_print(void);                                    /* exit_hyp
 bool mtrr_guest_read(uint32_t msr, uint64_t *value);                 /* exit_mtrr.c: the guest's MTRRs */
 bool mtrr_guest_write(uint32_t msr, uint64_t value);                 /* #GP when false */
 bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
+void vcpu_kick(struct vcpu *t);                 /* makes t exit with vmxray's own NMI */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 
 /* The first VM entry of v failed (reported as a VM exit with bit 31 of the exit reason

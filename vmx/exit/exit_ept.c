@@ -5,6 +5,7 @@
  * writes land in the scratch page (never in vmxray's memory), and it keeps running. */
 #include "arch/bits.h"
 #include "drivers/log.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
 #include "vmx/exit/guest_mem.h"
@@ -33,6 +34,8 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 	int rc;
 
 	if (page == g_hv.apic_base && exit_apic_write(v, e, gpa))
+		return;
+	if (g_gdb_on && gdb_ept_violation(v, e, gpa)) /* a breakpoint's or watchpoint's page */
 		return;
 	spin_lock(&g_hv.lock);
 	if (guest_page_is_owned(gpa)) {

@@ -26,6 +26,7 @@
 #include "arch/paging.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/caps/caps.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
@@ -287,13 +288,15 @@ void exit_io(struct vcpu *v, struct vmexit *e)
 		return;
 	}
 	if (q.in) {
-		value = port_in(q.port, q.bytes);
+		/* gdb='s UART is vmxray's: the guest finds no device there (vmx/debug/gdb.h) */
+		value = g_gdb_on && gdb_port_hidden(q.port) ? gdb_port_read(q.port, q.bytes) : port_in(q.port, q.bytes);
 		uint64_t m = size_mask(q.bytes);
 		v->regs.gpr[GPR_RAX] = (q.bytes == 4) ? value : ((v->regs.gpr[GPR_RAX] & ~m) | value);
 	} else {
 		value = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(q.bytes));
 		before_out(q.port, q.bytes, value);
-		port_out(q.port, q.bytes, value);
+		if (!(g_gdb_on && gdb_port_hidden(q.port)))
+			port_out(q.port, q.bytes, value);
 	}
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "port=0x%04x size=%u dir=%s value=0x%x", q.port,

@@ -3,6 +3,7 @@
 #include "arch/exception.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
@@ -81,6 +82,8 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 		cpu_unblock_nmi(); /* or this CPU never takes another NMI */
 		return;
 	}
+	if (ii.valid && gdb_exception(v, ii.vector, e->qual)) /* the GDB stub's single step */
+		return;
 	log_error("unexpected exception exit: %s (vector %u)", exception_name(ii.vector), ii.vector);
 	vmx_dump_current(v, "unexpected exception exit");
 	/* Give the exception back to the guest unchanged. */

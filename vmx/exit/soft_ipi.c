@@ -30,6 +30,11 @@ static void kick(struct vcpu *t)
 		__atomic_store_n(&t->kick_pending, 0, __ATOMIC_RELEASE); /* none in flight */
 }
 
+void vcpu_kick(struct vcpu *t)
+{
+	kick(t);
+}
+
 bool vcpu_take_kick(struct vcpu *v)
 {
 	return __atomic_exchange_n(&v->kick_pending, 0, __ATOMIC_ACQ_REL) != 0;

@@ -11,6 +11,7 @@
 #include "vmx/checker/checker_hw.h"
 #include "vmx/exit/exit.h"
 #include "vmx/launch/vmcs_setup_hw.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/vmcs/vm_insn_errors.h"
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
@@ -118,6 +119,7 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 		return st;
 	bool long_mode = cpu_rdmsr(MSR_IA32_EFER) & EFER_LMA;
 	vmcs_setup_controls(hv, v, long_mode);
+	gdb_vcpu_launch(v);
 	vmcs_setup_host_state(hv, v);
 	vmcs_setup_guest_state(e, cr4_before);
 	if (!run_entry_checker(hv)) {

@@ -6,6 +6,7 @@
 #include "arch/exception.h"
 #include "arch/paging.h"
 #include "drivers/log.h"
+#include "vmx/debug/gdb.h"
 #include "vmx/exit/exit.h"
 #include "vmx/policy/setup.h"
 #include "vmx/vmcs/controls.h"
@@ -101,6 +102,7 @@ enum hv_status hv_prepare(struct hv *hv)
 	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);
 	if (!hv->host_cr3)
 		return HV_ERR_NO_MEMORY;
+	gdb_prepare(hv); /* gdb=: the preemption timer on, the stub's UART */
 	exception_set_nmi_hook(vmx_root_nmi);
 	exception_set_panic_hook(vmx_root_panic);
 	return HV_OK;
