@@ -47,12 +47,23 @@ static void test_single_step_respects_btf(void **state)
 	assert_true(pending_dbg_single_step(RFLAGS_TF, 1ULL << 0)); /* LBR only */
 }
 
+/* 32-bit code after a switch out of 64-bit mode: bits 63:32 of the register hold junk
+ * that MOV CR0, ESI ignores (vmxdiff's pm32.cr0_upper_junk: #GP under vmxray before). */
+static void test_mov_cr_operand_32bit(void **state)
+{
+	(void)state;
+	assert_int_equal(mov_cr_operand(0xA5A5A5A500010013ull, false), 0x10013);
+	assert_int_equal(mov_cr_operand(0xA5A5A5A500010013ull, true), 0xA5A5A5A500010013ull);
+	assert_int_equal(mov_cr_operand(0x80000011ull, false), 0x80000011ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_code_real_mode),
 		cmocka_unit_test(test_rip_wraps_outside_64bit),
 		cmocka_unit_test(test_single_step_respects_btf),
+		cmocka_unit_test(test_mov_cr_operand_32bit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,3 +19,8 @@ bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl)
 {
 	return (rflags & RFLAGS_TF) && !(debugctl & DEBUGCTL_BTF);
 }
+
+uint64_t mov_cr_operand(uint64_t gpr, bool mode64)
+{
+	return mode64 ? gpr : (uint32_t)gpr;
+}

@@ -35,4 +35,12 @@ uint64_t rip_after_instruction(uint64_t rip, unsigned len, bool mode64);
  * blocking by STI or MOV SS is on, so a stray BS fails VM entry. */
 bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl);
 
+/* The value MOV to CR takes from a general-purpose register: outside 64-bit mode the
+ * operand size is 32 bits and bits 63:32 of the register are ignored (SDM Vol. 2B, MOV
+ * Control Registers: "On a 32-bit processor ... operand size is 32 bits"; in IA-32e
+ * mode "the operand size is fixed at 64 bits" only in 64-bit mode). They are undefined,
+ * not zero, after a switch out of 64-bit mode (SDM Vol. 3A, 3.4.1.1 "General-Purpose
+ * Registers in 64-Bit Mode"). mode64 = IA-32e mode guest and CS.L. */
+uint64_t mov_cr_operand(uint64_t gpr, bool mode64);
+
 #endif
