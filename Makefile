@@ -119,7 +119,7 @@ $(B)/guest/vmxdiff_modes.bin: tests/guest/vmxdiff_modes.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -o $@ $<
 $(B)/guest/vmxdiff_blob.o: $(B)/guest/vmxdiff_modes.bin
-	printf 'section .data\nglobal vmxdiff_blob:data hidden, vmxdiff_blob_end:data hidden\nvmxdiff_blob: incbin "%s"\nvmxdiff_blob_end:\n' $< > $@.asm
+	printf 'section .data\nglobal vmxdiff_blob:data hidden, vmxdiff_blob_end:data hidden\nvmxdiff_blob: incbin "%s"\nvmxdiff_blob_end:\nsection .note.GNU-stack noalloc noexec nowrite progbits\n' $< > $@.asm
 	$(NASM) -f elf64 -o $@ $@.asm
 $(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
