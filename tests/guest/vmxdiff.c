@@ -27,7 +27,9 @@
 
 #include "drivers/fmt.h"
 #include "tools/efilib/efimem.h"
+#include "tools/efilib/probe.h"
 #include "tools/efilib/report.h"
+#include "vmx/policy/hypercall_abi.h"
 
 /* Must match tests/guest/vmxdiff_modes.asm. */
 #define DIFF_BASE 0x8000u
@@ -47,6 +49,8 @@
 #define PD3B 0x19000u     /* PDPT2's entry 3 */
 #define PT_HI_B 0x1A000u
 #define MARK_B 0x1B000u   /* linear 0xFFFFF000 through PDPT2: marker B */
+#define EV_STACK 0xB3F8u    /* qword: the stack top for the long.db_delivery_ept_exit probe */
+#define STACK_FALLBACK 0xA800u /* the blob's own stack area */
 #define MARKER_A 0x4141A000u
 #define MARKER_B 0x4242B000u
 
@@ -109,6 +113,8 @@ static void normalize(const char *probe, struct diff_record *r)
 		r->edx &= ~(1u << 21);
 	} else if (!strcmp(probe, "cpuid7")) {
 		r->ebx &= ~(1u << 25);
+	} else if (!strcmp(probe, "db_delivery_ept_exit")) {
+		r->frame = 0; /* its stack is another page under vmxray and on bare hardware */
 	}
 }
 
@@ -128,6 +134,20 @@ static void print_record(struct diff_record *r)
 		    mode, probe, r->vec, ec, r->rip - r->start, r->cs, r->eax, r->ebx, r->ecx, r->edx, r->dbn,
 		    r->dbn > 0 ? r->db0 - r->start : 0, r->dbn > 1 ? r->db1 - r->start : 0,
 		    r->dbn > 0 ? r->dr6 : 0, r->frame);
+}
+
+/* A page nothing has touched yet, for a stack that an event delivery is the first to
+ * write: under vmxray the last page of its first owned range (the EPT shows the guest a
+ * scratch page there from the first access on; OWNED_RANGES hypercall), on bare
+ * hardware (VMCALL: #UD) a free page. Either way the probe sees the same memory. */
+static uint64_t untouched_page(void *buf)
+{
+	struct probe_regs r = { .rax = VMXRAY_HC_OWNED_RANGES, .rbx = (uintptr_t)buf, .rcx = 4096 };
+	const uint64_t *pairs = buf;
+
+	if (probe_vmcall(&r) == PROBE_NO_FAULT && (int64_t)r.rax >= 1 && pairs[1] >= 4096)
+		return pairs[0] + pairs[1] - 4096;
+	return (uintptr_t)efimem_alloc_pages(1, UINT64_MAX);
 }
 
 static bool take_low_memory(void)
@@ -156,6 +176,7 @@ static bool firmware_state_fits(void)
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	InitializeLib(image, st);
+	probe_init();
 	report_init("vmxdiff", st);
 	report_to_file(image, L"\\EFI\\vmxray\\vmxdiff.log");
 	size_t size = (size_t)(vmxdiff_blob_end - vmxdiff_blob);
@@ -164,6 +185,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		memcpy((void *)(uintptr_t)DIFF_BASE, vmxdiff_blob, size);
 		memset((void *)(uintptr_t)REC_BASE, 0, REC_MAX * sizeof(struct diff_record));
 		build_tables();
+		void *buf = efimem_alloc_pages(1, UINT64_MAX);
+		uint64_t page = buf ? untouched_page(buf) : 0;
+		report_check(page != 0, "untouched_page", "no page");
+		*(volatile uint64_t *)(uintptr_t)EV_STACK = page ? page + 0x800 : STACK_FALLBACK;
 		unsigned (*blob)(void) = (unsigned (*)(void))(uintptr_t)DIFF_ENTRY;
 		unsigned n = blob();
 		report_pass("returned_to_uefi");

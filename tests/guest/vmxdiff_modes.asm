@@ -29,6 +29,8 @@ IVT		equ 0xB000	; real-mode IVT (LIDT base), 32 vectors used
 PD32		equ 0x14000	; 32-bit paging: 1024 4-MiB pages, identity
 WRAP_HI_PAGE	equ 0x18000	; linear 0xFFFFF000 under PAE: marker A at +0, CPUID at +0xFFE
 MARK_LIN	equ 0xFFFFF000
+EV_STACK	equ 0xB3F8	; (qword, vmxdiff.c) a stack top in a page the guest has not touched yet:
+			; under vmxray one of its own (the EPT maps it at the first access)
 
 ; record layout (dwords; vmxdiff.h, struct diff_record)
 R_MODE	equ 0	; offset of the mode's name string
@@ -203,6 +205,7 @@ n_ts_gate:	db "task_gate_int", 0
 n_eip_wrap:	db "eip_wrap_4g", 0
 n_ip_wrap:	db "cs_limit_16", 0
 n_pdpte:	db "pdpte_on_cr0", 0
+n_ev_db:	db "db_delivery_ept_exit", 0
 
 ; The same probe bodies in every mode; %1: the label prefix, %2: the stack pointer.
 %macro SET_TF 1
@@ -414,6 +417,7 @@ n_pdpte:	db "pdpte_on_cr0", 0
 
 align 2
 table64:	COMMON_TABLE l
+		dw l_ev_db, n_ev_db
 table64_end:
 table32:	COMMON_TABLE p
 table32_end:
@@ -614,6 +618,16 @@ copy_regs64:
 ec_mask:	dd EC_MASK
 
 COMMON_PROBES l, rsp, rax, rbx, rcx, rdx
+
+; A single-step trap delivered on a stack whose first touch is the delivery itself:
+; under vmxray the push exits (EPT violation) during the delivery of #DB, and the event
+; must be delivered again after the exit (IDT-vectoring information). Two traps: after
+; the MOV to RSP and after the NOP.
+l_ev_db:
+	SET_TF rsp
+	mov rsp, [EV_STACK]
+	nop
+	ud2
 
 ; Back from 32-bit protected mode (IA-32e mode active, CS.L = 0 until this far jump).
 lm_back:

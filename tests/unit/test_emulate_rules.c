@@ -57,6 +57,21 @@ static void test_mov_cr_operand_32bit(void **state)
 	assert_int_equal(mov_cr_operand(0x80000011ull, false), 0x80000011ull);
 }
 
+/* A #DB trap (hardware exception, vector 1) whose delivery hit an EPT violation, and an
+ * INT 0x40 (software interrupt): re-injected as they were, bit 12 (undefined in the
+ * IDT-vectoring field) cleared; nothing when the field is not valid. */
+static void test_reinject_idt_vectoring(void **state)
+{
+	(void)state;
+	assert_int_equal(idt_vectoring_reinject_info(0x80000301u | (1u << 12)), 0x80000301u);
+	assert_int_equal(idt_vectoring_reinject_info(0x80000B0Eu), 0x80000B0Eu); /* #PF with error code */
+	assert_int_equal(idt_vectoring_reinject_info(0x00000301u), 0);
+	assert_true(intr_type_needs_insn_len(0x80000440u));
+	assert_true(intr_type_needs_insn_len(0x80000603u)); /* INT3 */
+	assert_false(intr_type_needs_insn_len(0x80000301u));
+	assert_false(intr_type_needs_insn_len(0x80000202u)); /* NMI */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -64,6 +79,7 @@ int main(void)
 		cmocka_unit_test(test_rip_wraps_outside_64bit),
 		cmocka_unit_test(test_single_step_respects_btf),
 		cmocka_unit_test(test_mov_cr_operand_32bit),
+		cmocka_unit_test(test_reinject_idt_vectoring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

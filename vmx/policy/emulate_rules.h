@@ -43,4 +43,18 @@ bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl);
  * Registers in 64-Bit Mode"). mode64 = IA-32e mode guest and CS.L. */
 uint64_t mov_cr_operand(uint64_t gpr, bool mode64);
 
+/* The VM-entry interruption information that re-injects the event whose delivery a VM
+ * exit interrupted (IDT-vectoring information, valid bit set): the same vector, type
+ * and deliver-error-code bit, the valid bit; bit 12 is undefined there and reserved
+ * here, so it is cleared with the other reserved bits 30:12 (SDM Vol. 3C, 28.2.4
+ * "Information for VM Exits That Occur During Event Delivery", Table 28-17; 27.6.1.1
+ * "Details of Vectored-Event Injection"; and 29.2 on re-injection: "the VMM should
+ * ... copy ... the IDT-vectoring information field into the VM-entry
+ * interruption-information field"). Returns 0 when the field is not valid. */
+uint32_t idt_vectoring_reinject_info(uint32_t idt_vectoring_info);
+/* Whether an event of this interruption type (bits 10:8) needs the VM-entry
+ * instruction length: software interrupts (4), privileged software exceptions (5) and
+ * software exceptions (6) (SDM Vol. 3C, 25.8.3 "VM-Entry Controls for Event Injection"). */
+bool intr_type_needs_insn_len(uint32_t info);
+
 #endif
