@@ -202,6 +202,8 @@ n_cr0_hi:	db "cr0_upper_junk", 0
 n_ts_jmp:	db "task_jmp", 0
 n_ts_call:	db "task_call_iret", 0
 n_ts_gate:	db "task_gate_int", 0
+n_tf_ts_jmp:	db "tf_task_jmp", 0
+n_tf_ts_call:	db "tf_task_call_iret", 0
 n_eip_wrap:	db "eip_wrap_4g", 0
 n_ip_wrap:	db "cs_limit_16", 0
 n_pdpte:	db "pdpte_on_cr0", 0
@@ -421,12 +423,18 @@ table64:	COMMON_TABLE l
 table64_end:
 table32:	COMMON_TABLE p
 table32_end:
-table32b:	dw p_ts_jmp, n_ts_jmp
+%macro TASK_TABLE 0
+		dw p_ts_jmp, n_ts_jmp
 		dw p_ts_call, n_ts_call
 		dw p_ts_gate, n_ts_gate
+		dw p_tf_ts_jmp, n_tf_ts_jmp
+		dw p_tf_ts_call, n_tf_ts_call
+%endmacro
+table32b:	TASK_TABLE
 		dw p_pdpte, n_pdpte
 table32b_end:
 tablepae:	dw p_eip_wrap, n_eip_wrap
+		TASK_TABLE
 tablepae_end:
 table16:	COMMON_TABLE r
 		dw r_ip_wrap, n_ip_wrap
@@ -878,6 +886,7 @@ tss_b_reset:
 	rep stosd
 	mov eax, cr3
 	mov [tss_b + 0x1C], eax
+	mov [tss_a + 0x1C], eax			; the switch back loads it (paging on)
 	mov dword [tss_b + 0x20], task_b
 	mov dword [tss_b + 0x24], 0x2
 	mov dword [tss_b + 0x38], STACK_TOP - 0x400
@@ -939,6 +948,21 @@ p_ts_gate:
 	call tss_b_reset
 	mov dword [tb_kind], 1
 	int 0x40
+	TASK_RESULT
+
+; The same with TF set in task A: the old task's EFLAGS (TF included) is saved in its TSS
+; and comes back with the switch back.
+p_tf_ts_jmp:
+	call tss_b_reset
+	mov dword [tb_kind], 0
+	SET_TF esp
+	jmp SEL_TSS_B:0
+	TASK_RESULT
+p_tf_ts_call:
+	call tss_b_reset
+	mov dword [tb_kind], 1
+	SET_TF esp
+	call SEL_TSS_B:0
 	TASK_RESULT
 
 ; CR0.PG set by a MOV CR0 that also clears CR0.NE (so vmxray emulates it), with CR3 at
