@@ -19,7 +19,7 @@ diff_lines() {
 run_one() {
 	local name=$1 out=$2 cmds=$3
 	shift 3
-	boot "$name" --bed bochs --cpu "$cpu" --smp 1 --timeout 300 --out "$out" --shell "$cmds" "$@" >&2
+	boot "$name" --bed bochs --cpu "$cpu" --smp "$smp" --timeout 300 --out "$out" --shell "$cmds" "$@" >&2
 	guest_results "$out" vmxdiff
 }
 
@@ -49,21 +49,27 @@ compare() {
 	fi
 }
 
-# DIFF_MODELS: the CPU models to compare on (default: the three of make test)
-for cpu in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake}; do
-	out=$B/it/diff-$cpu
-	bare=$(run_one "$cpu.diff_bare" "$out/bare" '\EFI\vmxray\vmxdiff.efi' --no-vmxray)
-	hv=$(run_one "$cpu.diff_vmxray" "$out/vmxray" '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxdiff.efi')
+# DIFF_MODELS: the CPU models to compare on, MODEL or MODEL:CPUS (default: the three of
+# make test, one CPU each; e.g. DIFF_MODELS=corei7_haswell_4770:2 adds an idle AP)
+for m in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake}; do
+	cpu=${m%%:*}
+	smp=1
+	[ "$m" != "$cpu" ] && smp=${m#*:}
+	out=$B/it/diff-$cpu-smp$smp
+	tag=$cpu
+	[ "$smp" = 1 ] || tag=$cpu-smp$smp
+	bare=$(run_one "$tag.diff_bare" "$out/bare" '\EFI\vmxray\vmxdiff.efi' --no-vmxray)
+	hv=$(run_one "$tag.diff_vmxray" "$out/vmxray" '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxdiff.efi')
 	for run in bare vmxray; do
 		f=$bare
 		[ $run = vmxray ] && f=$hv
 		if clean "$f" | grep -aqE '^vmxdiff: [0-9]+ passed, 0 failed, 0 skipped$'; then
-			pass "$cpu.diff_$run.finished"
+			pass "$tag.diff_$run.finished"
 		else
-			fail "$cpu.diff_$run.finished" "no 'vmxdiff: N passed, 0 failed' in $f"
+			fail "$tag.diff_$run.finished" "no 'vmxdiff: N passed, 0 failed' in $f"
 		fi
 	done
-	expect "$cpu.diff_vmxray.launched" "$out/vmxray/serial.log" 'info: vmxray is running'
-	compare "$cpu" "$bare" "$hv"
+	expect "$tag.diff_vmxray.launched" "$out/vmxray/serial.log" 'info: vmxray is running'
+	compare "$tag" "$bare" "$hv"
 done
 finish
