@@ -204,6 +204,7 @@ n_ts_call:	db "task_call_iret", 0
 n_ts_gate:	db "task_gate_int", 0
 n_tf_ts_jmp:	db "tf_task_jmp", 0
 n_tf_ts_call:	db "tf_task_call_iret", 0
+n_ts_gate_ec:	db "task_gate_gp_error_code", 0
 n_eip_wrap:	db "eip_wrap_4g", 0
 n_ip_wrap:	db "cs_limit_16", 0
 n_pdpte:	db "pdpte_on_cr0", 0
@@ -429,6 +430,7 @@ table32_end:
 		dw p_ts_gate, n_ts_gate
 		dw p_tf_ts_jmp, n_tf_ts_jmp
 		dw p_tf_ts_call, n_tf_ts_call
+		dw p_ts_gate_ec, n_ts_gate_ec
 %endmacro
 table32b:	TASK_TABLE
 		dw p_pdpte, n_pdpte
@@ -914,9 +916,24 @@ task_b:
 	movzx eax, word [tss_b]
 	mov [tb_link], eax
 	cmp dword [tb_kind], 0
+	je .jmp
+	cmp dword [tb_kind], 2
 	jne .iret
-	jmp SEL_TSS_A:0
+	; an exception through the task gate at vector 13: its error code is on this stack.
+	; Into task A's saved EAX..ECX: the error code, this task's TR, the back link; then
+	; vector 13 is an interrupt gate again and A retries the faulting instruction.
+	pop eax
+	mov [tss_a + 0x28], eax
+	mov eax, [tb_tr]
+	mov [tss_a + 0x34], eax
+	mov eax, [tb_link]
+	mov [tss_a + 0x2C], eax
+	mov eax, [idt32_gp_gate]
+	mov [idt32 + 13 * 8], eax
+	mov eax, [idt32_gp_gate + 4]
+	mov [idt32 + 13 * 8 + 4], eax
 .iret:	iretd
+.jmp:	jmp SEL_TSS_A:0
 
 ; after the switch back: EAX B's TR, EBX B's EFLAGS.NT | back link << 16, ECX CR0.TS,
 ; EDX A's TR
@@ -964,6 +981,27 @@ p_tf_ts_call:
 	SET_TF esp
 	call SEL_TSS_B:0
 	TASK_RESULT
+
+; #GP(0) from an emulated MOV CR0 (NE cleared: an exit under vmxray; PG without PE)
+; delivered through a task gate: the error code must reach task B's stack. The retry
+; after task B takes the ordinary #GP handler; EAX..ECX then hold what task B saw.
+p_ts_gate_ec:
+	call tss_b_reset
+	mov dword [tb_kind], 2
+	mov eax, [idt32 + 13 * 8]
+	mov [idt32_gp_gate], eax
+	mov eax, [idt32 + 13 * 8 + 4]
+	mov [idt32_gp_gate + 4], eax
+	mov dword [idt32 + 13 * 8], SEL_TSS_B << 16
+	mov dword [idt32 + 13 * 8 + 4], 0x8500
+	mov dword [tss_b + 0x38], STACK_TOP - 0x400	; ESP: the error code goes below
+	mov dword [STACK_TOP - 0x400], 0xDEADBEEF	; what B pops when nothing was pushed
+	mov esi, cr0
+	and esi, ~(CR0_NE | CR0_PE)
+	or esi, CR0_PG
+	mov cr0, esi
+	ud2
+idt32_gp_gate:	dd 0, 0
 
 ; CR0.PG set by a MOV CR0 that also clears CR0.NE (so vmxray emulates it), with CR3 at
 ; PDPT2, whose entry 3 differs from PDPT's: the PDPTEs must come from PDPT2 (SDM Vol. 3A,

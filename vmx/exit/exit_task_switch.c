@@ -8,6 +8,11 @@
  * pure (vmx/policy/task_switch.c); this file reads and writes the guest's memory and
  * the VMCS.
  *
+ * An exception with an error code delivered through a task gate pushes its error code on
+ * the new task's stack (SDM Vol. 3A, 6.12.2 "Interrupt Tasks": "If the exception causes
+ * an error code to be generated, this error code is copied to the stack of the new
+ * task"; 9.3 step 14 "... error code pushed as a doubleword for a 32-bit TSS").
+ *
  * Not emulated: the T flag of the new TSS (debug trap), I/O permission bitmaps
  * (unchanged: they are read at I/O time), the checks on the new task's segments
  * beyond presence (the descriptors are loaded as they are). */
@@ -168,6 +173,20 @@ static void load_new_task(struct vcpu *v, const struct tss32 *t, uint32_t eflags
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & ~3u);
 }
 
+/* The error code of an exception delivered through the task gate, on the new stack. */
+static void push_error_code(uint32_t idt_info)
+{
+	struct span_fault f;
+	uint32_t ec = vmcs_read32(IDT_VECTORING_ERROR_CODE);
+	uint32_t esp = (uint32_t)vmcs_readnw(GUEST_RSP) - 4;
+	uint64_t la = (uint32_t)(vmcs_readnw(GUEST_SS_BASE) + esp);
+
+	if (!(idt_info & INTR_INFO_VALID) || !(idt_info & INTR_INFO_DELIVER_CODE))
+		return;
+	if (guest_linear_copy(la, (uint8_t *)&ec, 4, true, &f))
+		vmcs_writenw(GUEST_RSP, esp);
+}
+
 void exit_task_switch(struct vcpu *v, struct vmexit *e)
 {
 	uint16_t sel = task_switch_qual_selector(e->qual);
@@ -216,4 +235,6 @@ void exit_task_switch(struct vcpu *v, struct vmexit *e)
 	ntss.ar |= DESC_TYPE_BUSY_BIT;
 	vmcs_write_guest_segment(VMCS_SEG_TR, &ntss);
 	load_new_task(v, &t, eflags);
+	if (src == TASK_SWITCH_GATE)
+		push_error_code(idt_info);
 }
