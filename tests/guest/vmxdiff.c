@@ -36,8 +36,8 @@
 #define DIFF_ENTRY (DIFF_BASE + 2)
 #define DIFF_END 0x1D000u /* first byte past what the blob and its tables use */
 #define DIFF_BLOB_MAX 0x2800u
-#define REC_BASE 0xB400u
-#define REC_MAX 300u
+#define REC_BASE 0xB000u
+#define REC_MAX 340u
 #define PDPT 0x1C000u
 #define PDPT2 0x1C020u
 #define PAE_PD 0x10000u /* 4 page directories */
@@ -49,8 +49,8 @@
 #define PD3B 0x19000u     /* PDPT2's entry 3 */
 #define PT_HI_B 0x1A000u
 #define MARK_B 0x1B000u   /* linear 0xFFFFF000 through PDPT2: marker B */
-#define EV_STACK 0xB3F8u    /* qword: the stack top for the long.db_delivery_ept_exit probe */
-#define STACK_FALLBACK 0xA800u /* the blob's own stack area */
+#define EV_STACK 0xA8F8u    /* qword: the stack top for the long.db_delivery_ept_exit probe */
+#define STACK_FALLBACK 0xAE00u /* the blob's own stack area */
 #define MARKER_A 0x4141A000u
 #define MARKER_B 0x4242B000u
 
@@ -59,9 +59,10 @@
 #define PTE_PS 0x80ull
 
 struct diff_record {
-	uint32_t mode, name, vec, ec, rip, cs, eax, ebx, ecx, edx, dbn, db0, db1, dr6, frame, start;
+	uint16_t mode, name;
+	uint32_t vec, ec, rip, cs, eax, ebx, ecx, edx, dbn, db0, db1, dr6, frame, start;
 };
-_Static_assert(sizeof(struct diff_record) == 64, "REC_SIZE in vmxdiff_modes.asm");
+_Static_assert(sizeof(struct diff_record) == 60, "REC_SIZE in vmxdiff_modes.asm");
 
 extern const uint8_t vmxdiff_blob[], vmxdiff_blob_end[];
 

@@ -19,36 +19,37 @@
 ; Mode" and 10.8.5.4 "Switching Out of IA-32e Mode Operation".
 
 BASE		equ 0x8000
-STACK_TOP	equ 0xB000	; 0xA800-0xAFFF: the stacks (task B from 0xAC00 down)
-REC_BASE	equ 0xB400	; records up to 0xFFFF: 16-bit code reaches them
-REC_SIZE	equ 64
-REC_MAX		equ 300
+STACK_TOP	equ 0xB000	; 0xA900-0xAFFF: the stacks (task B from 0xAC00 down)
+REC_BASE	equ 0xB000	; records up to 0xFFFF: 16-bit code reaches them
+REC_SIZE	equ 60
+REC_MAX		equ 340
 PDPT		equ 0x1C000	; PAE, 4 entries (32-byte aligned)
 PDPT2		equ 0x1C020	; the same, except entry 3 (for the PDPTE-loading probe)
-IVT		equ 0xB000	; real-mode IVT (LIDT base), 32 vectors used
+IVT		equ 0xA800	; real-mode IVT (LIDT base), 32 vectors used
 PD32		equ 0x14000	; 32-bit paging: 1024 4-MiB pages, identity
 WRAP_HI_PAGE	equ 0x18000	; linear 0xFFFFF000 under PAE: marker A at +0, CPUID at +0xFFE
 MARK_LIN	equ 0xFFFFF000
-EV_STACK	equ 0xB3F8	; (qword, vmxdiff.c) a stack top in a page the guest has not touched yet:
+IOBUF		equ 0xA880	; 16 bytes for the string I/O probes
+EV_STACK	equ 0xA8F8	; (qword, vmxdiff.c) a stack top in a page the guest has not touched yet:
 			; under vmxray one of its own (the EPT maps it at the first access)
 
 ; record layout (dwords; vmxdiff.h, struct diff_record)
-R_MODE	equ 0	; offset of the mode's name string
-R_NAME	equ 4	; offset of the probe's name string
-R_VEC	equ 8
-R_EC	equ 12	; 0xFFFFFFFF: no error code pushed
-R_RIP	equ 16
-R_CS	equ 20
-R_EAX	equ 24
-R_EBX	equ 28
-R_ECX	equ 32
-R_EDX	equ 36
-R_DBN	equ 40
-R_DB0	equ 44
-R_DB1	equ 48
-R_DR6	equ 52
-R_FRAME	equ 56	; bytes between the probe's stack pointer and the handler's, vector popped
-R_START	equ 60	; the probe's first byte
+R_MODE	equ 0	; (word) offset of the mode's name string
+R_NAME	equ 2	; (word) offset of the probe's name string
+R_VEC	equ 4
+R_EC	equ 8	; 0xFFFFFFFF: no error code pushed
+R_RIP	equ 12
+R_CS	equ 16
+R_EAX	equ 20
+R_EBX	equ 24
+R_ECX	equ 28
+R_EDX	equ 32
+R_DBN	equ 36
+R_DB0	equ 40
+R_DB1	equ 44
+R_DR6	equ 48
+R_FRAME	equ 52	; bytes between the probe's stack pointer and the handler's, vector popped
+R_START	equ 56	; the probe's first byte
 
 SEL_CODE64	equ 0x08
 SEL_CODE32	equ 0x10
@@ -209,6 +210,26 @@ n_eip_wrap:	db "eip_wrap_4g", 0
 n_ip_wrap:	db "cs_limit_16", 0
 n_pdpte:	db "pdpte_on_cr0", 0
 n_ev_db:	db "db_delivery_ept_exit", 0
+n_vmxon:	db "vmxon", 0
+n_vmclear:	db "vmclear", 0
+n_vmptrld:	db "vmptrld", 0
+n_vmptrst:	db "vmptrst", 0
+n_vmread:	db "vmread", 0
+n_vmwrite:	db "vmwrite", 0
+n_vmlaunch:	db "vmlaunch", 0
+n_vmresume:	db "vmresume", 0
+n_vmxoff:	db "vmxoff", 0
+n_invept:	db "invept", 0
+n_invvpid:	db "invvpid", 0
+n_vmfunc:	db "vmfunc", 0
+n_getsec:	db "getsec", 0
+n_io_cf9:	db "io_in_cf9_byte", 0
+n_ins:		db "rep_insd_cf8", 0
+n_ins_std:	db "rep_insd_cf8_df", 0
+n_outs:		db "rep_outsd_cf8", 0
+n_tf_ins:	db "tf_rep_insd_cf8", 0
+align 16
+vmx_scratch:	times 16 db 0
 
 ; The same probe bodies in every mode; %1: the label prefix, %2: the stack pointer.
 %macro SET_TF 1
@@ -369,6 +390,93 @@ n_ev_db:	db "db_delivery_ept_exit", 0
 	SET_TF %2
 	invd
 	ud2
+%1_vmxon:
+	vmxon [vmx_scratch]
+	ud2
+%1_vmclear:
+	vmclear [vmx_scratch]
+	ud2
+%1_vmptrld:
+	vmptrld [vmx_scratch]
+	ud2
+%1_vmptrst:
+	vmptrst [vmx_scratch]
+	ud2
+%1_vmread:
+	mov eax, 0x4402
+	vmread %4, %3
+	ud2
+%1_vmwrite:
+	mov eax, 0x4402
+	vmwrite %3, %4
+	ud2
+%1_vmlaunch:
+	vmlaunch
+	ud2
+%1_vmresume:
+	vmresume
+	ud2
+%1_vmxoff:
+	vmxoff
+	ud2
+%1_invept:
+	mov eax, 2
+	invept %3, [vmx_scratch]
+	ud2
+%1_invvpid:
+	mov eax, 2
+	invvpid %3, [vmx_scratch]
+	ud2
+%1_vmfunc:
+	vmfunc
+	ud2
+%1_getsec:
+	getsec
+	ud2
+%1_io_cf9:
+	mov dx, 0xCF9
+	in al, dx
+	ud2
+%1_ins:
+	mov dx, 0xCF8
+	mov edi, IOBUF
+	mov ecx, 2
+	cld
+	rep insd
+	mov eax, [IOBUF]
+	mov ebx, [IOBUF + 4]
+	mov edx, edi
+	ud2
+%1_ins_std:
+	mov dx, 0xCF8
+	mov edi, IOBUF + 4
+	mov ecx, 2
+	std
+	rep insd
+	cld
+	mov eax, [IOBUF]
+	mov ebx, [IOBUF + 4]
+	mov edx, edi
+	ud2
+%1_outs:
+	mov dx, 0xCF8
+	mov dword [IOBUF], 0x80000000
+	mov esi, IOBUF
+	mov ecx, 1
+	cld
+	rep outsd
+	in eax, dx
+	mov ebx, esi
+	ud2
+%1_tf_ins:
+	mov dx, 0xCF8
+	mov edi, IOBUF
+	mov ecx, 2
+	cld
+	SET_TF %2
+	rep insd
+	mov ebx, edi
+	ud2
 %1_movss_cpuid:
 	mov dx, ss
 	mov ss, dx
@@ -416,6 +524,24 @@ n_ev_db:	db "db_delivery_ept_exit", 0
 	dw %1_tf_invd, n_tf_invd
 	dw %1_movss_cpuid, n_movss_cpuid
 	dw %1_tf_movss, n_tf_movss
+	dw %1_vmxon, n_vmxon
+	dw %1_vmclear, n_vmclear
+	dw %1_vmptrld, n_vmptrld
+	dw %1_vmptrst, n_vmptrst
+	dw %1_vmread, n_vmread
+	dw %1_vmwrite, n_vmwrite
+	dw %1_vmlaunch, n_vmlaunch
+	dw %1_vmresume, n_vmresume
+	dw %1_vmxoff, n_vmxoff
+	dw %1_invept, n_invept
+	dw %1_invvpid, n_invvpid
+	dw %1_vmfunc, n_vmfunc
+	dw %1_getsec, n_getsec
+	dw %1_io_cf9, n_io_cf9
+	dw %1_ins, n_ins
+	dw %1_ins_std, n_ins_std
+	dw %1_outs, n_outs
+	dw %1_tf_ins, n_tf_ins
 %endmacro
 
 align 2
@@ -539,8 +665,8 @@ run64:
 one64:
 	mov ebx, [rec_ptr]
 	mov eax, [cur_mode]
-	mov [rbx + R_MODE], eax
-	mov [rbx + R_NAME], ecx
+	mov [rbx + R_MODE], ax
+	mov [rbx + R_NAME], cx
 	mov [rbx + R_START], ebp
 	mov dword [rbx + R_VEC], 0xEEEE
 	mov dword [rbx + R_DBN], 0
@@ -785,8 +911,8 @@ run32:
 one32:
 	mov ebx, [rec_ptr]
 	mov eax, [cur_mode]
-	mov [ebx + R_MODE], eax
-	mov [ebx + R_NAME], ecx
+	mov [ebx + R_MODE], ax
+	mov [ebx + R_NAME], cx
 	mov [ebx + R_START], ebp
 	mov dword [ebx + R_VEC], 0xEEEE
 	mov dword [ebx + R_DBN], 0
@@ -1115,8 +1241,8 @@ run16:
 one16:
 	mov ebx, [rec_ptr]
 	mov eax, [cur_mode]
-	mov [ebx + R_MODE], eax
-	mov [ebx + R_NAME], ecx
+	mov [ebx + R_MODE], ax
+	mov [ebx + R_NAME], cx
 	mov [ebx + R_START], ebp
 	mov dword [ebx + R_VEC], 0xEEEE
 	mov dword [ebx + R_DBN], 0
