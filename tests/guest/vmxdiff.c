@@ -190,10 +190,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		uint64_t page = buf ? untouched_page(buf) : 0;
 		report_check(page != 0, "untouched_page", "no page");
 		*(volatile uint64_t *)(uintptr_t)EV_STACK = page ? page + 0x800 : STACK_FALLBACK;
-		unsigned (*blob)(void) = (unsigned (*)(void))(uintptr_t)DIFF_ENTRY;
-		unsigned n = blob();
+		uint64_t (*blob)(void) = (uint64_t (*)(void))(uintptr_t)DIFF_ENTRY;
+		uint64_t ret = blob(); /* records written; bits 63:32 records expected */
+		unsigned n = (uint32_t)ret, expected = (unsigned)(ret >> 32);
 		report_pass("returned_to_uefi");
-		if (report_check(n > 0 && n <= REC_MAX, "records", "%u records", n)) {
+		if (report_check(n == expected && n <= REC_MAX, "records", "%u records, %u expected", n, expected)) {
 			struct diff_record *r = (struct diff_record *)(uintptr_t)REC_BASE;
 			for (unsigned i = 0; i < n; i++)
 				print_record(&r[i]);

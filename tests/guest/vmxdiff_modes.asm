@@ -210,6 +210,9 @@ n_eip_wrap:	db "eip_wrap_4g", 0
 n_ip_wrap:	db "cs_limit_16", 0
 n_pdpte:	db "pdpte_on_cr0", 0
 n_ev_db:	db "db_delivery_ept_exit", 0
+n_tf_eip_wrap:	db "tf_eip_wrap_4g", 0
+n_tf_ip_wrap:	db "tf_cs_limit_16", 0
+n_cr8:		db "cr8_same", 0
 n_vmxon:	db "vmxon", 0
 n_vmclear:	db "vmclear", 0
 n_vmptrld:	db "vmptrld", 0
@@ -547,6 +550,7 @@ vmx_scratch:	times 16 db 0
 align 2
 table64:	COMMON_TABLE l
 		dw l_ev_db, n_ev_db
+		dw l_cr8, n_cr8
 table64_end:
 table32:	COMMON_TABLE p
 table32_end:
@@ -562,10 +566,12 @@ table32b:	TASK_TABLE
 		dw p_pdpte, n_pdpte
 table32b_end:
 tablepae:	dw p_eip_wrap, n_eip_wrap
+		dw p_tf_eip_wrap, n_tf_eip_wrap
 		TASK_TABLE
 tablepae_end:
 table16:	COMMON_TABLE r
 		dw r_ip_wrap, n_ip_wrap
+		dw r_tf_ip_wrap, n_tf_ip_wrap
 table16_end:
 
 ; ================================================================ 64-bit
@@ -672,13 +678,17 @@ one64:
 	mov dword [rbx + R_DBN], 0
 	xor eax, eax
 	mov dr6, rax
+	push rsi			; the runner's table pointers: probes may use them
+	push rdi
 	mov [probe_sp], esp
 	mov dword [resume], .back
 	xor ebx, ebx
 	xor ecx, ecx
 	xor edx, edx
 	jmp rbp
-.back:	add dword [rec_ptr], REC_SIZE
+.back:	pop rdi
+	pop rsi
+	add dword [rec_ptr], REC_SIZE
 	inc dword [rec_count]
 	ret
 
@@ -759,6 +769,11 @@ COMMON_PROBES l, rsp, rax, rbx, rcx, rdx
 ; under vmxray the push exits (EPT violation) during the delivery of #DB, and the event
 ; must be delivered again after the exit (IDT-vectoring information). Two traps: after
 ; the MOV to RSP and after the NOP.
+l_cr8:
+	mov rax, cr8
+	mov cr8, rax
+	ud2
+
 l_ev_db:
 	SET_TF rsp
 	mov rsp, [EV_STACK]
@@ -811,7 +826,10 @@ lm_back:
 	push rax
 	push .cs
 	retfq
-.cs:	mov eax, [rec_count]
+.cs:	mov eax, [rec_count]		; RAX: records written, and (63:32) records expected
+	mov edx, EXPECTED
+	shl rdx, 32
+	or rax, rdx
 	popfq
 	pop r15
 	pop r14
@@ -918,13 +936,17 @@ one32:
 	mov dword [ebx + R_DBN], 0
 	xor eax, eax
 	mov dr6, eax
+	push esi			; the runner's table pointers: probes may use them
+	push edi
 	mov [probe_sp], esp
 	mov dword [resume], .back
 	xor ebx, ebx
 	xor ecx, ecx
 	xor edx, edx
 	jmp ebp
-.back:	add dword [rec_ptr], REC_SIZE
+.back:	pop edi
+	pop esi
+	add dword [rec_ptr], REC_SIZE
 	inc dword [rec_count]
 	ret
 
@@ -1152,6 +1174,12 @@ p_eip_wrap:
 	mov ebx, 0xFFFFFFFE
 	jmp ebx
 
+p_tf_eip_wrap:
+	xor eax, eax
+	mov ebx, 0xFFFFFFFE
+	SET_TF esp
+	jmp ebx
+
 ; ---- from real mode, back towards long mode
 pm32_back:
 	mov ax, SEL_DATA32
@@ -1248,13 +1276,17 @@ one16:
 	mov dword [ebx + R_DBN], 0
 	xor eax, eax
 	mov dr6, eax
+	push esi			; the runner's table pointers: probes may use them
+	push edi
 	mov [probe_sp], esp
 	mov dword [resume], .back
 	xor ebx, ebx
 	xor ecx, ecx
 	xor edx, edx
 	jmp bp
-.back:	add dword [rec_ptr], REC_SIZE
+.back:	pop edi
+	pop esi
+	add dword [rec_ptr], REC_SIZE
 	inc dword [rec_count]
 	ret
 
@@ -1339,6 +1371,14 @@ r_ip_wrap:
 	jz .real
 	jmp SEL_CODE16W:0xFFFE
 .real:	jmp 0x800:0xFFFE
+r_tf_ip_wrap:
+	xor eax, eax
+	smsw dx
+	SET_TF esp
+	test dx, CR0_PE
+	jz .real
+	jmp SEL_CODE16W:0xFFFE
+.real:	jmp 0x800:0xFFFE
 
 ; ---------------------------------------------------------------- IDTs
 align 16
@@ -1373,6 +1413,9 @@ idt16:
 	dw 0
 %assign v v + 1
 %endrep
+
+EXPECTED equ ((table64_end - table64) + 3 * (table32_end - table32) + (tablepae_end - tablepae) + \
+	      2 * (table16_end - table16) + (table32b_end - table32b)) / 4 + 1
 
 blob_end:
 %if blob_end - $$ > 0xA800 - BASE
