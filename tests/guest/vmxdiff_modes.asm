@@ -6,7 +6,7 @@
 ; and in each mode runs a table of probes. A probe is a few instructions ending in UD2:
 ; every probe ends in an exception (its own fault, or #UD at the UD2 after it), and the
 ; mode's own IDT (IVT in real mode) records the vector, the error code, CS:IP of the
-; frame, the frame's size and EAX..EDX in a 64-byte record; #DB is recorded (count, IP of
+; frame, the frame's size and EAX..EDX in a 60-byte record; #DB is recorded (count, IP of
 ; the first two, DR6 of the first) and returned from with IRET, so single-stepping goes on.
 ; vmxdiff.c prints the records. The page tables, the TSS contents and the wrap-around
 ; bytes are written by vmxdiff.c before the call (addresses below, shared with the C side
