@@ -573,6 +573,9 @@ table16:	COMMON_TABLE r
 		dw r_ip_wrap, n_ip_wrap
 		dw r_tf_ip_wrap, n_tf_ip_wrap
 table16_end:
+table16p:	dw r_ts_jmp, n_ts_jmp
+		dw r_ts_call, n_ts_call
+table16p_end:
 
 ; ================================================================ 64-bit
 bits 64
@@ -1027,12 +1030,13 @@ p_cr0_hi:
 	mov cr0, ebx
 	ud2
 
-; Task B's state for a fresh start, its descriptor available again.
-tss_b_reset:
+; Task B's state for a fresh start, its descriptor available again (32- and 16-bit code).
+%macro TSS_B_RESET 0
 	push edi
 	mov edi, tss_b
 	mov ecx, 104 / 4
 	xor eax, eax
+	cld
 	rep stosd
 	mov eax, cr3
 	mov [tss_b + 0x1C], eax
@@ -1053,6 +1057,9 @@ tss_b_reset:
 	mov dword [tb_link], 0
 	pop edi
 	ret
+%endmacro
+tss_b_reset:
+	TSS_B_RESET
 
 ; Task B: what it saw, then back to A as tb_kind says.
 task_b:
@@ -1231,6 +1238,9 @@ pm16_entry:
 	mov esi, table16
 	mov edi, table16_end
 	call run16
+	mov esi, table16p
+	mov edi, table16p_end
+	call run16
 	; real mode: PE off, then a far jump loads CS as a real-mode segment
 	mov eax, cr0
 	and eax, ~CR0_PE
@@ -1362,6 +1372,22 @@ h16:
 
 COMMON_PROBES r, esp, eax, ebx, ecx, edx
 
+tss_b_reset16:
+	TSS_B_RESET
+
+; Task switches from 16-bit protected-mode code to the 32-bit task B and back: the old
+; task's IP is saved as EIP, its CS is the 16-bit segment.
+r_ts_jmp:
+	call tss_b_reset16
+	mov dword [tb_kind], 0
+	jmp SEL_TSS_B:0
+	TASK_RESULT
+r_ts_call:
+	call tss_b_reset16
+	mov dword [tb_kind], 1
+	call SEL_TSS_B:0
+	TASK_RESULT
+
 ; CPUID at IP 0xFFFE of a 16-bit code segment with limit 0xFFFF (SEL_CODE16W in protected
 ; mode, segment 0x800 in real mode: linear 0x17FFE either way).
 r_ip_wrap:
@@ -1415,7 +1441,7 @@ idt16:
 %endrep
 
 EXPECTED equ ((table64_end - table64) + 3 * (table32_end - table32) + (tablepae_end - tablepae) + \
-	      2 * (table16_end - table16) + (table32b_end - table32b)) / 4 + 1
+	      2 * (table16_end - table16) + (table16p_end - table16p) + (table32b_end - table32b)) / 4 + 1
 
 blob_end:
 %if blob_end - $$ > 0xA800 - BASE
