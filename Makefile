@@ -115,6 +115,17 @@ GUEST_SHARED_OBJ := $(GUEST_SHARED:%.c=$(B)/guest/shared/%.o) $(GUEST_ASM:%.asm=
 $(B)/guest/%.so: $(B)/guest/%.o $(GUEST_SHARED_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
 
+# vmxdiff's mode-switching blob: a flat binary for a fixed address below 1 MiB
+# (tests/guest/vmxdiff_modes.asm), linked into vmxdiff.efi as data.
+$(B)/guest/vmxdiff_modes.bin: tests/guest/vmxdiff_modes.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -o $@ $<
+$(B)/guest/vmxdiff_blob.o: $(B)/guest/vmxdiff_modes.bin
+	printf 'section .data\nglobal vmxdiff_blob:data hidden, vmxdiff_blob_end:data hidden\nvmxdiff_blob: incbin "%s"\nvmxdiff_blob_end:\nsection .note.GNU-stack noalloc noexec nowrite progbits\n' $< > $@.asm
+	$(NASM) -f elf64 -o $@ $@.asm
+$(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) linker.ld
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
+
 # ---- hvctl.efi: the in-guest tool for users (tools/hvctl/*.c + the guest library) ----
 HVCTL_C := $(wildcard tools/hvctl/*.c)
 HVCTL_OBJ := $(HVCTL_C:%.c=$(B)/guest/hvctl/%.o)

@@ -47,12 +47,39 @@ static void test_single_step_respects_btf(void **state)
 	assert_true(pending_dbg_single_step(RFLAGS_TF, 1ULL << 0)); /* LBR only */
 }
 
+/* 32-bit code after a switch out of 64-bit mode: bits 63:32 of the register hold junk
+ * that MOV CR0, ESI ignores (vmxdiff's pm32.cr0_upper_junk: #GP under vmxray before). */
+static void test_mov_cr_operand_32bit(void **state)
+{
+	(void)state;
+	assert_int_equal(mov_cr_operand(0xA5A5A5A500010013ull, false), 0x10013);
+	assert_int_equal(mov_cr_operand(0xA5A5A5A500010013ull, true), 0xA5A5A5A500010013ull);
+	assert_int_equal(mov_cr_operand(0x80000011ull, false), 0x80000011ull);
+}
+
+/* A #DB trap (hardware exception, vector 1) whose delivery hit an EPT violation, and an
+ * INT 0x40 (software interrupt): re-injected as they were, bit 12 (undefined in the
+ * IDT-vectoring field) cleared; nothing when the field is not valid. */
+static void test_reinject_idt_vectoring(void **state)
+{
+	(void)state;
+	assert_int_equal(idt_vectoring_reinject_info(0x80000301u | (1u << 12)), 0x80000301u);
+	assert_int_equal(idt_vectoring_reinject_info(0x80000B0Eu), 0x80000B0Eu); /* #PF with error code */
+	assert_int_equal(idt_vectoring_reinject_info(0x00000301u), 0);
+	assert_true(intr_type_needs_insn_len(0x80000440u));
+	assert_true(intr_type_needs_insn_len(0x80000603u)); /* INT3 */
+	assert_false(intr_type_needs_insn_len(0x80000301u));
+	assert_false(intr_type_needs_insn_len(0x80000202u)); /* NMI */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_code_real_mode),
 		cmocka_unit_test(test_rip_wraps_outside_64bit),
 		cmocka_unit_test(test_single_step_respects_btf),
+		cmocka_unit_test(test_mov_cr_operand_32bit),
+		cmocka_unit_test(test_reinject_idt_vectoring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,7 +65,23 @@ static void test_cpuid_leaf7_passes_through(void **state)
 	assert_true(cpuid_policy_touches(7));
 	assert_true(cpuid_policy_touches(0x40000001u));
 	assert_false(cpuid_policy_touches(0));
-	assert_false(cpuid_policy_touches(0x80000001u));
+	assert_false(cpuid_policy_touches(0x80000008u)); /* 0x80000001 is touched: SYSCALL outside 64-bit mode */
+}
+
+/* CPUID runs in 64-bit root mode: a 32-bit guest must not see SYSCALL (vmxdiff's
+ * pm32.cpuid_80000001 read EDX 0x2c100800 under vmxray, 0x2c100000 on bare Bochs). */
+static void test_cpuid_syscall_64bit_only(void **state)
+{
+	(void)state;
+	struct cpuid_result r = { 0, 0, 0x21, 0x2c100800 };
+	cpuid_policy_apply(0x80000001u, 0, &r, 0x1, 0);
+	assert_int_equal(r.edx, 0x2c100800);
+	assert_true(cpuid_policy_touches(0x80000001u));
+	cpuid_policy_apply_mode(0x80000001u, &r, true);
+	assert_int_equal(r.edx, 0x2c100800);
+	cpuid_policy_apply_mode(0x80000001u, &r, false);
+	assert_int_equal(r.edx, 0x2c100000);
+	assert_int_equal(r.ecx, 0x21);
 }
 
 static void test_cpuid_hypervisor_leaves(void **state)
@@ -327,6 +343,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuid_leaf1),
 		cmocka_unit_test(test_cpuid_leaf7_ospke), cmocka_unit_test(test_cpuid_leaf7_passes_through),
+		cmocka_unit_test(test_cpuid_syscall_64bit_only),
 		cmocka_unit_test(test_cpuid_hypervisor_leaves),
 		cmocka_unit_test(test_msr_views),
 		cmocka_unit_test(test_cr0_rules),

@@ -38,6 +38,7 @@ void exit_msr_write(struct vcpu *v, struct vmexit *e);
 void exit_cr_access(struct vcpu *v, struct vmexit *e);
 void exit_io(struct vcpu *v, struct vmexit *e);
 void exit_xsetbv(struct vcpu *v, struct vmexit *e);
+void exit_task_switch(struct vcpu *v, struct vmexit *e);
 void exit_invd(struct vcpu *v, struct vmexit *e);
 void exit_inject_ud(struct vcpu *v, struct vmexit *e);
 void exit_vmcall(struct vcpu *v, struct vmexit *e);

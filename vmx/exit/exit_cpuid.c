@@ -6,6 +6,7 @@
 #include "vmx/exit/exit_cpuid.h"
 #include "vmx/exit/inject.h"
 #include "vmx/policy/policy.h"
+#include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
 
 #define VMXRAY_VERSION ((VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR)
@@ -20,6 +21,8 @@ void exit_cpuid_policy(struct vcpu *v, struct vmexit *e, uint32_t leaf,
 			cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
 			      (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK));
 		cpuid_policy_apply(leaf, subleaf, &r, VMXRAY_VERSION, cr4);
+		cpuid_policy_apply_mode(leaf, &r, (vmcs_read32(VM_ENTRY_CONTROLS) & (uint32_t)VM_ENTRY_IA32E_MODE) &&
+							  ((vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1));
 	}
 	cpuid_finish(v, r.eax, r.ebx, r.ecx, r.edx);
 	if (e->tracing)

@@ -11,6 +11,7 @@
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/pdpte.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
@@ -66,6 +67,8 @@ static bool write_cr0(uint64_t value)
 	update_long_mode(c.cr0, value);
 	vmcs_writenw(CR0_READ_SHADOW, value);
 	vmcs_writenw(GUEST_CR0, (value | fixed0) & (fixed1 | CR0_PE | CR0_PG));
+	if ((c.cr0 ^ value) & (CR0_PG | CR0_CD | CR0_NW))
+		pdpte_load_if_pae(c.cr3);
 	if ((c.cr0 ^ value) & (CR0_PG | CR0_WP | CR0_CD))
 		flush_guest_tlb();
 	return true;
@@ -78,6 +81,8 @@ static bool write_cr4(uint64_t value)
 		return false;
 	vmcs_writenw(CR4_READ_SHADOW, value);
 	vmcs_writenw(GUEST_CR4, value | vmx_caps_cr4_fixed0(&g_hv.caps));
+	if ((c.cr4 ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP))
+		pdpte_load_if_pae(c.cr3);
 	if ((c.cr4 ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP))
 		flush_guest_tlb();
 	return true;
@@ -103,6 +108,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 		return write_cr0(value);
 	case 3: /* only when CR3-load exiting could not be cleared */
 		vmcs_writenw(GUEST_CR3, value);
+		pdpte_load_if_pae(value);
 		flush_guest_tlb();
 		return true;
 	case 4:
@@ -123,7 +129,8 @@ void exit_cr_access(struct vcpu *v, struct vmexit *e)
 
 	switch (q.access_type) {
 	case CR_ACCESS_MOV_TO_CR:
-		value = gpr_read(v, q.gpr);
+		value = mov_cr_operand(gpr_read(v, q.gpr), guest_cr_context().cs_l &&
+							   (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA));
 		ok = mov_to_cr(v, q.cr, value);
 		break;
 	case CR_ACCESS_MOV_FROM_CR: /* only CR3 (CR3-store exiting) */

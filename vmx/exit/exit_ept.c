@@ -8,6 +8,7 @@
 #include "vmx/debug/gdb.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/inject.h"
 #include "vmx/exit/guest_mem.h"
 #include "vmx/hv.h"
 #include "vmx/vmcs/vmcs.h"
@@ -59,6 +60,7 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 	 * 28.2.3 "Information About NMI Unblocking Due to IRET"). */
 	if (e->qual & (1u << 12))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
+	vcpu_reinject_idt_vectoring(v);
 	if (e->tracing)
 		ept_violation_qual_format(e->detail, sizeof(e->detail), e->qual);
 }

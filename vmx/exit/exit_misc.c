@@ -80,6 +80,9 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 		if (!vcpu_take_kick(v)) /* vmxray's own NMI only makes this CPU exit */
 			v->nmi_pending = true;
 		cpu_unblock_nmi(); /* or this CPU never takes another NMI */
+		/* An NMI that arrived while the guest took an interrupt or exception: that
+		 * event goes in again (the pending NMI then waits for an NMI window). */
+		vcpu_reinject_idt_vectoring(v);
 		return;
 	}
 	if (ii.valid && gdb_exception(v, ii.vector, e->qual)) /* the GDB stub's single step */

@@ -55,6 +55,12 @@ static inline void vcpu_skip_instruction(struct vcpu *v)
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_gp0(struct vcpu *v);
+/* For a VM exit during the delivery of an event (IDT-vectoring information valid) that
+ * the handler resolved without injecting anything itself (an EPT violation on the IDT,
+ * the stack or the GDT): delivers the event again at the next VM entry; otherwise it is
+ * lost (a single-step trap, an external interrupt, INT n). SDM Vol. 3C, 28.2.4
+ * "Information for VM Exits That Occur During Event Delivery". */
+void vcpu_reinject_idt_vectoring(struct vcpu *v);
 /* Called right before every VM entry: delivers a pending NMI or opens an NMI window. */
 void vcpu_deliver_pending(struct vcpu *v);
 bool vcpu_event_pending(void);

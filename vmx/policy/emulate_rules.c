@@ -19,3 +19,21 @@ bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl)
 {
 	return (rflags & RFLAGS_TF) && !(debugctl & DEBUGCTL_BTF);
 }
+
+uint64_t mov_cr_operand(uint64_t gpr, bool mode64)
+{
+	return mode64 ? gpr : (uint32_t)gpr;
+}
+
+uint32_t idt_vectoring_reinject_info(uint32_t info)
+{
+	if (!(info & (1u << 31))) /* valid */
+		return 0;
+	return info & ((1u << 31) | 0xFFFu); /* valid, deliver-error-code (11), type (10:8), vector (7:0) */
+}
+
+bool intr_type_needs_insn_len(uint32_t info)
+{
+	unsigned type = (info >> 8) & 7; /* bits 10:8 */
+	return type >= 4 && type <= 6;
+}

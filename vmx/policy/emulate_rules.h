@@ -35,4 +35,26 @@ uint64_t rip_after_instruction(uint64_t rip, unsigned len, bool mode64);
  * blocking by STI or MOV SS is on, so a stray BS fails VM entry. */
 bool pending_dbg_single_step(uint64_t rflags, uint64_t debugctl);
 
+/* The value MOV to CR takes from a general-purpose register: outside 64-bit mode the
+ * operand size is 32 bits and bits 63:32 of the register are ignored (SDM Vol. 2B, MOV
+ * Control Registers: "On a 32-bit processor ... operand size is 32 bits"; in IA-32e
+ * mode "the operand size is fixed at 64 bits" only in 64-bit mode). They are undefined,
+ * not zero, after a switch out of 64-bit mode (SDM Vol. 3A, 3.4.1.1 "General-Purpose
+ * Registers in 64-Bit Mode"). mode64 = IA-32e mode guest and CS.L. */
+uint64_t mov_cr_operand(uint64_t gpr, bool mode64);
+
+/* The VM-entry interruption information that re-injects the event whose delivery a VM
+ * exit interrupted (IDT-vectoring information, valid bit set): the same vector, type
+ * and deliver-error-code bit, the valid bit; bit 12 is undefined there and reserved
+ * here, so it is cleared with the other reserved bits 30:12 (SDM Vol. 3C, 28.2.4
+ * "Information for VM Exits That Occur During Event Delivery", Table 28-17; 27.6.1.1
+ * "Details of Vectored-Event Injection"; and 29.2 on re-injection: "the VMM should
+ * ... copy ... the IDT-vectoring information field into the VM-entry
+ * interruption-information field"). Returns 0 when the field is not valid. */
+uint32_t idt_vectoring_reinject_info(uint32_t idt_vectoring_info);
+/* Whether an event of this interruption type (bits 10:8) needs the VM-entry
+ * instruction length: software interrupts (4), privileged software exceptions (5) and
+ * software exceptions (6) (SDM Vol. 3C, 25.8.3 "VM-Entry Controls for Event Injection"). */
+bool intr_type_needs_insn_len(uint32_t info);
+
 #endif

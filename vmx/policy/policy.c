@@ -33,7 +33,7 @@ static uint32_t mirror(uint32_t reg, uint32_t bit, bool on)
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4)
 {
-	if (!cpuid_policy_touches(leaf))
+	if (!cpuid_policy_touches(leaf) || leaf == 0x80000001u) /* 0x80000001: cpuid_policy_apply_mode */
 		return;
 	if (leaf == 1) {
 		r->ecx = (r->ecx & ~(CPUID1_ECX_VMX | CPUID1_ECX_DTES64 | CPUID1_ECX_PDCM)) |
@@ -64,6 +64,12 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 	} else if (leaf == VMXRAY_CPUID_LEAF_VERSION) {
 		r->eax = version;
 	}
+}
+
+void cpuid_policy_apply_mode(uint32_t leaf, struct cpuid_result *r, bool mode64)
+{
+	if (leaf == 0x80000001u && !mode64)
+		r->edx &= ~(1u << CPUID80000001_EDX_SYSCALL_BIT);
 }
 
 const struct msr_policy_entry msr_policy_table[] = {

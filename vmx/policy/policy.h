@@ -17,11 +17,18 @@ struct cpuid_result {
  * OSXSAVE, CPUID.(7,0):ECX[4] OSPKE), since CPUID itself runs in root mode. */
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4);
-/* The leaves cpuid_policy_apply may change (1, 7, 0x14, 0x4xxxxxxx): every other leaf passes
- * through as the hardware returns it. For the exit path, which skips the call. */
+/* The bits that depend on the mode CPUID executes in: it runs in 64-bit root mode, the
+ * guest may not. CPUID.80000001H:EDX[11] (SYSCALL/SYSRET) reads 1 only in 64-bit mode
+ * (SDM Vol. 2A, CPUID, Table 3-8: "SYSCALL/SYSRET available in 64-bit mode"; Bochs and
+ * Intel processors return 0 elsewhere). mode64 = IA-32e mode guest and CS.L. */
+void cpuid_policy_apply_mode(uint32_t leaf, struct cpuid_result *r, bool mode64);
+/* The leaves cpuid_policy_apply or cpuid_policy_apply_mode may change (1, 7, 0x14,
+ * 0x4xxxxxxx, 0x80000001): every other leaf passes through as the hardware returns it.
+ * For the exit path, which skips the call. */
 static inline bool cpuid_policy_touches(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u;
+	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u ||
+	       leaf == 0x80000001u;
 }
 
 /* What vmxray does with an RDMSR or WRMSR (vmx/policy/msr_policy.def). */

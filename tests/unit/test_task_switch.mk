@@ -1,0 +1,1 @@
+test_task_switch_SRCS := vmx/policy/task_switch.c
