@@ -83,7 +83,8 @@ $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 
 # Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
 $(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h \
-		arch/exceptions.h arch/exceptions.def
+		arch/exceptions.h arch/exceptions.def vmx/hv.h vmx/policy/policy.h vmx/vmcs/vmcs_fields.def \
+		vmx/decode/exit_reasons.def arch/cr.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
 	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp

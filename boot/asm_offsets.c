@@ -3,9 +3,14 @@
  * OFFSET() line becomes "%define NAME value" in the .inc. */
 #include <stddef.h>
 
+#include "arch/cr.h"
 #include "arch/exceptions.h"
 #include "boot/handoff.h"
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/hv.h"
+#include "vmx/policy/policy.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs/vmcs.h"
 
 #define OFFSET(name, type, member) \
 	__asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(offsetof(type, member)))
@@ -37,6 +42,21 @@ void asm_offsets(void)
 	OFFSET(VCPU_R14, struct vcpu, regs.gpr[GPR_R14]);
 	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
+	OFFSET(VCPU_FAST_OFF, struct vcpu, fast_off);
+	OFFSET(VCPU_EPT_GENERATION, struct vcpu, ept_generation);
+	OFFSET(VCPU_EXIT_COUNT, struct vcpu, exit_count);
+	OFFSET(HV_EPT_GENERATION, struct hv, ept_generation);
+
+	/* What the CPUID fast path of vmx/exit/entry.asm reads, writes and tests. */
+	VALUE(EXIT_REASON_CPUID, EXIT_REASON_CPUID);
+	VALUE(FIELD_VM_EXIT_REASON, VM_EXIT_REASON);
+	VALUE(FIELD_VM_EXIT_INSTRUCTION_LEN, VM_EXIT_INSTRUCTION_LEN);
+	VALUE(FIELD_GUEST_RIP, GUEST_RIP);
+	VALUE(FIELD_GUEST_RFLAGS, GUEST_RFLAGS);
+	VALUE(FIELD_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTERRUPTIBILITY_INFO);
+	VALUE(RFLAGS_RF_TF, RFLAGS_RF | RFLAGS_TF);
+	/* The leaves below 32 that cpuid_policy_apply changes; 0x4xxxxxxx is tested apart. */
+	VALUE(CPUID_POLICY_LOW_LEAVES, CPUID_POLICY_LOW_LEAVES);
 
 	OFFSET(FW_RIP, struct fw_state, rip);
 	OFFSET(FW_RSP, struct fw_state, rsp);

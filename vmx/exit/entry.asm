@@ -1,4 +1,5 @@
-; VM entry and exit: register swapping only (model: Linux arch/x86/kvm/vmx/vmenter.S).
+; VM entry and exit: register swapping, and the CPUID exit of the leaves vmxray passes
+; through (model for the rest: Linux arch/x86/kvm/vmx/vmenter.S).
 ; Offsets come from build/gen/offsets.inc (generated from the C structs).
 %include "offsets.inc"
 
@@ -25,7 +26,7 @@ default rel
 %endmacro
 
 section .text
-extern vmx_exit_handler, vmx_resume_failed
+extern vmx_exit_handler, vmx_exit_fast, vmx_exit_after, vmx_resume_failed, g_hv
 
 ; int vmx_launch(struct vcpu *v)
 ; Loads the guest's general registers from v->regs and executes VMLAUNCH. On success it
@@ -57,32 +58,136 @@ vmx_launch:
 	pop rbx
 	ret
 
+; The guest's caller-saved registers and RBX (RAX and RDX are saved already), to the vcpu
+; through GS (HOST_GS_BASE = the vcpu).
+%macro SAVE_GUEST_SCRATCH 0
+	mov [gs:VCPU_RCX], rcx
+	mov [gs:VCPU_RBX], rbx
+	mov [gs:VCPU_RSI], rsi
+	mov [gs:VCPU_RDI], rdi
+	mov [gs:VCPU_R8], r8
+	mov [gs:VCPU_R9], r9
+	mov [gs:VCPU_R10], r10
+	mov [gs:VCPU_R11], r11
+%endmacro
+
+; The rest: the registers C preserves (System V ABI), still the guest's here.
+%macro SAVE_GUEST_PRESERVED 0
+	mov [gs:VCPU_RBP], rbp
+	mov [gs:VCPU_R12], r12
+	mov [gs:VCPU_R13], r13
+	mov [gs:VCPU_R14], r14
+	mov [gs:VCPU_R15], r15
+%endmacro
+
+; Loads what SAVE_GUEST_SCRATCH saved, and RAX, RDX, from the vcpu at RAX (RAX last).
+%macro LOAD_GUEST_SCRATCH 0
+	mov rcx, [rax + VCPU_RCX]
+	mov rdx, [rax + VCPU_RDX]
+	mov rbx, [rax + VCPU_RBX]
+	mov rsi, [rax + VCPU_RSI]
+	mov rdi, [rax + VCPU_RDI]
+	mov r8, [rax + VCPU_R8]
+	mov r9, [rax + VCPU_R9]
+	mov r10, [rax + VCPU_R10]
+	mov r11, [rax + VCPU_R11]
+	mov rax, [rax + VCPU_RAX]
+%endmacro
+
 ; HOST_RIP. RSP = HOST_RSP, and [RSP] holds the vcpu pointer (HOST_STACK_VCPU_SLOT
-; bytes below the stack top, which keeps RSP 16-byte aligned for the call).
+; bytes below the stack top, which keeps RSP 16-byte aligned for the calls); GS base is
+; the vcpu. Three paths, each saving only the registers it changes (docs/ARCHITECTURE.md,
+; "A VM exit and back"):
+;  1. CPUID of a leaf the policy leaves alone, with nothing to do for blocking, RF or TF:
+;     here, CPUID in root mode straight into the guest's RAX..RDX. No C: the C calling
+;     convention alone would cost more than the whole exit.
+;  2. the common exits (vmx_exit_fast, vmx/exit/exit.c): RAX, RCX, RDX, RBX, RSI, RDI and
+;     R8-R11 saved and loaded; RBP and R12-R15 stay in their registers, which C preserves.
+;  3. everything else, and every exit while vcpu->fast_off is nonzero (trace, dump,
+;     recorder, check, test, a pending NMI or INIT) or this CPU's EPT view is stale: all
+;     registers, vmx_exit_handler.
 global vmx_exit_entry
 vmx_exit_entry:
-	push rax
-	mov rax, [rsp + 8]
-	mov [rax + VCPU_RCX], rcx
-	mov [rax + VCPU_RDX], rdx
-	mov [rax + VCPU_RBX], rbx
-	mov [rax + VCPU_RBP], rbp
-	mov [rax + VCPU_RSI], rsi
-	mov [rax + VCPU_RDI], rdi
-	mov [rax + VCPU_R8], r8
-	mov [rax + VCPU_R9], r9
-	mov [rax + VCPU_R10], r10
-	mov [rax + VCPU_R11], r11
-	mov [rax + VCPU_R12], r12
-	mov [rax + VCPU_R13], r13
-	mov [rax + VCPU_R14], r14
-	mov [rax + VCPU_R15], r15
-	pop qword [rax + VCPU_RAX]
-	mov rdi, rax
+	mov [gs:VCPU_RAX], rax
+	mov [gs:VCPU_RDX], rdx
+	cmp qword [gs:VCPU_FAST_OFF], 0
+	jne .whole
+	mov rax, [rel g_hv + HV_EPT_GENERATION]
+	cmp rax, [gs:VCPU_EPT_GENERATION]
+	jne .whole
+	mov edx, FIELD_VM_EXIT_REASON
+	vmread rax, rdx
+	jbe .whole                      ; VMfail: no current VMCS; the whole path reports it
+	cmp eax, EXIT_REASON_CPUID
+	jne .fast
+	; CPUID. Blocking by STI or MOV SS (interruptibility bits 0-1), RFLAGS.RF or TF: the
+	; rules of vcpu_advance_rip (vmx/exit/inject.h) apply, in C.
+	mov edx, FIELD_GUEST_INTERRUPTIBILITY_INFO
+	vmread rax, rdx
+	test al, 3
+	jnz .cpuid_c
+	mov edx, FIELD_GUEST_RFLAGS
+	vmread rax, rdx
+	test eax, RFLAGS_RF_TF
+	jnz .cpuid_c
+	mov eax, [gs:VCPU_RAX]          ; the leaf
+	cmp eax, 32
+	jae .cpuid_high
+	mov edx, CPUID_POLICY_LOW_LEAVES
+	bt edx, eax
+	jc .cpuid_c                     ; 1, 7, 0x14: the policy (C)
+.cpuid_plain:
+	mov edx, FIELD_GUEST_RIP
+	vmread rax, rdx
+	mov edx, FIELD_VM_EXIT_INSTRUCTION_LEN
+	vmread rdx, rdx
+	add rdx, rax                    ; the next RIP
+	xor rax, rdx
+	shr rax, 32
+	jnz .cpuid_c                    ; crossing a 4 GiB line: the wrap rule (C)
+	mov eax, FIELD_GUEST_RIP
+	vmwrite rax, rdx
+	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_CPUID * 8]
+	mov eax, [gs:VCPU_RAX]
+	cpuid                           ; ECX is still the guest's subleaf
+	vmresume
+	jmp .resume_failed
+.cpuid_high:
+	mov edx, eax
+	shr edx, 28
+	cmp edx, 4
+	jne .cpuid_plain                ; 0x4xxxxxxx: vmxray's leaves (C)
+.cpuid_c:
+	mov eax, EXIT_REASON_CPUID
+.fast:
+	SAVE_GUEST_SCRATCH
+	mov rdi, [rsp]
+	mov esi, eax
+	call vmx_exit_fast
+	test eax, eax
+	jnz .fast_more
+	mov rax, [rsp]
+	LOAD_GUEST_SCRATCH
+	vmresume
+	jmp .resume_failed
+.fast_more:                             ; 1: not handled; 2: handled, events to deliver
+	SAVE_GUEST_PRESERVED
+	mov rdi, [rsp]
+	cmp eax, 1
+	je .whole_call
+	call vmx_exit_after
+	jmp .load_all
+.whole:
+	SAVE_GUEST_SCRATCH
+	SAVE_GUEST_PRESERVED
+	mov rdi, [rsp]
+.whole_call:
 	call vmx_exit_handler
+.load_all:
 	mov rax, [rsp]
 	LOAD_GUEST_GPRS
 	vmresume
+.resume_failed:
 	; VMRESUME failed: report and stop (vmx_resume_failed does not return).
 	mov esi, 2
 	mov ecx, 1

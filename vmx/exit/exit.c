@@ -126,13 +126,13 @@ static void test_break_state(void)
 	vmcs_writenw(GUEST_CR0, (vmcs_readnw(GUEST_CR0) | CR0_PG) & ~CR0_PE);
 }
 
-/* Everything an exit may need besides its handler, out of the fast path: another CPU's
+/* Everything an exit may need besides its handler, off the fast path: another CPU's
  * EPT change, the flight recorder, and what trace=, dump=, test= and check=on add. */
-static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vmexit *e)
+static void exit_before_slow(struct vcpu *v, struct vmexit *e)
 {
 	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
 		vmx_ept_flush_if_stale();
-	v->rec_cur = record_exit(v, e);
+	v->rec_cur = v->recorder.depth ? record_exit(v, e) : NULL;
 	e->detail[0] = '\0';
 	if (g_hv.cfg.exit_slow) {
 		e->tracing = mask_has(g_hv.cfg.trace_mask, e->basic);
@@ -142,7 +142,7 @@ static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vm
 	}
 }
 
-static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vmexit *e)
+static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 {
 	if (__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE)) /* another CPU sent INIT */
 		vcpu_soft_init(v);
@@ -160,10 +160,30 @@ static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vme
 	}
 }
 
-/* The fast path: the exit's reason and the guest state every instruction exit needs
- * (v->at_exit), the counters, the handler from the table; nothing else unless a flag
- * says so. Measured with vmxbench (README, Benchmarks). */
-__attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcpu *v)
+/* I/O exits by port (first port of the access, SDM Vol. 3C, Table 28-5 "Exit Qualification
+ * for I/O Instructions": bits 31:16) and direction (bit 3, 1 = IN). Few ports are
+ * intercepted, so a short table; a port past its end counts as "other". */
+static void count_io_port(struct vcpu *v, uint64_t qual)
+{
+	uint32_t port = (uint32_t)(qual >> 16) & 0xFFFF;
+	bool in = (qual >> 3) & 1;
+	unsigned i = 0;
+
+	while (i < VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port && (v->io_port[i].in | v->io_port[i].out))
+		i++;
+	if (i == VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port)
+		port = VCPU_IO_PORT_OTHER;
+	v->io_port[i].port = port;
+	if (in)
+		v->io_port[i].in++;
+	else
+		v->io_port[i].out++;
+}
+
+/* The whole path: every exit while v->fast_off says so (vmx/exit/entry.asm), and every
+ * reason vmx_exit_fast leaves alone. The exit's reason and the guest state every
+ * instruction exit needs (v->at_exit), the counters, the handler from the table. */
+void vmx_exit_handler(struct vcpu *v)
 {
 	struct vmexit e;
 	e.reason = vmcs_read32(VM_EXIT_REASON); /* checked: proves the VMCS is current */
@@ -176,24 +196,76 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
 	v->injected = 0; /* VM exits clear the valid bit of VM_ENTRY_INTR_INFO_FIELD */
 	v->exits_total++;
-	bool slow = v->ept_generation != g_hv.ept_generation || v->exit_slow;
-	if (__builtin_expect(slow, 0))
-		exit_before_slow(v, &e);
+	exit_before_slow(v, &e);
 
-	if (__builtin_expect(e.basic == EXIT_REASON_CPUID, 1)) { /* the hottest: no indirect call */
-		v->exit_count[EXIT_REASON_CPUID]++;
-		exit_cpuid_inline(v, &e);
-	} else {
-		exit_handler_fn h = exit_unexpected;
-		if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
-			v->exit_count[e.basic]++;
-			if (exit_handlers[e.basic])
-				h = exit_handlers[e.basic];
-		}
-		h(v, &e);
+	exit_handler_fn h = exit_unexpected;
+	if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
+		v->exit_count[e.basic]++;
+		if (exit_handlers[e.basic])
+			h = exit_handlers[e.basic];
 	}
-	if (__builtin_expect(slow || v->nmi_pending || __atomic_load_n(&v->init_pending, __ATOMIC_RELAXED), 0))
-		exit_after_slow(v, &e);
+	if (e.basic == EXIT_REASON_IO_INSTRUCTION)
+		count_io_port(v, e.qual);
+	h(v, &e);
+	exit_after_slow(v, &e);
+}
+
+/* The general registers the fast path leaves in the processor (vmx/exit/entry.asm): a
+ * MOV to or from CR that names one of them takes the whole path. */
+#define FAST_GPRS_NOT_SAVED ((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | (1u << GPR_R14) | (1u << GPR_R15))
+
+/* The fast path of the common exits (vmx/exit/entry.asm, path 2): the reason was read and
+ * v->fast_off was 0 (nothing optional, nothing pending, the EPT view current). Only the
+ * VMREADs the exit uses: the qualification where the exit defines one and the handler
+ * reads it (vmx/decode/exit_reasons.def), and the four fields vcpu_skip_instruction
+ * starts from. Returns 1 before doing anything for an exit it leaves to vmx_exit_handler;
+ * 0 when done; 2 when done and the handler left an event pending on this CPU (an NMI, an
+ * INIT), which vmx_exit_after delivers with all registers saved. */
+int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+{
+	exit_handler_fn h;
+	struct vmexit e;
+
+	e.qual = 0;
+	switch (reason) {
+	case EXIT_REASON_CPUID: h = exit_cpuid; break;
+	case EXIT_REASON_VMCALL: h = exit_vmcall; break;
+	case EXIT_REASON_MSR_READ: h = exit_msr_read; break;
+	case EXIT_REASON_MSR_WRITE: h = exit_msr_write; break;
+	case EXIT_REASON_XSETBV: h = exit_xsetbv; break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+		count_io_port(v, e.qual);
+		h = exit_io;
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+		if ((FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
+			return 1;
+		h = exit_cr_access;
+		break;
+	default:
+		return 1;
+	}
+	e.reason = e.basic = reason;
+	e.tracing = false;
+	v->at_exit.rip = vmcs_readnw_nocheck(GUEST_RIP);
+	v->at_exit.len = vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
+	v->at_exit.rflags = vmcs_readnw_nocheck(GUEST_RFLAGS);
+	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
+	v->injected = 0;
+	v->exit_count[reason]++;
+	h(v, &e);
+	return v->fast_off ? 2 : 0;
+}
+
+/* After a fast-path exit that left an NMI or INIT pending on this CPU: the whole path's
+ * last step, with every guest register in v->regs. */
+void vmx_exit_after(struct vcpu *v)
+{
+	struct vmexit e;
+	e.tracing = false;
+	exit_after_slow(v, &e);
 }
 
 /* Policy for an exit vmxray never asked for: it is a bug in vmxray, not in the guest.

@@ -62,7 +62,10 @@ void exit_entry_failure(struct vcpu *v, struct vmexit *e)
 {
 	log_error("VM entry failed: exit reason %u (%s), qualification 0x%lx", e->basic,
 		  exit_reason_name(e->basic), e->qual);
-	if (v->exits_total == 1 && exit_reason_decode(e->reason).failed_vmentry) {
+	uint64_t exits = 0; /* this one included; fast-path exits count only in exit_count */
+	for (unsigned r = 0; r < VMX_EXIT_REASON_SLOTS; r++)
+		exits += v->exit_count[r];
+	if (exits == 1 && exit_reason_decode(e->reason).failed_vmentry) {
 		vmx_dump_current(v, "first VM entry failed");
 		vmx_cpu_fail_open(v);
 	}

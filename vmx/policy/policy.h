@@ -18,10 +18,14 @@ struct cpuid_result {
 void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r, uint32_t version,
 			uint64_t guest_cr4);
 /* The leaves cpuid_policy_apply may change (1, 7, 0x14, 0x4xxxxxxx): every other leaf passes
- * through as the hardware returns it. For the exit path, which skips the call. */
+ * through as the hardware returns it. For the exit path, which skips the call; the leaves
+ * below 32 as a mask, which vmx/exit/entry.asm tests with BT (through build/gen/offsets.inc). */
+#define CPUID_POLICY_LOW_LEAVES ((1u << 1) | (1u << 7) | (1u << 0x14))
 static inline bool cpuid_policy_touches(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u;
+	if (leaf < 32)
+		return (CPUID_POLICY_LOW_LEAVES >> leaf) & 1;
+	return (leaf & 0xF0000000u) == 0x40000000u;
 }
 
 /* What vmxray does with an RDMSR or WRMSR (vmx/policy/msr_policy.def). */
