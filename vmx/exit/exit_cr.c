@@ -15,15 +15,37 @@
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
 
+/* The guest's view of CR0 and CR4: the bits vmxray owns (the mask) from the read shadow,
+ * the rest from the register. Each field read once. */
+static uint64_t guest_cr0_view(void)
+{
+	uint64_t mask = vmcs_readnw(CR0_GUEST_HOST_MASK);
+	return (vmcs_readnw(CR0_READ_SHADOW) & mask) | (vmcs_readnw(GUEST_CR0) & ~mask);
+}
+
+static uint64_t guest_cr4_view(void)
+{
+	uint64_t mask = vmcs_readnw(CR4_GUEST_HOST_MASK);
+	return (vmcs_readnw(GUEST_CR4) & ~mask) | (vmcs_readnw(CR4_READ_SHADOW) & mask);
+}
+
+/* What cr0_write_faults reads (vmx/policy/policy.c): CR0, CR4, EFER; CS.L only when the
+ * write turns paging off. */
+static struct cr_context guest_cr0_context(uint64_t value)
+{
+	struct cr_context c = { .cr0 = guest_cr0_view(), .cr4 = guest_cr4_view(),
+				.efer = vmcs_read64(GUEST_IA32_EFER) };
+	if (!(value & CR0_PG) && (c.cr0 & CR0_PG))
+		c.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1;
+	return c;
+}
+
 static struct cr_context guest_cr_context(void)
 {
 	return (struct cr_context){
-		/* host-owned bits read from the shadow, the rest from the real register */
-		.cr0 = (vmcs_readnw(CR0_READ_SHADOW) & vmcs_readnw(CR0_GUEST_HOST_MASK)) |
-		       (vmcs_readnw(GUEST_CR0) & ~vmcs_readnw(CR0_GUEST_HOST_MASK)),
+		.cr0 = guest_cr0_view(),
 		.cr3 = vmcs_readnw(GUEST_CR3),
-		.cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
-		       (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK)),
+		.cr4 = guest_cr4_view(),
 		.efer = vmcs_read64(GUEST_IA32_EFER),
 		.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1,
 		.cr4_supported = vmx_caps_cr4_fixed1(&g_hv.caps),
@@ -39,9 +61,8 @@ static void flush_guest_tlb(void)
 /* CR0.PG changes move the guest in or out of IA-32e mode when EFER.LME is set
  * (SDM Vol. 3A, 10.8.5 "Initializing IA-32e Mode"): keep EFER.LMA and the
  * "IA-32e mode guest" entry control in step. */
-static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
+static void update_long_mode(uint64_t efer, uint64_t old_cr0, uint64_t new_cr0)
 {
-	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
 	if (!(efer & EFER_LME) || !((old_cr0 ^ new_cr0) & CR0_PG))
 		return;
 	uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
@@ -58,12 +79,12 @@ static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
 
 static bool write_cr0(uint64_t value)
 {
-	struct cr_context c = guest_cr_context();
+	struct cr_context c = guest_cr0_context(value);
 	if (cr0_write_faults(&c, value))
 		return false;
 	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG); /* unrestricted guest */
 	uint64_t fixed1 = vmx_caps_cr0_fixed1(&g_hv.caps);
-	update_long_mode(c.cr0, value);
+	update_long_mode(c.efer, c.cr0, value);
 	vmcs_writenw(CR0_READ_SHADOW, value);
 	vmcs_writenw(GUEST_CR0, (value | fixed0) & (fixed1 | CR0_PE | CR0_PG));
 	if ((c.cr0 ^ value) & (CR0_PG | CR0_WP | CR0_CD))
@@ -135,7 +156,7 @@ void exit_cr_access(struct vcpu *v, struct vmexit *e)
 		ok = write_cr0(value);
 		break;
 	case CR_ACCESS_LMSW: /* LMSW loads CR0[3:0] but never clears PE */
-		value = guest_cr_context().cr0;
+		value = guest_cr0_view();
 		value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
 		ok = write_cr0(value);
 		break;
