@@ -2,18 +2,24 @@
  * offset is ever typed by hand. Compiled to assembly only (never linked); each
  * OFFSET() line becomes "%define NAME value" in the .inc. */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arch/cr.h"
 #include "arch/exceptions.h"
 #include "boot/handoff.h"
 #include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
+#include "vmx/policy/hypercall_abi.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs/vmcs.h"
 
 #define OFFSET(name, type, member) \
 	__asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(offsetof(type, member)))
+/* Four characters of a signature string as the register CPUID returns them in. */
+#define CPUID_SIG_WORD(s, i) \
+	((uint32_t)(uint8_t)(s)[i] | (uint32_t)(uint8_t)(s)[(i) + 1] << 8 | \
+	 (uint32_t)(uint8_t)(s)[(i) + 2] << 16 | (uint32_t)(uint8_t)(s)[(i) + 3] << 24)
 #define VALUE(name, v) __asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(v))
 
 void asm_offsets(void);
@@ -57,6 +63,28 @@ void asm_offsets(void)
 	VALUE(RFLAGS_RF_TF, RFLAGS_RF | RFLAGS_TF);
 	/* The leaves below 32 that cpuid_policy_apply changes; 0x4xxxxxxx is tested apart. */
 	VALUE(CPUID_POLICY_LOW_LEAVES, CPUID_POLICY_LOW_LEAVES);
+	/* The policy leaves, done there too (cpuid_policy_apply, vmx/policy/policy.c, is the
+	 * model; tests/unit/test_policy.c checks it, the integration tests the assembly). */
+	VALUE(FIELD_GUEST_CR4, GUEST_CR4);
+	VALUE(CPUID1_ECX_HIDDEN, CPUID1_ECX_HIDDEN);
+	VALUE(CPUID1_ECX_HYPERVISOR_BIT, CPUID1_ECX_HYPERVISOR_BIT); /* CPUID1_ECX_SHOWN */
+	VALUE(CPUID1_EDX_HIDDEN, CPUID1_EDX_HIDDEN);
+	VALUE(CPUID1_ECX_XSAVE_BIT, CPUID1_ECX_XSAVE_BIT);
+	VALUE(CPUID1_ECX_OSXSAVE, 1u << CPUID1_ECX_OSXSAVE_BIT);
+	VALUE(CR4_OSXSAVE, CR4_OSXSAVE);
+	VALUE(CR4_OSXSAVE_TO_CPUID1, CPUID1_ECX_OSXSAVE_BIT - __builtin_ctzll(CR4_OSXSAVE));
+	VALUE(CPUID7_EBX_HIDDEN, CPUID7_EBX_HIDDEN);
+	VALUE(CPUID7_ECX_PKU_BIT, CPUID7_ECX_PKU_BIT);
+	VALUE(CPUID7_ECX_OSPKE, 1u << CPUID7_ECX_OSPKE_BIT);
+	VALUE(CR4_PKE_TO_CPUID7, __builtin_ctzll(CR4_PKE) - CPUID7_ECX_OSPKE_BIT);
+	VALUE(CPUID_LEAF_INTEL_PT, CPUID_LEAF_INTEL_PT);
+	VALUE(VMXRAY_CPUID_LEAF_BASE, VMXRAY_CPUID_LEAF_BASE);
+	VALUE(VMXRAY_CPUID_LEAF_VERSION, VMXRAY_CPUID_LEAF_VERSION);
+	VALUE(VMXRAY_CPUID_MAX_LEAF, VMXRAY_CPUID_MAX_LEAF);
+	VALUE(VMXRAY_VERSION, (VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR);
+	VALUE(VMXRAY_CPUID_SIGNATURE_EBX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 0));
+	VALUE(VMXRAY_CPUID_SIGNATURE_ECX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 4));
+	VALUE(VMXRAY_CPUID_SIGNATURE_EDX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 8));
 
 	OFFSET(FW_RIP, struct fw_state, rip);
 	OFFSET(FW_RSP, struct fw_state, rsp);

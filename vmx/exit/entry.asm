@@ -130,13 +130,6 @@ vmx_exit_entry:
 	vmread rax, rdx
 	test eax, RFLAGS_RF_TF
 	jnz .cpuid_c
-	mov eax, [gs:VCPU_RAX]          ; the leaf
-	cmp eax, 32
-	jae .cpuid_high
-	mov edx, CPUID_POLICY_LOW_LEAVES
-	bt edx, eax
-	jc .cpuid_c                     ; 1, 7, 0x14: the policy (C)
-.cpuid_plain:
 	mov edx, FIELD_GUEST_RIP
 	vmread rax, rdx
 	mov edx, FIELD_VM_EXIT_INSTRUCTION_LEN
@@ -148,15 +141,89 @@ vmx_exit_entry:
 	mov eax, FIELD_GUEST_RIP
 	vmwrite rax, rdx
 	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_CPUID * 8]
-	mov eax, [gs:VCPU_RAX]
-	cpuid                           ; ECX is still the guest's subleaf
+	; RIP is written: from here on every leaf resumes the guest. The leaves the policy
+	; rewrites (cpuid_policy_apply in vmx/policy/policy.c is the model, unit-tested; this
+	; is the same rule on the registers) take a few instructions more.
+	mov eax, [gs:VCPU_RAX]          ; the leaf; ECX is still the guest's subleaf
+	cmp eax, 32
+	jae .cpuid_high
+	mov edx, CPUID_POLICY_LOW_LEAVES
+	bt edx, eax
+	jc .cpuid_low_policy            ; 1, 7, 0x14
+.cpuid_hw:
+	cpuid
+.cpuid_resume:
 	vmresume
 	jmp .resume_failed
 .cpuid_high:
 	mov edx, eax
 	shr edx, 28
 	cmp edx, 4
-	jne .cpuid_plain                ; 0x4xxxxxxx: vmxray's leaves (C)
+	jne .cpuid_hw
+	; 0x4xxxxxxx: vmxray's leaves, zeros above them (CPUID clears bits 63:32 of RAX..RDX,
+	; and so do these 32-bit writes).
+	xor ebx, ebx
+	xor ecx, ecx
+	xor edx, edx
+	cmp eax, VMXRAY_CPUID_LEAF_BASE
+	je .cpuid_base
+	cmp eax, VMXRAY_CPUID_LEAF_VERSION
+	mov eax, 0
+	jne .cpuid_resume
+	mov eax, VMXRAY_VERSION
+	jmp .cpuid_resume
+.cpuid_base:
+	mov eax, VMXRAY_CPUID_MAX_LEAF
+	mov ebx, VMXRAY_CPUID_SIGNATURE_EBX
+	mov ecx, VMXRAY_CPUID_SIGNATURE_ECX
+	mov edx, VMXRAY_CPUID_SIGNATURE_EDX
+	jmp .cpuid_resume
+	; Leaves 1 and 7 mirror a guest CR4 bit (OSXSAVE, PKE), read before CPUID into RBX,
+	; which CPUID overwrites anyway, and kept over it in the vcpu's RBX slot (this path
+	; saves no RBX there). GUEST_CR4 holds the guest's own value of both bits:
+	; CR4_GUEST_HOST_MASK owns VMXE and the bits the processor does not allow
+	; (vmx/launch/vmcs_setup_hw.c), and a bit is mirrored only where the processor
+	; supports the feature.
+.cpuid_low_policy:
+	cmp eax, 1
+	je .cpuid_1
+	cmp eax, 7
+	je .cpuid_7
+	xor eax, eax                    ; 0x14, Intel PT: hidden, all zero
+	xor ebx, ebx
+	xor ecx, ecx
+	xor edx, edx
+	jmp .cpuid_resume
+.cpuid_1:
+	mov edx, FIELD_GUEST_CR4
+	vmread rbx, rdx
+	and ebx, CR4_OSXSAVE
+	shl ebx, CR4_OSXSAVE_TO_CPUID1
+	mov [gs:VCPU_RBX], rbx
+	cpuid
+	and ecx, ~CPUID1_ECX_HIDDEN
+	bts ecx, CPUID1_ECX_HYPERVISOR_BIT  ; CPUID1_ECX_SHOWN
+	and edx, ~CPUID1_EDX_HIDDEN
+	bt ecx, CPUID1_ECX_XSAVE_BIT
+	jnc .cpuid_resume               ; no XSAVE: OSXSAVE as the hardware says (0)
+	and ecx, ~CPUID1_ECX_OSXSAVE
+	or ecx, [gs:VCPU_RBX]
+	jmp .cpuid_resume
+.cpuid_7:
+	test ecx, ecx
+	jnz .cpuid_hw                   ; another subleaf: as the hardware says
+	mov edx, FIELD_GUEST_CR4
+	vmread rbx, rdx
+	shr ebx, CR4_PKE_TO_CPUID7
+	and ebx, CPUID7_ECX_OSPKE
+	mov [gs:VCPU_RBX], rbx
+	cpuid
+	and ebx, ~CPUID7_EBX_HIDDEN
+	bt ecx, CPUID7_ECX_PKU_BIT
+	jnc .cpuid_resume               ; no PKU: OSPKE as the hardware says (0)
+	and ecx, ~CPUID7_ECX_OSPKE
+	or ecx, [gs:VCPU_RBX]
+	jmp .cpuid_resume
 .cpuid_c:
 	mov eax, EXIT_REASON_CPUID
 .fast:

@@ -8,15 +8,8 @@
 #include "arch/msr.h"
 #include "vmx/policy/hypercall_abi.h"
 
-#define CPUID1_ECX_VMX (1u << CPUID1_ECX_VMX_BIT)
 #define CPUID1_ECX_OSXSAVE (1u << CPUID1_ECX_OSXSAVE_BIT)
-#define CPUID1_ECX_HYPERVISOR (1u << CPUID1_ECX_HYPERVISOR_BIT)
 #define CPUID7_ECX_OSPKE (1u << CPUID7_ECX_OSPKE_BIT)
-#define CPUID1_ECX_DTES64 (1u << CPUID1_ECX_DTES64_BIT)
-#define CPUID1_ECX_PDCM (1u << CPUID1_ECX_PDCM_BIT)
-#define CPUID1_EDX_DS (1u << CPUID1_EDX_DS_BIT)
-#define CPUID7_EBX_INTEL_PT (1u << CPUID7_EBX_INTEL_PT_BIT)
-#define CPUID_LEAF_INTEL_PT 0x14
 
 static uint32_t sig_word(unsigned i)
 {
@@ -36,9 +29,8 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 	if (!cpuid_policy_touches(leaf))
 		return;
 	if (leaf == 1) {
-		r->ecx = (r->ecx & ~(CPUID1_ECX_VMX | CPUID1_ECX_DTES64 | CPUID1_ECX_PDCM)) |
-			 CPUID1_ECX_HYPERVISOR;
-		r->edx &= ~CPUID1_EDX_DS;
+		r->ecx = (r->ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_SHOWN;
+		r->edx &= ~CPUID1_EDX_HIDDEN;
 		if (r->ecx & (1u << CPUID1_ECX_XSAVE_BIT)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
 			r->ecx = mirror(r->ecx, CPUID1_ECX_OSXSAVE, guest_cr4 & CR4_OSXSAVE);
 		return;
@@ -48,7 +40,7 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 		return;
 	}
 	if (leaf == 7 && subleaf == 0) {
-		r->ebx &= ~CPUID7_EBX_INTEL_PT;
+		r->ebx &= ~CPUID7_EBX_HIDDEN;
 		if (r->ecx & (1u << CPUID7_ECX_PKU_BIT)) /* PKU supported */
 			r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;

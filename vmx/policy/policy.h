@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/cpuid_bits.h"
+
 struct cpuid_result {
 	uint32_t eax, ebx, ecx, edx;
 };
@@ -20,7 +22,14 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 /* The leaves cpuid_policy_apply may change (1, 7, 0x14, 0x4xxxxxxx): every other leaf passes
  * through as the hardware returns it. For the exit path, which skips the call; the leaves
  * below 32 as a mask, which vmx/exit/entry.asm tests with BT (through build/gen/offsets.inc). */
-#define CPUID_POLICY_LOW_LEAVES ((1u << 1) | (1u << 7) | (1u << 0x14))
+#define CPUID_LEAF_INTEL_PT 0x14
+#define CPUID_POLICY_LOW_LEAVES ((1u << 1) | (1u << 7) | (1u << CPUID_LEAF_INTEL_PT))
+/* The fixed part of the leaf 1 and leaf 7 rewrites, as masks (policy.c, and the CPUID
+ * exit in vmx/exit/entry.asm, through build/gen/offsets.inc): bits hidden, bit shown. */
+#define CPUID1_ECX_HIDDEN ((1u << CPUID1_ECX_VMX_BIT) | (1u << CPUID1_ECX_DTES64_BIT) | (1u << CPUID1_ECX_PDCM_BIT))
+#define CPUID1_ECX_SHOWN (1u << CPUID1_ECX_HYPERVISOR_BIT) /* entry.asm: BTS of this bit */
+#define CPUID1_EDX_HIDDEN (1u << CPUID1_EDX_DS_BIT)
+#define CPUID7_EBX_HIDDEN (1u << CPUID7_EBX_INTEL_PT_BIT)
 static inline bool cpuid_policy_touches(uint32_t leaf)
 {
 	if (leaf < 32)
