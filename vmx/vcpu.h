@@ -113,6 +113,7 @@ struct vcpu {
 		uint32_t port;      /* VCPU_IO_PORT_OTHER: every port past the table's end */
 		uint64_t in, out;
 	} io_port[VCPU_IO_PORT_SLOTS];
+	uint8_t io_port_last;       /* the slot of the last I/O exit: tried first */
 	uint16_t trace_budget[VMX_EXIT_REASON_SLOTS]; /* trace lines left in this window, per reason */
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;

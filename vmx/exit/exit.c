@@ -162,22 +162,49 @@ static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 
 /* I/O exits by port (first port of the access, SDM Vol. 3C, Table 28-5 "Exit Qualification
  * for I/O Instructions": bits 31:16) and direction (bit 3, 1 = IN). Few ports are
- * intercepted, so a short table; a port past its end counts as "other". */
+ * intercepted, so a short table; a port past its end counts as "other". The slot of the
+ * last exit is tried first: a guest's I/O comes in runs on one port. */
 static void count_io_port(struct vcpu *v, uint64_t qual)
 {
 	uint32_t port = (uint32_t)(qual >> 16) & 0xFFFF;
 	bool in = (qual >> 3) & 1;
-	unsigned i = 0;
+	unsigned i = v->io_port_last;
 
-	while (i < VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port && (v->io_port[i].in | v->io_port[i].out))
-		i++;
-	if (i == VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port)
-		port = VCPU_IO_PORT_OTHER;
-	v->io_port[i].port = port;
+	if (v->io_port[i].port != port) {
+		i = 0;
+		while (i < VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port && (v->io_port[i].in | v->io_port[i].out))
+			i++;
+		if (i == VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port)
+			port = VCPU_IO_PORT_OTHER;
+		v->io_port[i].port = port;
+		v->io_port_last = (uint8_t)i;
+	}
 	if (in)
 		v->io_port[i].in++;
 	else
 		v->io_port[i].out++;
+}
+
+/* IN (not INS) of 1, 2 or 4 bytes, on the fast path: the qualification says it all (Table
+ * 28-5: size bits 2:0, 0/1/3 = 1/2/4 bytes; string bit 4; port bits 31:16). The port is
+ * read as asked; a 4-byte IN zeroes bits 63:32 of RAX, a smaller one keeps the rest of
+ * RAX. Everything else goes to exit_io (vmx/exit/exit_io.c). */
+static bool fast_in(struct vcpu *v, uint64_t qual)
+{
+	uint16_t port = (uint16_t)(qual >> 16);
+	uint64_t rax = v->regs.gpr[GPR_RAX];
+
+	if ((qual & ((1u << 3) | (1u << 4))) != (1u << 3))
+		return false; /* OUT, or a string instruction */
+	switch (qual & 7) {
+	case 0: rax = (rax & ~0xFFULL) | cpu_inb(port); break;
+	case 1: rax = (rax & ~0xFFFFULL) | cpu_inw(port); break;
+	case 3: rax = cpu_inl(port); break;
+	default: return false;
+	}
+	v->regs.gpr[GPR_RAX] = rax;
+	vcpu_skip_instruction(v);
+	return true;
 }
 
 /* The whole path: every exit while v->fast_off says so (vmx/exit/entry.asm), and every
@@ -214,48 +241,71 @@ void vmx_exit_handler(struct vcpu *v)
  * MOV to or from CR that names one of them takes the whole path. */
 #define FAST_GPRS_NOT_SAVED ((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | (1u << GPR_R14) | (1u << GPR_R15))
 
-/* The fast path of the common exits (vmx/exit/entry.asm, path 2): the reason was read and
- * v->fast_off was 0 (nothing optional, nothing pending, the EPT view current). Only the
- * VMREADs the exit uses: the qualification where the exit defines one and the handler
- * reads it (vmx/decode/exit_reasons.def), and the four fields vcpu_skip_instruction
- * starts from. Returns 1 before doing anything for an exit it leaves to vmx_exit_handler;
- * 0 when done; 2 when done and the handler left an event pending on this CPU (an NMI, an
- * INIT), which vmx_exit_after delivers with all registers saved. */
-int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+/* The four fields vcpu_skip_instruction starts from, and the counters: what every exit of
+ * the fast path does before its handler. */
+static inline void fast_begin(struct vcpu *v, uint32_t reason)
 {
-	exit_handler_fn h;
-	struct vmexit e;
-
-	e.qual = 0;
-	switch (reason) {
-	case EXIT_REASON_CPUID: h = exit_cpuid; break;
-	case EXIT_REASON_VMCALL: h = exit_vmcall; break;
-	case EXIT_REASON_MSR_READ: h = exit_msr_read; break;
-	case EXIT_REASON_MSR_WRITE: h = exit_msr_write; break;
-	case EXIT_REASON_XSETBV: h = exit_xsetbv; break;
-	case EXIT_REASON_IO_INSTRUCTION:
-		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
-		count_io_port(v, e.qual);
-		h = exit_io;
-		break;
-	case EXIT_REASON_CR_ACCESS:
-		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
-		if ((FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
-			return 1;
-		h = exit_cr_access;
-		break;
-	default:
-		return 1;
-	}
-	e.reason = e.basic = reason;
-	e.tracing = false;
 	v->at_exit.rip = vmcs_readnw_nocheck(GUEST_RIP);
 	v->at_exit.len = vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
 	v->at_exit.rflags = vmcs_readnw_nocheck(GUEST_RFLAGS);
 	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
 	v->injected = 0;
 	v->exit_count[reason]++;
-	h(v, &e);
+}
+
+/* The fast path of the common exits (vmx/exit/entry.asm, path 2): the reason was read and
+ * v->fast_off was 0 (nothing optional, nothing pending, the EPT view current). Only the
+ * VMREADs the exit uses: the qualification where the exit defines one and the handler
+ * reads it (vmx/decode/exit_reasons.def), and the four fields vcpu_skip_instruction
+ * starts from. Each reason calls its handler directly (no table, no indirect call), and
+ * only the struct vmexit fields a handler reads off the trace path are set. Returns 1
+ * before doing anything for an exit it leaves to vmx_exit_handler; 0 when done; 2 when
+ * done and the handler left an event pending on this CPU (an NMI, an INIT), which
+ * vmx_exit_after delivers with all registers saved. */
+int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+{
+	struct vmexit e;
+
+	e.reason = e.basic = reason;
+	e.tracing = false;
+	switch (reason) {
+	case EXIT_REASON_MSR_READ:
+		fast_begin(v, reason);
+		exit_msr_read(v, &e);
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		fast_begin(v, reason);
+		exit_msr_write(v, &e);
+		break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+		fast_begin(v, reason);
+		count_io_port(v, e.qual);
+		if (!fast_in(v, e.qual))
+			exit_io(v, &e);
+		break;
+	case EXIT_REASON_VMCALL:
+		fast_begin(v, reason);
+		exit_vmcall(v, &e);
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+		if ((FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
+			return 1;
+		fast_begin(v, reason);
+		exit_cr_access(v, &e);
+		break;
+	case EXIT_REASON_XSETBV:
+		fast_begin(v, reason);
+		exit_xsetbv(v, &e);
+		break;
+	case EXIT_REASON_CPUID: /* the leaves and states entry.asm leaves to C */
+		fast_begin(v, reason);
+		exit_cpuid(v, &e);
+		break;
+	default:
+		return 1;
+	}
 	return v->fast_off ? 2 : 0;
 }
 

@@ -66,14 +66,19 @@ const struct msr_policy_entry msr_policy_table[] = {
 };
 const unsigned msr_policy_count = sizeof(msr_policy_table) / sizeof(msr_policy_table[0]);
 
+/* The same table as a switch (GNU case ranges), which the compiler makes a few compares
+ * instead of a walk over every line: this runs on every RDMSR/WRMSR exit. */
 enum msr_action msr_policy_action(uint32_t msr, bool write)
 {
-	for (unsigned i = 0; i < msr_policy_count; i++) {
-		const struct msr_policy_entry *p = &msr_policy_table[i];
-		if (msr >= p->first && msr <= p->last)
-			return write ? p->write : p->read;
+	switch (msr) {
+#define MSR_POLICY(first, last, read, write_, reason) \
+	case (first)...(last):                        \
+		return write ? MSR_ACTION_##write_ : MSR_ACTION_##read;
+#include "vmx/policy/msr_policy.def"
+#undef MSR_POLICY
+	default:
+		return MSR_ACTION_PASS;
 	}
-	return MSR_ACTION_PASS;
 }
 
 uint64_t misc_enable_guest_view(uint64_t hw)
