@@ -66,6 +66,12 @@ void asm_offsets(void)
 	/* The policy leaves, done there too (cpuid_policy_apply, vmx/policy/policy.c, is the
 	 * model; tests/unit/test_policy.c checks it, the integration tests the assembly). */
 	VALUE(FIELD_GUEST_CR4, GUEST_CR4);
+	/* VMCALL VERSION, done there as well (vmx/exit/exit_hypercall.c is the model). */
+	VALUE(EXIT_REASON_VMCALL, EXIT_REASON_VMCALL);
+	VALUE(FIELD_GUEST_SS_AR_BYTES, GUEST_SS_AR_BYTES);
+	VALUE(AR_DPL_MASK, 3u << 5);
+	VALUE(VMXRAY_HC_VERSION, VMXRAY_HC_VERSION);
+	VALUE(VMXRAY_HC_OK, VMXRAY_HC_OK);
 	VALUE(CPUID1_ECX_HIDDEN, CPUID1_ECX_HIDDEN);
 	VALUE(CPUID1_ECX_HYPERVISOR_BIT, CPUID1_ECX_HYPERVISOR_BIT); /* CPUID1_ECX_SHOWN */
 	VALUE(CPUID1_EDX_HIDDEN, CPUID1_EDX_HIDDEN);

@@ -94,6 +94,31 @@ vmx_launch:
 	mov rax, [rax + VCPU_RAX]
 %endmacro
 
+; The instruction that exited is done: GUEST_RIP moves past it, with RAX and RDX as
+; scratch. The rules of vcpu_advance_rip (vmx/exit/inject.h) that need more than that go
+; to C at %1, before anything is written: blocking by STI or MOV SS (interruptibility
+; bits 0-1), RFLAGS.RF or TF, a RIP crossing a 4 GiB line (the wrap rule).
+%macro SKIP_INSN 1
+	mov edx, FIELD_GUEST_INTERRUPTIBILITY_INFO
+	vmread rax, rdx
+	test al, 3
+	jnz %1
+	mov edx, FIELD_GUEST_RFLAGS
+	vmread rax, rdx
+	test eax, RFLAGS_RF_TF
+	jnz %1
+	mov edx, FIELD_GUEST_RIP
+	vmread rax, rdx
+	mov edx, FIELD_VM_EXIT_INSTRUCTION_LEN
+	vmread rdx, rdx
+	add rdx, rax                    ; the next RIP
+	xor rax, rdx
+	shr rax, 32
+	jnz %1
+	mov eax, FIELD_GUEST_RIP
+	vmwrite rax, rdx
+%endmacro
+
 ; HOST_RIP. RSP = HOST_RSP, and [RSP] holds the vcpu pointer (HOST_STACK_VCPU_SLOT
 ; bytes below the stack top, which keeps RSP 16-byte aligned for the calls); GS base is
 ; the vcpu. Three paths, each saving only the registers it changes (docs/ARCHITECTURE.md,
@@ -119,27 +144,29 @@ vmx_exit_entry:
 	vmread rax, rdx
 	jbe .whole                      ; VMfail: no current VMCS; the whole path reports it
 	cmp eax, EXIT_REASON_CPUID
+	je .cpuid
+	cmp eax, EXIT_REASON_VMCALL
 	jne .fast
-	; CPUID. Blocking by STI or MOV SS (interruptibility bits 0-1), RFLAGS.RF or TF: the
-	; rules of vcpu_advance_rip (vmx/exit/inject.h) apply, in C.
-	mov edx, FIELD_GUEST_INTERRUPTIBILITY_INFO
+	; VMCALL VERSION at CPL 0 (SS.DPL, AR bits 6:5): RAX = VMXRAY_HC_OK, RBX = the
+	; version, as hypercall_dispatch (vmx/exit/exit_hypercall.c) answers it.
+	cmp qword [gs:VCPU_RAX], VMXRAY_HC_VERSION
+	jne .vmcall_c
+	mov edx, FIELD_GUEST_SS_AR_BYTES
 	vmread rax, rdx
-	test al, 3
-	jnz .cpuid_c
-	mov edx, FIELD_GUEST_RFLAGS
-	vmread rax, rdx
-	test eax, RFLAGS_RF_TF
-	jnz .cpuid_c
-	mov edx, FIELD_GUEST_RIP
-	vmread rax, rdx
-	mov edx, FIELD_VM_EXIT_INSTRUCTION_LEN
-	vmread rdx, rdx
-	add rdx, rax                    ; the next RIP
-	xor rax, rdx
-	shr rax, 32
-	jnz .cpuid_c                    ; crossing a 4 GiB line: the wrap rule (C)
-	mov eax, FIELD_GUEST_RIP
-	vmwrite rax, rdx
+	test eax, AR_DPL_MASK
+	jnz .vmcall_c                   ; CPL > 0: #UD (C)
+	SKIP_INSN .vmcall_c
+	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_VMCALL * 8]
+	mov eax, VMXRAY_HC_OK
+	mov ebx, VMXRAY_VERSION
+	mov rdx, [gs:VCPU_RDX]
+	vmresume
+	jmp .resume_failed
+.vmcall_c:
+	mov eax, EXIT_REASON_VMCALL
+	jmp .fast
+.cpuid:
+	SKIP_INSN .cpuid_c
 	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_CPUID * 8]
 	; RIP is written: from here on every leaf resumes the guest. The leaves the policy
 	; rewrites (cpuid_policy_apply in vmx/policy/policy.c is the model, unit-tested; this
