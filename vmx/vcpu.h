@@ -72,6 +72,11 @@ struct vcpu {
 		uint32_t len, intr;     /* VM_EXIT_INSTRUCTION_LEN, GUEST_INTERRUPTIBILITY_INFO */
 	} at_exit;
 	uint32_t injected;          /* VM_ENTRY_INTR_INFO_FIELD as vmxray wrote it in this exit */
+	/* IA32_VMX_CR0/CR4_FIXED0/1 as the CR-access exit applies them (cr0_fixed0 without PE
+	 * and PG: unrestricted guest), set with the CR masks (vmx/launch/vmcs_setup_hw.c). */
+	struct {
+		uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	} cr_fixed;
 	struct recorder_entry *rec_cur; /* this exit's recorder entry (NULL: recorder off) */
 	bool break_state;           /* test=bad-resume-state fires after this exit */
 

@@ -40,7 +40,7 @@ static struct cr_context guest_cr0_context(uint64_t value)
 	return c;
 }
 
-static struct cr_context guest_cr_context(void)
+static struct cr_context guest_cr_context(const struct vcpu *v)
 {
 	return (struct cr_context){
 		.cr0 = guest_cr0_view(),
@@ -48,7 +48,7 @@ static struct cr_context guest_cr_context(void)
 		.cr4 = guest_cr4_view(),
 		.efer = vmcs_read64(GUEST_IA32_EFER),
 		.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1,
-		.cr4_supported = vmx_caps_cr4_fixed1(&g_hv.caps),
+		.cr4_supported = v->cr_fixed.cr4_fixed1,
 	};
 }
 
@@ -77,13 +77,13 @@ static void update_long_mode(uint64_t efer, uint64_t old_cr0, uint64_t new_cr0)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-static bool write_cr0(uint64_t value)
+static bool write_cr0(const struct vcpu *v, uint64_t value)
 {
 	struct cr_context c = guest_cr0_context(value);
 	if (cr0_write_faults(&c, value))
 		return false;
-	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG); /* unrestricted guest */
-	uint64_t fixed1 = vmx_caps_cr0_fixed1(&g_hv.caps);
+	uint64_t fixed0 = v->cr_fixed.cr0_fixed0; /* without PE and PG: unrestricted guest */
+	uint64_t fixed1 = v->cr_fixed.cr0_fixed1;
 	update_long_mode(c.efer, c.cr0, value);
 	vmcs_writenw(CR0_READ_SHADOW, value);
 	vmcs_writenw(GUEST_CR0, (value | fixed0) & (fixed1 | CR0_PE | CR0_PG));
@@ -92,13 +92,13 @@ static bool write_cr0(uint64_t value)
 	return true;
 }
 
-static bool write_cr4(uint64_t value)
+static bool write_cr4(const struct vcpu *v, uint64_t value)
 {
-	struct cr_context c = guest_cr_context();
+	struct cr_context c = guest_cr_context(v);
 	if (cr4_write_faults(&c, value))
 		return false;
 	vmcs_writenw(CR4_READ_SHADOW, value);
-	vmcs_writenw(GUEST_CR4, value | vmx_caps_cr4_fixed0(&g_hv.caps));
+	vmcs_writenw(GUEST_CR4, value | v->cr_fixed.cr4_fixed0);
 	if ((c.cr4 ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP))
 		flush_guest_tlb();
 	return true;
@@ -121,13 +121,13 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 {
 	switch (cr) {
 	case 0:
-		return write_cr0(value);
+		return write_cr0(v, value);
 	case 3: /* only when CR3-load exiting could not be cleared */
 		vmcs_writenw(GUEST_CR3, value);
 		flush_guest_tlb();
 		return true;
 	case 4:
-		return write_cr4(value);
+		return write_cr4(v, value);
 	default:
 		(void)v;
 		return false;
@@ -153,12 +153,12 @@ void exit_cr_access(struct vcpu *v, struct vmexit *e)
 		break;
 	case CR_ACCESS_CLTS:
 		value = vmcs_readnw(CR0_READ_SHADOW) & ~CR0_TS;
-		ok = write_cr0(value);
+		ok = write_cr0(v, value);
 		break;
 	case CR_ACCESS_LMSW: /* LMSW loads CR0[3:0] but never clears PE */
 		value = guest_cr0_view();
 		value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
-		ok = write_cr0(value);
+		ok = write_cr0(v, value);
 		break;
 	}
 	if (e->tracing)
