@@ -254,6 +254,8 @@ vmx_exit_entry:
 .cpuid_c:
 	mov eax, EXIT_REASON_CPUID
 .fast:
+	cmp eax, EXIT_REASON_EPT_VIOLATION
+	je .whole                       ; APIC page, MMIO: never path 2, skip its call
 	SAVE_GUEST_SCRATCH
 	mov rdi, [rsp]
 	mov esi, eax

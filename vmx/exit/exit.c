@@ -185,22 +185,37 @@ static void count_io_port(struct vcpu *v, uint64_t qual)
 		v->io_port[i].out++;
 }
 
-/* IN (not INS) of 1, 2 or 4 bytes, on the fast path: the qualification says it all (Table
- * 28-5: size bits 2:0, 0/1/3 = 1/2/4 bytes; string bit 4; port bits 31:16). The port is
- * read as asked; a 4-byte IN zeroes bits 63:32 of RAX, a smaller one keeps the rest of
- * RAX. Everything else goes to exit_io (vmx/exit/exit_io.c). */
-static bool fast_in(struct vcpu *v, uint64_t qual)
+/* IN and OUT (not INS/OUTS) of 1, 2 or 4 bytes, on the fast path: the qualification says
+ * it all (Table 28-5: size bits 2:0, 0/1/3 = 1/2/4 bytes; direction bit 3, 1 = IN; string
+ * bit 4; port bits 31:16). The port is accessed as asked; a 4-byte IN zeroes bits 63:32 of
+ * RAX, a smaller one keeps the rest of RAX; an OUT goes past before_out (vmx/exit/exit_io.c:
+ * the statistics before a reset or power-off) first. String I/O and an undefined size go to
+ * exit_io. */
+#define IO_QUAL_IN (1u << 3)
+#define IO_QUAL_STRING (1u << 4)
+static bool fast_port_io(struct vcpu *v, uint64_t qual)
 {
 	uint16_t port = (uint16_t)(qual >> 16);
 	uint64_t rax = v->regs.gpr[GPR_RAX];
 
-	if ((qual & ((1u << 3) | (1u << 4))) != (1u << 3))
-		return false; /* OUT, or a string instruction */
-	switch (qual & 7) {
-	case 0: rax = (rax & ~0xFFULL) | cpu_inb(port); break;
-	case 1: rax = (rax & ~0xFFFFULL) | cpu_inw(port); break;
-	case 3: rax = cpu_inl(port); break;
-	default: return false;
+	switch (qual & (IO_QUAL_STRING | IO_QUAL_IN | 7)) {
+	case IO_QUAL_IN | 0: rax = (rax & ~0xFFULL) | cpu_inb(port); break;
+	case IO_QUAL_IN | 1: rax = (rax & ~0xFFFFULL) | cpu_inw(port); break;
+	case IO_QUAL_IN | 3: rax = cpu_inl(port); break;
+	case 0:
+		before_out(port, 1, (uint8_t)rax);
+		cpu_outb(port, (uint8_t)rax);
+		break;
+	case 1:
+		before_out(port, 2, (uint16_t)rax);
+		cpu_outw(port, (uint16_t)rax);
+		break;
+	case 3:
+		before_out(port, 4, (uint32_t)rax);
+		cpu_outl(port, (uint32_t)rax);
+		break;
+	default:
+		return false;
 	}
 	v->regs.gpr[GPR_RAX] = rax;
 	vcpu_skip_instruction(v);
@@ -223,7 +238,13 @@ void vmx_exit_handler(struct vcpu *v)
 	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
 	v->injected = 0; /* VM exits clear the valid bit of VM_ENTRY_INTR_INFO_FIELD */
 	v->exits_total++;
-	exit_before_slow(v, &e);
+	/* Nothing optional on, nothing pending, the EPT view current: the common case, in
+	 * which neither of the two steps has anything to do (v->exit_slow covers the recorder
+	 * and every cfg option they read; fast_off, read after the handler, the NMI or INIT it
+	 * may leave pending). */
+	bool slow = v->exit_slow || v->ept_generation != g_hv.ept_generation;
+	if (__builtin_expect(slow, 0))
+		exit_before_slow(v, &e);
 
 	exit_handler_fn h = exit_unexpected;
 	if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
@@ -234,7 +255,8 @@ void vmx_exit_handler(struct vcpu *v)
 	if (e.basic == EXIT_REASON_IO_INSTRUCTION)
 		count_io_port(v, e.qual);
 	h(v, &e);
-	exit_after_slow(v, &e);
+	if (__builtin_expect(slow || v->fast_off, 0))
+		exit_after_slow(v, &e);
 }
 
 /* The general registers the fast path leaves in the processor (vmx/exit/entry.asm): a
@@ -281,7 +303,7 @@ int vmx_exit_fast(struct vcpu *v, uint32_t reason)
 		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
 		fast_begin(v, reason);
 		count_io_port(v, e.qual);
-		if (!fast_in(v, e.qual))
+		if (!fast_port_io(v, e.qual))
 			exit_io(v, &e);
 		break;
 	case EXIT_REASON_VMCALL:

@@ -41,6 +41,9 @@ void exit_msr_read(struct vcpu *v, struct vmexit *e);
 void exit_msr_write(struct vcpu *v, struct vmexit *e);
 void exit_cr_access(struct vcpu *v, struct vmexit *e);
 void exit_io(struct vcpu *v, struct vmexit *e);
+/* Before an OUT of `bytes` bytes at `port` (value in the low bytes) that resets or powers
+ * off the machine: the statistics (vmx/exit/exit_io.c; the exit fast path calls it too). */
+void before_out(uint16_t port, unsigned bytes, uint32_t value);
 void exit_xsetbv(struct vcpu *v, struct vmexit *e);
 void exit_invd(struct vcpu *v, struct vmexit *e);
 void exit_inject_ud(struct vcpu *v, struct vmexit *e);
