@@ -66,35 +66,9 @@ const struct msr_policy_entry msr_policy_table[] = {
 };
 const unsigned msr_policy_count = sizeof(msr_policy_table) / sizeof(msr_policy_table[0]);
 
-/* The same table as a switch (GNU case ranges), which the compiler makes a few compares
- * instead of a walk over every line: this runs on every RDMSR/WRMSR exit. */
-enum msr_action msr_policy_action(uint32_t msr, bool write)
-{
-	switch (msr) {
-#define MSR_POLICY(first, last, read, write_, reason) \
-	case (first)...(last):                        \
-		return write ? MSR_ACTION_##write_ : MSR_ACTION_##read;
-#include "vmx/policy/msr_policy.def"
-#undef MSR_POLICY
-	default:
-		return MSR_ACTION_PASS;
-	}
-}
-
-uint64_t misc_enable_guest_view(uint64_t hw)
-{
-	return hw | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
-}
-
 bool msr_is_hidden_vmx(uint32_t msr)
 {
 	return msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST;
-}
-
-uint64_t feature_control_guest_view(uint64_t hw)
-{
-	return (hw & ~(FEATURE_CONTROL_VMX_IN_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX)) |
-	       FEATURE_CONTROL_LOCK;
 }
 
 bool cr0_write_faults(const struct cr_context *c, uint64_t v)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/cpuid_bits.h"
+#include "arch/msr.h"
 
 struct cpuid_result {
 	uint32_t eax, ebx, ecx, edx;
@@ -45,7 +46,20 @@ enum msr_action {
 	MSR_ACTION_SWITCH,
 	MSR_ACTION_SOFTIPI,
 };
-enum msr_action msr_policy_action(uint32_t msr, bool write);
+/* The table as a switch (GNU case ranges), inline: a few compares on every RDMSR/WRMSR
+ * exit instead of a walk over every line, and `write` folds away at the call. */
+static inline enum msr_action msr_policy_action(uint32_t msr, bool write)
+{
+	switch (msr) {
+#define MSR_POLICY(first, last, read, write_, reason) \
+	case (first)...(last):                        \
+		return write ? MSR_ACTION_##write_ : MSR_ACTION_##read;
+#include "vmx/policy/msr_policy.def"
+#undef MSR_POLICY
+	default:
+		return MSR_ACTION_PASS;
+	}
+}
 /* Whether the MSR bitmap makes this access exit: EMULATE, GP, SWITCH (SOFTIPI only when
  * soft IPIs are on: vmx/exit_apic.c adds those bits). */
 static inline bool msr_action_exits(enum msr_action a)
@@ -64,7 +78,10 @@ extern const unsigned msr_policy_count;
 /* IA32_MISC_ENABLE as the guest sees it: BTS and PEBS unavailable (bits 11, 12 set). */
 #define MISC_ENABLE_BTS_UNAVAILABLE (1ULL << 11)
 #define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
-uint64_t misc_enable_guest_view(uint64_t hw);
+static inline uint64_t misc_enable_guest_view(uint64_t hw)
+{
+	return hw | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
+}
 /* IA32_DEBUGCTL bits that need the DS area or trace messages: TR, BTS, BTINT,
  * BTS_OFF_OS, BTS_OFF_USR (SDM Vol. 3B, "IA32_DEBUGCTL MSR"); #GP, since BTS is hidden. */
 #define DEBUGCTL_DS_BITS (0x1FULL << 6)
@@ -72,7 +89,10 @@ uint64_t misc_enable_guest_view(uint64_t hw);
 /* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
 bool msr_is_hidden_vmx(uint32_t msr);
 /* IA32_FEATURE_CONTROL as the guest sees it: locked, VMX enable bits clear. */
-uint64_t feature_control_guest_view(uint64_t hw);
+static inline uint64_t feature_control_guest_view(uint64_t hw)
+{
+	return (hw & ~(FEATURE_CONTROL_VMX_IN_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX)) | FEATURE_CONTROL_LOCK;
+}
 
 /* Guest CR state needed to judge a write. */
 struct cr_context {
