@@ -77,6 +77,7 @@ struct vcpu {
 	struct {
 		uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	} cr_fixed;
+	uint64_t xcr0_supported;    /* CPUID.(EAX=0DH,ECX=0):EDX:EAX, for the XSETBV exit */
 	struct recorder_entry *rec_cur; /* this exit's recorder entry (NULL: recorder off) */
 	bool break_state;           /* test=bad-resume-state fires after this exit */
 

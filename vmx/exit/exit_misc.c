@@ -18,9 +18,7 @@ void exit_xsetbv(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
 	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
-	struct cpuid_regs d = cpu_cpuid(0xD, 0);
-	uint64_t supported = d.eax | ((uint64_t)d.edx << 32);
-	bool fault = xsetbv_faults(index, value, supported, vcpu_guest_cpl()) ||
+	bool fault = xsetbv_faults(index, value, v->xcr0_supported, vcpu_guest_cpl()) ||
 		     xsetbv_safe(index, value) != 0;
 
 	if (e->tracing)

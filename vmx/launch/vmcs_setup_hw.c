@@ -45,6 +45,8 @@ void vmcs_setup_controls(struct hv *hv, struct vcpu *v, bool long_mode)
 	v->cr_fixed.cr0_fixed1 = vmx_caps_cr0_fixed1(&hv->caps);
 	v->cr_fixed.cr4_fixed0 = vmx_caps_cr4_fixed0(&hv->caps);
 	v->cr_fixed.cr4_fixed1 = vmx_caps_cr4_fixed1(&hv->caps);
+	struct cpuid_regs xsave = cpu_cpuid(0xD, 0);
+	v->xcr0_supported = xsave.eax | ((uint64_t)xsave.edx << 32);
 	vmcs_writenw(CR0_GUEST_HOST_MASK, cr0_fixed | ~vmx_caps_cr0_fixed1(&hv->caps));
 	vmcs_writenw(CR4_GUEST_HOST_MASK, CR4_VMXE | vmx_caps_cr4_fixed0(&hv->caps) |
 						  (~vmx_caps_cr4_fixed1(&hv->caps) & 0xFFFFFFFFULL));

@@ -111,25 +111,3 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v)
 	return false;
 }
 
-#define XCR0_X87 (1ULL << 0)
-#define XCR0_SSE (1ULL << 1)
-#define XCR0_AVX (1ULL << 2)
-#define XCR0_BNDREGS (1ULL << 3)
-#define XCR0_BNDCSR (1ULL << 4)
-#define XCR0_AVX512 (7ULL << 5)
-
-bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl)
-{
-	if (cpl != 0 || index != 0)
-		return true;
-	if (!(value & XCR0_X87) || (value & ~supported))
-		return true;
-	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
-		return true;
-	if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
-		return true;
-	uint64_t avx512 = value & XCR0_AVX512;
-	if (avx512 && (avx512 != XCR0_AVX512 || !(value & XCR0_AVX)))
-		return true;
-	return false;
-}
