@@ -71,27 +71,6 @@ bool msr_is_hidden_vmx(uint32_t msr)
 	return msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST;
 }
 
-bool cr0_write_faults(const struct cr_context *c, uint64_t v)
-{
-	if (v >> 32)
-		return true; /* reserved bits 63:32 */
-	if ((v & CR0_PG) && !(v & CR0_PE))
-		return true;
-	if ((v & CR0_NW) && !(v & CR0_CD))
-		return true;
-	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
-	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
-	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
-		return true;
-	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
-	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
-		return true;
-	bool disabling_paging = !(v & CR0_PG) && (c->cr0 & CR0_PG);
-	if (disabling_paging && (c->cs_l || (c->cr4 & CR4_PCIDE)))
-		return true;
-	return false;
-}
-
 bool cr4_write_faults(const struct cr_context *c, uint64_t v)
 {
 	uint64_t supported = c->cr4_supported & ~CR4_VMXE;

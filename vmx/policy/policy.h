@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/cpuid_bits.h"
+#include "arch/cr.h"
 #include "arch/msr.h"
 
 struct cpuid_result {
@@ -103,7 +104,26 @@ struct cr_context {
 
 /* True when MOV to CR0 with value v must raise #GP (SDM Vol. 3A, 2.5 "Control Registers"
  * and MOV to/from Control Registers in Vol. 2B). */
-bool cr0_write_faults(const struct cr_context *c, uint64_t v);
+static inline bool cr0_write_faults(const struct cr_context *c, uint64_t v)
+{
+	if (v >> 32)
+		return true; /* reserved bits 63:32 */
+	if ((v & CR0_PG) && !(v & CR0_PE))
+		return true;
+	if ((v & CR0_NW) && !(v & CR0_CD))
+		return true;
+	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
+	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
+	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
+		return true;
+	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
+	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
+		return true;
+	bool disabling_paging = !(v & CR0_PG) && (c->cr0 & CR0_PG);
+	if (disabling_paging && (c->cs_l || (c->cr4 & CR4_PCIDE)))
+		return true;
+	return false;
+}
 /* True when MOV to CR4 with value v must raise #GP; VMXE counts as unsupported
  * because VMX is hidden from the guest. */
 bool cr4_write_faults(const struct cr_context *c, uint64_t v);
