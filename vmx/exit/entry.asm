@@ -135,14 +135,16 @@ global vmx_exit_entry
 vmx_exit_entry:
 	mov [gs:VCPU_RAX], rax
 	mov [gs:VCPU_RDX], rdx
-	cmp qword [gs:VCPU_FAST_OFF], 0
-	jne .whole
-	mov rax, [rel g_hv + HV_EPT_GENERATION]
-	cmp rax, [gs:VCPU_EPT_GENERATION]
-	jne .whole
 	mov edx, FIELD_VM_EXIT_REASON
 	vmread rax, rdx
 	jbe .whole                      ; VMfail: no current VMCS; the whole path reports it
+	cmp eax, EXIT_REASON_EPT_VIOLATION
+	je .whole                       ; APIC page, MMIO: never path 1 or 2, so test nothing more
+	cmp qword [gs:VCPU_FAST_OFF], 0
+	jne .whole
+	mov rdx, [rel g_hv + HV_EPT_GENERATION]
+	cmp rdx, [gs:VCPU_EPT_GENERATION]
+	jne .whole
 	cmp eax, EXIT_REASON_CPUID
 	je .cpuid
 	cmp eax, EXIT_REASON_VMCALL
@@ -254,8 +256,6 @@ vmx_exit_entry:
 .cpuid_c:
 	mov eax, EXIT_REASON_CPUID
 .fast:
-	cmp eax, EXIT_REASON_EPT_VIOLATION
-	je .whole                       ; APIC page, MMIO: never path 2, skip its call
 	SAVE_GUEST_SCRATCH
 	mov rdi, [rsp]
 	mov esi, eax
