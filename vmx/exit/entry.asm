@@ -148,7 +148,60 @@ vmx_exit_entry:
 	cmp eax, EXIT_REASON_CPUID
 	je .cpuid
 	cmp eax, EXIT_REASON_VMCALL
+	je .vmcall
+	cmp eax, EXIT_REASON_IO_INSTRUCTION
 	jne .fast
+	; IN (not INS) of 1, 2 or 4 bytes (exit qualification bits 4:0, SDM Vol. 3C, Table 28-5
+	; "Exit Qualification for I/O Instructions") on the port whose counter slot the last I/O
+	; exit used (vcpu->io_port_last): the port read straight into AL/AX/EAX of the guest's
+	; RAX, as fast_port_io (vmx/exit/exit.c) does it. RCX holds the qualification over
+	; SKIP_INSN; anything else (OUT, string I/O, another port) goes to C before a write.
+	mov edx, FIELD_EXIT_QUALIFICATION
+	vmread rax, rdx
+	test al, IO_QUAL_IN
+	jz .io_out                      ; OUT: C, before RCX is touched
+	mov [gs:VCPU_RCX], rcx
+	mov ecx, eax
+	and eax, 0x1F
+	mov edx, IO_QUAL_FAST_IN
+	bt edx, eax
+	jnc .io_c
+	movzx eax, byte [gs:VCPU_IO_PORT_LAST]
+	imul eax, eax, IO_PORT_SLOT_SIZE
+	mov edx, ecx
+	shr edx, 16                     ; the port
+	cmp [gs:rax + VCPU_IO_PORT + IO_PORT_SLOT_PORT], edx
+	jne .io_c
+	SKIP_INSN .io_c
+	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_IO_INSTRUCTION * 8]
+	movzx eax, byte [gs:VCPU_IO_PORT_LAST]
+	imul eax, eax, IO_PORT_SLOT_SIZE
+	inc qword [gs:rax + VCPU_IO_PORT + IO_PORT_SLOT_IN]
+	mov edx, ecx
+	shr edx, 16                     ; DX = the port
+	mov rax, [gs:VCPU_RAX]
+	test cl, 2
+	jnz .io_in32                    ; size code 3
+	test cl, 1
+	jnz .io_in16                    ; size code 1
+	in al, dx                       ; the rest of RAX is kept
+	jmp .io_done
+.io_in16:
+	in ax, dx
+	jmp .io_done
+.io_in32:
+	in eax, dx                      ; bits 63:32 of RAX cleared
+.io_done:
+	mov rcx, [gs:VCPU_RCX]
+	mov rdx, [gs:VCPU_RDX]
+	vmresume
+	jmp .resume_failed
+.io_c:
+	mov rcx, [gs:VCPU_RCX]
+.io_out:
+	mov eax, EXIT_REASON_IO_INSTRUCTION
+	jmp .fast
+.vmcall:
 	; VMCALL VERSION at CPL 0 (SS.DPL, AR bits 6:5): RAX = VMXRAY_HC_OK, RBX = the
 	; version, as hypercall_dispatch (vmx/exit/exit_hypercall.c) answers it.
 	cmp qword [gs:VCPU_RAX], VMXRAY_HC_VERSION
