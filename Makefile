@@ -57,7 +57,7 @@ GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 .PHONY: all build image run run-quick test unit integration bench fuzz clean deps deps-test vmxlog hvctl
 all: deps
 	@$(MAKE) --no-print-directory build
-build: $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
+build: $(B)/gen/offsets.inc $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
 
 # Every target that needs a Debian package asks tools/deps first: as root it installs what
 # is missing, otherwise it stops with one line naming the exact command.
@@ -83,10 +83,11 @@ $(B)/hv/%.asm.o: %.asm $(B)/gen/offsets.inc
 
 # Structure offsets for assembly, generated from the C structs (boot/asm_offsets.c).
 $(B)/gen/offsets.inc: boot/asm_offsets.c boot/handoff.h vmx/vcpu.h vmx/study/recorder.h boot/options.h \
-		arch/exceptions.h arch/exceptions.def
+		arch/exceptions.h arch/exceptions.def vmx/hv.h vmx/policy/policy.h vmx/vmcs/vmcs_fields.def \
+		vmx/decode/exit_reasons.def arch/cr.h
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -S $< -o $(B)/gen/asm_offsets.s
-	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\([0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp
+	$(CC) $(filter-out -MMD -MP,$(EFI_CFLAGS)) -MMD -MP -MF $(B)/gen/offsets.inc.d -MT $@ -S $< -o $(B)/gen/asm_offsets.s
+	sed -n 's/.*@@@\(%define [A-Z0-9_]* \)\$$\{0,1\}\(-\{0,1\}[0-9]*\)@@@.*/\1\2/p' $(B)/gen/asm_offsets.s > $@.tmp
 	@test -s $@.tmp || { echo "offsets.inc came out empty" >&2; exit 1; }
 	mv $@.tmp $@
 
@@ -219,5 +220,12 @@ clean:
 
 # A source or header that moved away must not stop the build through a stale .d file
 # (make would say "No rule to make target"): the compiler says so if it is really needed.
-%.c %.h %.asm %.def %.inc:
+# (One pattern per suffix: a pattern rule with several targets would claim to make them all.)
+%.c:
+	@:
+%.h:
+	@:
+%.asm:
+	@:
+%.def:
 	@:

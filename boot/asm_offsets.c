@@ -2,13 +2,24 @@
  * offset is ever typed by hand. Compiled to assembly only (never linked); each
  * OFFSET() line becomes "%define NAME value" in the .inc. */
 #include <stddef.h>
+#include <stdint.h>
 
+#include "arch/cr.h"
 #include "arch/exceptions.h"
 #include "boot/handoff.h"
+#include "vmx/decode/exit_reasons.h"
+#include "vmx/hv.h"
+#include "vmx/policy/hypercall_abi.h"
+#include "vmx/policy/policy.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs/vmcs.h"
 
 #define OFFSET(name, type, member) \
 	__asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(offsetof(type, member)))
+/* Four characters of a signature string as the register CPUID returns them in. */
+#define CPUID_SIG_WORD(s, i) \
+	((uint32_t)(uint8_t)(s)[i] | (uint32_t)(uint8_t)(s)[(i) + 1] << 8 | \
+	 (uint32_t)(uint8_t)(s)[(i) + 2] << 16 | (uint32_t)(uint8_t)(s)[(i) + 3] << 24)
 #define VALUE(name, v) __asm__ volatile("\n.ascii \"@@@%%define " #name " %c0@@@\"" ::"i"(v))
 
 void asm_offsets(void);
@@ -37,6 +48,63 @@ void asm_offsets(void)
 	OFFSET(VCPU_R14, struct vcpu, regs.gpr[GPR_R14]);
 	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
+	OFFSET(VCPU_FAST_OFF, struct vcpu, fast_off);
+	OFFSET(VCPU_EPT_GENERATION, struct vcpu, ept_generation);
+	OFFSET(VCPU_EXIT_COUNT, struct vcpu, exit_count);
+	OFFSET(HV_EPT_GENERATION, struct hv, ept_generation);
+
+	/* What the CPUID fast path of vmx/exit/entry.asm reads, writes and tests. */
+	VALUE(EXIT_REASON_CPUID, EXIT_REASON_CPUID);
+	VALUE(FIELD_VM_EXIT_REASON, VM_EXIT_REASON);
+	VALUE(FIELD_VM_EXIT_INSTRUCTION_LEN, VM_EXIT_INSTRUCTION_LEN);
+	VALUE(FIELD_GUEST_RIP, GUEST_RIP);
+	VALUE(FIELD_GUEST_RFLAGS, GUEST_RFLAGS);
+	VALUE(FIELD_GUEST_INTERRUPTIBILITY_INFO, GUEST_INTERRUPTIBILITY_INFO);
+	VALUE(RFLAGS_RF_TF, RFLAGS_RF | RFLAGS_TF);
+	/* The leaves below 32 that cpuid_policy_apply changes; 0x4xxxxxxx is tested apart. */
+	VALUE(CPUID_POLICY_LOW_LEAVES, CPUID_POLICY_LOW_LEAVES);
+	VALUE(CPUID_LEAF_EXT_FEATURES, CPUID_LEAF_EXT_FEATURES);
+	/* The policy leaves, done there too (cpuid_policy_apply, vmx/policy/policy.c, is the
+	 * model; tests/unit/test_policy.c checks it, the integration tests the assembly). */
+	VALUE(FIELD_GUEST_CR4, GUEST_CR4);
+	/* VMCALL VERSION, done there as well (vmx/exit/exit_hypercall.c is the model). */
+	VALUE(EXIT_REASON_VMCALL, EXIT_REASON_VMCALL);
+	VALUE(EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_VIOLATION);
+	/* A plain IN, done there too (fast_port_io in vmx/exit/exit.c is the model): the
+	 * qualification's bits 4:0 of an IN of 1, 2, 4 bytes (IN bit 3, size 0/1/3), and the
+	 * port counter of the last slot. */
+	VALUE(EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_IO_INSTRUCTION);
+	VALUE(FIELD_EXIT_QUALIFICATION, EXIT_QUALIFICATION);
+	VALUE(IO_QUAL_IN, 1u << 3);
+	VALUE(IO_QUAL_FAST_IN, (1u << (8 | 0)) | (1u << (8 | 1)) | (1u << (8 | 3)));
+	OFFSET(VCPU_IO_PORT, struct vcpu, io_port);
+	OFFSET(VCPU_IO_PORT_LAST, struct vcpu, io_port_last);
+	VALUE(IO_PORT_SLOT_SIZE, sizeof(struct vcpu_io_port));
+	OFFSET(IO_PORT_SLOT_PORT, struct vcpu_io_port, port);
+	OFFSET(IO_PORT_SLOT_IN, struct vcpu_io_port, in);
+	VALUE(FIELD_GUEST_SS_AR_BYTES, GUEST_SS_AR_BYTES);
+	VALUE(AR_DPL_MASK, 3u << 5);
+	VALUE(VMXRAY_HC_VERSION, VMXRAY_HC_VERSION);
+	VALUE(VMXRAY_HC_OK, VMXRAY_HC_OK);
+	VALUE(CPUID1_ECX_HIDDEN, CPUID1_ECX_HIDDEN);
+	VALUE(CPUID1_ECX_HYPERVISOR_BIT, CPUID1_ECX_HYPERVISOR_BIT); /* CPUID1_ECX_SHOWN */
+	VALUE(CPUID1_EDX_HIDDEN, CPUID1_EDX_HIDDEN);
+	VALUE(CPUID1_ECX_XSAVE_BIT, CPUID1_ECX_XSAVE_BIT);
+	VALUE(CPUID1_ECX_OSXSAVE, 1u << CPUID1_ECX_OSXSAVE_BIT);
+	VALUE(CR4_OSXSAVE, CR4_OSXSAVE);
+	VALUE(CR4_OSXSAVE_TO_CPUID1, CPUID1_ECX_OSXSAVE_BIT - __builtin_ctzll(CR4_OSXSAVE));
+	VALUE(CPUID7_EBX_HIDDEN, CPUID7_EBX_HIDDEN);
+	VALUE(CPUID7_ECX_PKU_BIT, CPUID7_ECX_PKU_BIT);
+	VALUE(CPUID7_ECX_OSPKE, 1u << CPUID7_ECX_OSPKE_BIT);
+	VALUE(CR4_PKE_TO_CPUID7, __builtin_ctzll(CR4_PKE) - CPUID7_ECX_OSPKE_BIT);
+	VALUE(CPUID_LEAF_INTEL_PT, CPUID_LEAF_INTEL_PT);
+	VALUE(VMXRAY_CPUID_LEAF_BASE, VMXRAY_CPUID_LEAF_BASE);
+	VALUE(VMXRAY_CPUID_LEAF_VERSION, VMXRAY_CPUID_LEAF_VERSION);
+	VALUE(VMXRAY_CPUID_MAX_LEAF, VMXRAY_CPUID_MAX_LEAF);
+	VALUE(VMXRAY_VERSION, (VMXRAY_VERSION_MAJOR << 16) | VMXRAY_VERSION_MINOR);
+	VALUE(VMXRAY_CPUID_SIGNATURE_EBX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 0));
+	VALUE(VMXRAY_CPUID_SIGNATURE_ECX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 4));
+	VALUE(VMXRAY_CPUID_SIGNATURE_EDX, CPUID_SIG_WORD(VMXRAY_CPUID_SIGNATURE, 8));
 
 	OFFSET(FW_RIP, struct fw_state, rip);
 	OFFSET(FW_RSP, struct fw_state, rsp);

@@ -30,6 +30,8 @@ struct guest_regs {
 #define HOST_STACK_VCPU_SLOT_OFFSET 16
 #define VCPU_CANARY "VMXRAY-CANARY-7f3a"
 #define VMX_EXIT_REASON_SLOTS 80
+#define VCPU_IO_PORT_SLOTS 8
+#define VCPU_IO_PORT_OTHER 0x10000u
 
 struct hv;
 
@@ -71,17 +73,31 @@ struct vcpu {
 		uint32_t len, intr;     /* VM_EXIT_INSTRUCTION_LEN, GUEST_INTERRUPTIBILITY_INFO */
 	} at_exit;
 	uint32_t injected;          /* VM_ENTRY_INTR_INFO_FIELD as vmxray wrote it in this exit */
+	/* IA32_VMX_CR0/CR4_FIXED0/1 as the CR-access exit applies them (cr0_fixed0 without PE
+	 * and PG: unrestricted guest), set with the CR masks (vmx/launch/vmcs_setup_hw.c). */
+	struct {
+		uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	} cr_fixed;
+	uint64_t xcr0_supported;    /* CPUID.(EAX=0DH,ECX=0):EDX:EAX, for the XSETBV exit */
 	struct recorder_entry *rec_cur; /* this exit's recorder entry (NULL: recorder off) */
 	bool break_state;           /* test=bad-resume-state fires after this exit */
-	bool exit_slow;             /* recorder on, or trace/dump/check/test: vmx/exit/exit.c's slow path */
 
-	/* Event state carried to the next VM entry. */
-	bool nmi_pending;           /* an NMI arrived in root mode: deliver it to the guest */
+	/* Everything optional or pending an exit may have to do, in one word that the exit
+	 * fast path (vmx/exit/entry.asm) tests once: while it is nonzero every exit takes the
+	 * whole path of vmx/exit/exit.c. Each part keeps its own name and type in C. */
+	union {
+		uint64_t fast_off;
+		struct {
+			bool exit_slow;     /* recorder on, or trace/dump/check/test (boot/config.c) */
+			bool nmi_pending;   /* an NMI arrived in root mode: deliver it to the guest */
+			uint8_t fast_off_pad[2];
+			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
+			 * sending CPU, taken by this one. Atomic accesses only. */
+			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */
+		};
+	};
 	uint64_t ept_generation;    /* hv.ept_generation at this CPU's last INVEPT */
 
-	/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the sending CPU,
-	 * taken by this one. Atomic accesses only. */
-	uint32_t init_pending;      /* an INIT waits: enter the INIT state, wait for a SIPI */
 	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */
 	uint32_t wait_sipi;         /* 1 while this CPU waits for a SIPI in root mode */
 	uint32_t kick_pending;      /* an NMI was sent to make this CPU exit: not the guest's */
@@ -96,7 +112,15 @@ struct vcpu {
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */
 	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];
-	uint64_t exits_total;
+	uint64_t exits_total;       /* exits that took the whole path (vmx_exit_handler): the
+				     * sequence numbers of trace lines and the recorder */
+	/* I/O exits by the first port of the access and direction (STATS port lines): which
+	 * intercepted port the guest's I/O hits, and how often (docs/ARCHITECTURE.md). */
+	struct vcpu_io_port {
+		uint32_t port;      /* VCPU_IO_PORT_OTHER: every port past the table's end */
+		uint64_t in, out;
+	} io_port[VCPU_IO_PORT_SLOTS];
+	uint8_t io_port_last;       /* the slot of the last I/O exit: tried first */
 	uint16_t trace_budget[VMX_EXIT_REASON_SLOTS]; /* trace lines left in this window, per reason */
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;
@@ -107,6 +131,9 @@ struct vcpu {
 };
 
 _Static_assert(offsetof(struct vcpu, self) == 0, "GS:[0] must be the vcpu's own address");
+_Static_assert(offsetof(struct vcpu, init_pending) + sizeof(uint32_t) <= offsetof(struct vcpu, fast_off) + 8 &&
+		       offsetof(struct vcpu, fast_off) % 8 == 0,
+	       "exit_slow, nmi_pending and init_pending must lie in the one aligned word entry.asm tests");
 
 /* The vcpu of the CPU running this code, in root mode only (HOST_GS_BASE = the vcpu). */
 static inline struct vcpu *vcpu_current(void)

@@ -6,6 +6,12 @@
  *                   "vmxbench: tsc=<n>", is the TSC when the program started.
  *   vmxbench tsc    prints "vmxbench: tsc=<n>" only: tools/bench runs it before and after
  *                   vmxray.efi to time the launch.
+ *   vmxbench apic   the local-APIC page write only (a 32-bit write of 0 to the EOI register,
+ *                   xAPIC base + 0xB0): tools/bench runs it in a 2-CPU boot, where vmxray's
+ *                   ipi=soft makes the APIC page read-only in the EPT (docs/ARCHITECTURE.md,
+ *                   "INIT and SIPI between processors"). With no interrupt in service an
+ *                   EOI changes nothing (SDM Vol. 3A, 11.8.5 "Signaling Interrupt Servicing
+ *                   Completion").
  *
  * The same binary runs bare and under vmxray; the difference is the hypervisor's path.
  * Under Bochs with "clock: sync=none" RDTSC counts instructions, so ticks are repeatable.
@@ -33,6 +39,9 @@
 #define VMXBENCH_LINE_MAX 160
 
 #define KBC_STATUS_PORT 0x64
+#define PCI_CONFIG_ADDRESS_PORT 0xCF8
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull /* IA32_APIC_BASE bits 35:12 (MAXPHYADDR 36+) */
+#define APIC_EOI_OFFSET 0xB0
 #define CR0_NE_BIT (1ull << 5)
 #define CR4_OSXSAVE_BIT (1ull << 18)
 
@@ -88,10 +97,17 @@ static inline uint64_t vmcall_version(void)
 /* The benchmarked operations: one call = `ops` of the operation. */
 struct bench_ctx {
 	uint64_t cr0, cr4, xcr0, mtrr_def;
+	uint32_t config_address;     /* 0xCF8 as found: written back unchanged */
+	volatile uint32_t *apic_eoi; /* the xAPIC EOI register */
 };
 
 static void op_baseline(struct bench_ctx *c) { __asm__ volatile("" ::"r"(c) : "memory"); }
 static void op_cpuid(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(0, 0); }
+static void op_cpuid1(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(1, 0); }
+static void op_cpuid7(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(7, 0); }
+static void op_cpuid_hv(struct bench_ctx *c) { (void)c; (void)cpu_cpuid(VMXRAY_CPUID_LEAF_BASE, 0); }
+static void op_out_cf8(struct bench_ctx *c) { cpu_outl(PCI_CONFIG_ADDRESS_PORT, c->config_address); }
+static void op_apic_eoi(struct bench_ctx *c) { *c->apic_eoi = 0; }
 static void op_vmcall(struct bench_ctx *c) { (void)c; (void)vmcall_version(); }
 static void op_rdmsr(struct bench_ctx *c) { (void)c; (void)cpu_rdmsr(MSR_IA32_FEATURE_CONTROL); }
 static void op_wrmsr(struct bench_ctx *c) { cpu_wrmsr(MSR_IA32_MTRR_DEF_TYPE, c->mtrr_def); }
@@ -140,19 +156,28 @@ static bool under_vmxray(void)
 }
 
 /* True when the second word of the command line is "tsc". */
-static bool tsc_word(void *ctx, unsigned index, const char *word)
+/* The second word of the command line: "tsc", "apic" or none. */
+struct mode_word {
+	bool tsc, apic;
+};
+
+static bool mode_word(void *ctx, unsigned index, const char *word)
 {
+	struct mode_word *m = ctx;
 	if (index < 1)
 		return true;
-	*(bool *)ctx = strcmp(word, "tsc") == 0;
+	m->tsc = strcmp(word, "tsc") == 0;
+	m->apic = strcmp(word, "apic") == 0;
 	return false;
 }
 
-static bool tsc_only(EFI_HANDLE image)
+static void bench_apic(struct bench_ctx *c, bool hv)
 {
-	bool tsc = false;
-	cmdline_split(image, CMDLINE_LOWER, 8, tsc_word, &tsc);
-	return tsc;
+	uint64_t base = cpu_rdmsr(MSR_IA32_APIC_BASE);
+	c->apic_eoi = (volatile uint32_t *)(uintptr_t)((base & APIC_BASE_ADDR_MASK) + APIC_EOI_OFFSET);
+	out("mode=%s iters=%u runs=%u", hv ? "vmxray" : "bare", VMXBENCH_ITERS, VMXBENCH_RUNS);
+	bench("apic_eoi_write", op_apic_eoi, c, 1);
+	out("done");
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -162,15 +187,24 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	bench_st = st;
 	bench_serial = serial_present();
 	out("tsc=%lu", start);
-	if (tsc_only(image))
+	struct mode_word m = { false, false };
+	cmdline_split(image, CMDLINE_LOWER, 8, mode_word, &m);
+	if (m.tsc)
 		return EFI_SUCCESS;
 
 	bool hv = under_vmxray();
 	struct bench_ctx c = { .cr0 = cpu_read_cr0(), .cr4 = cpu_read_cr4() };
+	if (m.apic) {
+		bench_apic(&c, hv);
+		return EFI_SUCCESS;
+	}
 	out("mode=%s iters=%u runs=%u", hv ? "vmxray" : "bare", VMXBENCH_ITERS, VMXBENCH_RUNS);
 
 	bench("baseline", op_baseline, &c, 1);
 	bench("cpuid", op_cpuid, &c, 1);
+	bench("cpuid_leaf1", op_cpuid1, &c, 1);
+	bench("cpuid_leaf7", op_cpuid7, &c, 1);
+	bench("cpuid_0x40000000", op_cpuid_hv, &c, 1);
 	if (hv)
 		bench("vmcall_version", op_vmcall, &c, 1);
 	else
@@ -179,6 +213,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	c.mtrr_def = cpu_rdmsr(MSR_IA32_MTRR_DEF_TYPE);
 	bench("wrmsr_mtrr_def_type", op_wrmsr, &c, 1);
 	bench("in_port_0x64", op_in, &c, 1);
+	c.config_address = cpu_inl(PCI_CONFIG_ADDRESS_PORT);
+	bench("out_port_0xcf8", op_out_cf8, &c, 1);
 	bench("mov_cr0_ne", op_cr0_ne, &c, 2);
 	cpu_write_cr0(c.cr0);
 

@@ -35,8 +35,10 @@ void vl_free(struct vl_log *log)
 {
 	free_dumps(log);
 	free_recorders(log);
-	for (size_t i = 0; i < log->nstats; i++)
+	for (size_t i = 0; i < log->nstats; i++) {
 		free(log->stats[i].row);
+		free(log->stats[i].port);
+	}
 	free(log->stats);
 	free(log->exit);
 	for (size_t i = 0; i < log->nmsg; i++)

@@ -189,6 +189,29 @@ static bool stats_canaries(struct vl_ctx *c, const char *p)
 	return true;
 }
 
+/* "0x<hex> in=<n> out=<n>" or "other in=<n> out=<n>" after "port " */
+static bool stats_port(struct vl_ctx *c, const char *p)
+{
+	struct vl_stats *s = open_stats(c);
+	struct vl_stat_port r;
+	uint64_t port;
+	unsigned digits;
+
+	if (!s || s->nport >= STATS_ROWS_MAX)
+		return false;
+	if (tx_lit(&p, "other"))
+		port = VL_PORT_OTHER;
+	else if (!tx_hex(&p, &port, &digits) || port > 0xFFFF)
+		return false;
+	r.port = (uint32_t)port;
+	if (!tx_lit(&p, " in=") || !tx_dec(&p, &r.in) || !tx_lit(&p, " out=") || !tx_dec(&p, &r.out) ||
+	    !tx_at_end(p))
+		return false;
+	s->port = vl_grow(s->port, &s->cap_port, s->nport + 1, sizeof(*s->port));
+	s->port[s->nport++] = r;
+	return true;
+}
+
 bool vl_parse_stats(struct vl_ctx *c, const char *text)
 {
 	const char *p = text;
@@ -201,6 +224,8 @@ bool vl_parse_stats(struct vl_ctx *c, const char *text)
 		return stats_end(c, p);
 	if (tx_lit(&p, "canaries "))
 		return stats_canaries(c, p);
+	if (tx_lit(&p, "port "))
+		return stats_port(c, p);
 	if (tx_lit(&p, "total ")) {
 		r.total = true;
 		return stats_row(c, r, p);

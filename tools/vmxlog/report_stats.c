@@ -186,6 +186,14 @@ static void print_block(const struct vl_log *log, size_t i, FILE *out)
 		fprintf(out, " (incomplete: no end line)\n");
 	print_cpus(log, s, out);
 	print_total(log, s, out);
+	for (size_t j = 0; j < s->nport; j++) {
+		if (s->port[j].port == VL_PORT_OTHER)
+			fprintf(out, "  port other: in %llu, out %llu\n", (unsigned long long)s->port[j].in,
+				(unsigned long long)s->port[j].out);
+		else
+			fprintf(out, "  port 0x%04x: in %llu, out %llu\n", s->port[j].port,
+				(unsigned long long)s->port[j].in, (unsigned long long)s->port[j].out);
+	}
 }
 
 size_t stats_last_block(const struct vl_log *log)

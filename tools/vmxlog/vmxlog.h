@@ -122,6 +122,13 @@ struct vl_stat_row {
 	uint64_t count;
 };
 
+/* "STATS port 0x<hex> in=<n> out=<n>" or "STATS port other ...": I/O exits by port. */
+#define VL_PORT_OTHER 0x10000u
+struct vl_stat_port {
+	uint32_t port; /* VL_PORT_OTHER: the ports vmxray did not count one by one */
+	uint64_t in, out;
+};
+
 struct vl_stats {
 	uint32_t logcpu;
 	unsigned long line;
@@ -133,6 +140,8 @@ struct vl_stats {
 	uint64_t canaries_intact, canaries;
 	struct vl_stat_row *row;
 	size_t count, cap;
+	struct vl_stat_port *port;
+	size_t nport, cap_port;
 };
 
 /* ---- RECORDER ---- */

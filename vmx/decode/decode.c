@@ -99,17 +99,6 @@ size_t exit_reason_format(char *buf, size_t n, uint32_t v)
 
 /* ---- Control-register accesses ---- */
 
-struct cr_access_qual cr_access_qual_decode(uint64_t q)
-{
-	return (struct cr_access_qual){
-		.cr = (unsigned)bits_get(q, 3, 0),
-		.access_type = (unsigned)bits_get(q, 5, 4),
-		.lmsw_memory = bit_test(q, 6),
-		.gpr = (unsigned)bits_get(q, 11, 8),
-		.lmsw_source = (uint16_t)bits_get(q, 31, 16),
-	};
-}
-
 size_t cr_access_qual_format(char *buf, size_t n, uint64_t q)
 {
 	struct cr_access_qual c = cr_access_qual_decode(q);

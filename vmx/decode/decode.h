@@ -46,7 +46,17 @@ struct cr_access_qual {
 	unsigned gpr; /* bits 11:8: MOV CR general-purpose register */
 	uint16_t lmsw_source; /* bits 31:16: LMSW source data */
 };
-struct cr_access_qual cr_access_qual_decode(uint64_t q);
+/* Inline: the CR-access exit decodes it on the fast path. */
+static inline struct cr_access_qual cr_access_qual_decode(uint64_t q)
+{
+	return (struct cr_access_qual){
+		.cr = (unsigned)(q & 0xF),
+		.access_type = (unsigned)((q >> 4) & 3),
+		.lmsw_memory = (q >> 6) & 1,
+		.gpr = (unsigned)((q >> 8) & 0xF),
+		.lmsw_source = (uint16_t)(q >> 16),
+	};
+}
 /* "mov to cr4 from rax", "mov from cr3 to rbx", "clts", "lmsw 0x0001 from register" */
 size_t cr_access_qual_format(char *buf, size_t n, uint64_t q);
 

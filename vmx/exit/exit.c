@@ -127,13 +127,13 @@ static void test_break_state(void)
 	vmcs_writenw(GUEST_CR0, (vmcs_readnw(GUEST_CR0) | CR0_PG) & ~CR0_PE);
 }
 
-/* Everything an exit may need besides its handler, out of the fast path: another CPU's
+/* Everything an exit may need besides its handler, off the fast path: another CPU's
  * EPT change, the flight recorder, and what trace=, dump=, test= and check=on add. */
-static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vmexit *e)
+static void exit_before_slow(struct vcpu *v, struct vmexit *e)
 {
 	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
 		vmx_ept_flush_if_stale();
-	v->rec_cur = record_exit(v, e);
+	v->rec_cur = v->recorder.depth ? record_exit(v, e) : NULL;
 	e->detail[0] = '\0';
 	if (g_hv.cfg.exit_slow) {
 		e->tracing = mask_has(g_hv.cfg.trace_mask, e->basic);
@@ -145,7 +145,7 @@ static __attribute__((noinline)) void exit_before_slow(struct vcpu *v, struct vm
 		gdb_exit_before(v, e);
 }
 
-static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vmexit *e)
+static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 {
 	if (__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE)) /* another CPU sent INIT */
 		vcpu_soft_init(v);
@@ -163,9 +163,71 @@ static __attribute__((noinline)) void exit_after_slow(struct vcpu *v, struct vme
 	}
 }
 
-/* The fast path: the exit's reason and the guest state every instruction exit needs
- * (v->at_exit), the counters, the handler from the table; nothing else unless a flag
- * says so. Measured with vmxbench (README, Benchmarks). */
+/* I/O exits by port (first port of the access, SDM Vol. 3C, Table 28-5 "Exit Qualification
+ * for I/O Instructions": bits 31:16) and direction (bit 3, 1 = IN). Few ports are
+ * intercepted, so a short table; a port past its end counts as "other". The slot of the
+ * last exit is tried first: a guest's I/O comes in runs on one port. */
+static void count_io_port(struct vcpu *v, uint64_t qual)
+{
+	uint32_t port = (uint32_t)(qual >> 16) & 0xFFFF;
+	bool in = (qual >> 3) & 1;
+	unsigned i = v->io_port_last;
+
+	if (v->io_port[i].port != port) {
+		i = 0;
+		while (i < VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port && (v->io_port[i].in | v->io_port[i].out))
+			i++;
+		if (i == VCPU_IO_PORT_SLOTS - 1 && v->io_port[i].port != port)
+			port = VCPU_IO_PORT_OTHER;
+		v->io_port[i].port = port;
+		v->io_port_last = (uint8_t)i;
+	}
+	if (in)
+		v->io_port[i].in++;
+	else
+		v->io_port[i].out++;
+}
+
+/* IN and OUT (not INS/OUTS) of 1, 2 or 4 bytes, on the fast path: the qualification says
+ * it all (Table 28-5: size bits 2:0, 0/1/3 = 1/2/4 bytes; direction bit 3, 1 = IN; string
+ * bit 4; port bits 31:16). The port is accessed as asked; a 4-byte IN zeroes bits 63:32 of
+ * RAX, a smaller one keeps the rest of RAX; an OUT goes past before_out (vmx/exit/exit_io.c:
+ * the statistics before a reset or power-off) first. String I/O and an undefined size go to
+ * exit_io. */
+#define IO_QUAL_IN (1u << 3)
+#define IO_QUAL_STRING (1u << 4)
+static bool fast_port_io(struct vcpu *v, uint64_t qual)
+{
+	uint16_t port = (uint16_t)(qual >> 16);
+	uint64_t rax = v->regs.gpr[GPR_RAX];
+
+	switch (qual & (IO_QUAL_STRING | IO_QUAL_IN | 7)) {
+	case IO_QUAL_IN | 0: rax = (rax & ~0xFFULL) | cpu_inb(port); break;
+	case IO_QUAL_IN | 1: rax = (rax & ~0xFFFFULL) | cpu_inw(port); break;
+	case IO_QUAL_IN | 3: rax = cpu_inl(port); break;
+	case 0:
+		before_out(port, 1, (uint8_t)rax);
+		cpu_outb(port, (uint8_t)rax);
+		break;
+	case 1:
+		before_out(port, 2, (uint16_t)rax);
+		cpu_outw(port, (uint16_t)rax);
+		break;
+	case 3:
+		before_out(port, 4, (uint32_t)rax);
+		cpu_outl(port, (uint32_t)rax);
+		break;
+	default:
+		return false;
+	}
+	v->regs.gpr[GPR_RAX] = rax;
+	vcpu_skip_instruction(v);
+	return true;
+}
+
+/* The whole path: every exit while v->fast_off says so (vmx/exit/entry.asm), and every
+ * reason vmx_exit_fast leaves alone. The exit's reason and the guest state every
+ * instruction exit needs (v->at_exit), the counters, the handler from the table. */
 __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcpu *v)
 {
 	struct vmexit e;
@@ -179,24 +241,111 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
 	v->injected = 0; /* VM exits clear the valid bit of VM_ENTRY_INTR_INFO_FIELD */
 	v->exits_total++;
-	bool slow = v->ept_generation != g_hv.ept_generation || v->exit_slow;
+	/* Nothing optional on, nothing pending, the EPT view current: the common case, in
+	 * which neither of the two steps has anything to do (v->exit_slow covers the recorder
+	 * and every cfg option they read; fast_off, read after the handler, the NMI or INIT it
+	 * may leave pending). */
+	bool slow = v->exit_slow || v->ept_generation != g_hv.ept_generation;
 	if (__builtin_expect(slow, 0))
 		exit_before_slow(v, &e);
 
-	if (__builtin_expect(e.basic == EXIT_REASON_CPUID, 1)) { /* the hottest: no indirect call */
-		v->exit_count[EXIT_REASON_CPUID]++;
-		exit_cpuid_inline(v, &e);
-	} else {
-		exit_handler_fn h = exit_unexpected;
-		if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
-			v->exit_count[e.basic]++;
-			if (exit_handlers[e.basic])
-				h = exit_handlers[e.basic];
-		}
-		h(v, &e);
+	exit_handler_fn h = exit_unexpected;
+	if (__builtin_expect(e.basic < EXIT_REASON_MAX, 1)) {
+		v->exit_count[e.basic]++;
+		if (exit_handlers[e.basic])
+			h = exit_handlers[e.basic];
 	}
-	if (__builtin_expect(slow || v->nmi_pending || __atomic_load_n(&v->init_pending, __ATOMIC_RELAXED), 0))
+	if (e.basic == EXIT_REASON_IO_INSTRUCTION)
+		count_io_port(v, e.qual);
+	h(v, &e);
+	if (__builtin_expect(slow || v->fast_off, 0))
 		exit_after_slow(v, &e);
+}
+
+/* The general registers the fast path leaves in the processor (vmx/exit/entry.asm): a
+ * MOV to or from CR that names one of them takes the whole path. */
+#define FAST_GPRS_NOT_SAVED ((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | (1u << GPR_R14) | (1u << GPR_R15))
+
+/* The four fields vcpu_skip_instruction starts from, and the counters: what every exit of
+ * the fast path does before its handler. */
+static inline void fast_begin(struct vcpu *v, uint32_t reason)
+{
+	v->at_exit.rip = vmcs_readnw_nocheck(GUEST_RIP);
+	v->at_exit.len = vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
+	v->at_exit.rflags = vmcs_readnw_nocheck(GUEST_RFLAGS);
+	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
+	v->injected = 0;
+	v->exit_count[reason]++;
+}
+
+/* Out of line, so that its registers do not make vmx_exit_fast save more for every exit. */
+static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
+{
+	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+	fast_begin(v, EXIT_REASON_IO_INSTRUCTION);
+	count_io_port(v, e->qual);
+	if (!fast_port_io(v, e->qual))
+		exit_io(v, e);
+}
+
+/* The fast path of the common exits (vmx/exit/entry.asm, path 2): the reason was read and
+ * v->fast_off was 0 (nothing optional, nothing pending, the EPT view current). Only the
+ * VMREADs the exit uses: the qualification where the exit defines one and the handler
+ * reads it (vmx/decode/exit_reasons.def), and the four fields vcpu_skip_instruction
+ * starts from. Each reason calls its handler directly (no table, no indirect call), and
+ * only the struct vmexit fields a handler reads off the trace path are set. Returns 1
+ * before doing anything for an exit it leaves to vmx_exit_handler; 0 when done; 2 when
+ * done and the handler left an event pending on this CPU (an NMI, an INIT), which
+ * vmx_exit_after delivers with all registers saved. */
+int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+{
+	struct vmexit e;
+
+	e.tracing = false; /* reason, basic, detail: read by no handler of this path untraced */
+	switch (reason) {
+	case EXIT_REASON_MSR_READ:
+		fast_begin(v, reason);
+		exit_msr_read(v, &e);
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		fast_begin(v, reason);
+		exit_msr_write(v, &e);
+		break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		fast_io(v, &e);
+		break;
+	case EXIT_REASON_VMCALL:
+		fast_begin(v, reason);
+		exit_vmcall(v, &e);
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+		if ((FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
+			return 1;
+		fast_begin(v, reason);
+		exit_cr_access(v, &e);
+		break;
+	case EXIT_REASON_XSETBV:
+		fast_begin(v, reason);
+		exit_xsetbv(v, &e);
+		break;
+	case EXIT_REASON_CPUID: /* the leaves and states entry.asm leaves to C */
+		fast_begin(v, reason);
+		exit_cpuid(v, &e);
+		break;
+	default:
+		return 1;
+	}
+	return v->fast_off ? 2 : 0;
+}
+
+/* After a fast-path exit that left an NMI or INIT pending on this CPU: the whole path's
+ * last step, with every guest register in v->regs. */
+void vmx_exit_after(struct vcpu *v)
+{
+	struct vmexit e;
+	e.tracing = false;
+	exit_after_slow(v, &e);
 }
 
 /* Policy for an exit vmxray never asked for: it is a bug in vmxray, not in the guest.

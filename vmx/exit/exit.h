@@ -21,8 +21,12 @@ struct vmexit {
 
 typedef void (*exit_handler_fn)(struct vcpu *v, struct vmexit *e);
 
-/* Called by entry.asm on every VM exit; returns to resume the guest. */
+/* Called by entry.asm (docs/ARCHITECTURE.md, "A VM exit and back"): the fast path of the
+ * common exits (0 done, 1 not handled, 2 done with an event to deliver), the whole path,
+ * and the whole path's last step after a fast exit that returned 2. */
+int vmx_exit_fast(struct vcpu *v, uint32_t reason);
 void vmx_exit_handler(struct vcpu *v);
+void vmx_exit_after(struct vcpu *v);
 /* Called by entry.asm when VMRESUME fails; does not return. */
 _Noreturn void vmx_resume_failed(struct vcpu *v, int how);
 
@@ -37,6 +41,9 @@ void exit_msr_read(struct vcpu *v, struct vmexit *e);
 void exit_msr_write(struct vcpu *v, struct vmexit *e);
 void exit_cr_access(struct vcpu *v, struct vmexit *e);
 void exit_io(struct vcpu *v, struct vmexit *e);
+/* Before an OUT of `bytes` bytes at `port` (value in the low bytes) that resets or powers
+ * off the machine: the statistics (vmx/exit/exit_io.c; the exit fast path calls it too). */
+void before_out(uint16_t port, unsigned bytes, uint32_t value);
 void exit_xsetbv(struct vcpu *v, struct vmexit *e);
 void exit_task_switch(struct vcpu *v, struct vmexit *e);
 void exit_invd(struct vcpu *v, struct vmexit *e);

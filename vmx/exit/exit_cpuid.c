@@ -16,10 +16,11 @@ void exit_cpuid_policy(struct vcpu *v, struct vmexit *e, uint32_t leaf,
 							 uint32_t subleaf, struct cpuid_result r)
 {
 	if (cpuid_policy_touches(leaf)) {
-		uint64_t cr4 = 0;
-		if (leaf == 1 || leaf == 7) /* only these leaves mirror guest CR4 bits */
-			cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
-			      (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK));
+		/* Only leaves 1 and 7 mirror guest CR4 bits (OSXSAVE, PKE), and GUEST_CR4 holds
+		 * the guest's own value of both: CR4_GUEST_HOST_MASK owns VMXE and the bits the
+		 * processor does not allow (vmx/launch/vmcs_setup_hw.c), and the policy mirrors a
+		 * bit only where the processor supports the feature, so neither is owned then. */
+		uint64_t cr4 = (leaf == 1 || leaf == 7) ? vmcs_readnw(GUEST_CR4) : 0;
 		cpuid_policy_apply(leaf, subleaf, &r, VMXRAY_VERSION, cr4);
 		cpuid_policy_apply_mode(leaf, &r, (vmcs_read32(VM_ENTRY_CONTROLS) & (uint32_t)VM_ENTRY_IA32E_MODE) &&
 							  ((vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1));

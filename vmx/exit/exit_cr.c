@@ -16,18 +16,40 @@
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
 
-static struct cr_context guest_cr_context(void)
+/* The guest's view of CR0 and CR4: the bits vmxray owns (the mask) from the read shadow,
+ * the rest from the register. Each field read once. */
+static uint64_t guest_cr0_view(void)
+{
+	uint64_t mask = vmcs_readnw(CR0_GUEST_HOST_MASK);
+	return (vmcs_readnw(CR0_READ_SHADOW) & mask) | (vmcs_readnw(GUEST_CR0) & ~mask);
+}
+
+static uint64_t guest_cr4_view(void)
+{
+	uint64_t mask = vmcs_readnw(CR4_GUEST_HOST_MASK);
+	return (vmcs_readnw(GUEST_CR4) & ~mask) | (vmcs_readnw(CR4_READ_SHADOW) & mask);
+}
+
+/* What cr0_write_faults reads (vmx/policy/policy.c): CR0, CR4, EFER; CS.L only when the
+ * write turns paging off. */
+static struct cr_context guest_cr0_context(uint64_t value)
+{
+	struct cr_context c = { .cr0 = guest_cr0_view(), .cr4 = guest_cr4_view(),
+				.efer = vmcs_read64(GUEST_IA32_EFER) };
+	if (!(value & CR0_PG) && (c.cr0 & CR0_PG))
+		c.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1;
+	return c;
+}
+
+static struct cr_context guest_cr_context(const struct vcpu *v)
 {
 	return (struct cr_context){
-		/* host-owned bits read from the shadow, the rest from the real register */
-		.cr0 = (vmcs_readnw(CR0_READ_SHADOW) & vmcs_readnw(CR0_GUEST_HOST_MASK)) |
-		       (vmcs_readnw(GUEST_CR0) & ~vmcs_readnw(CR0_GUEST_HOST_MASK)),
+		.cr0 = guest_cr0_view(),
 		.cr3 = vmcs_readnw(GUEST_CR3),
-		.cr4 = (vmcs_readnw(GUEST_CR4) & ~vmcs_readnw(CR4_GUEST_HOST_MASK)) |
-		       (vmcs_readnw(CR4_READ_SHADOW) & vmcs_readnw(CR4_GUEST_HOST_MASK)),
+		.cr4 = guest_cr4_view(),
 		.efer = vmcs_read64(GUEST_IA32_EFER),
 		.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1,
-		.cr4_supported = vmx_caps_cr4_fixed1(&g_hv.caps),
+		.cr4_supported = v->cr_fixed.cr4_fixed1,
 	};
 }
 
@@ -40,9 +62,8 @@ static void flush_guest_tlb(void)
 /* CR0.PG changes move the guest in or out of IA-32e mode when EFER.LME is set
  * (SDM Vol. 3A, 10.8.5 "Initializing IA-32e Mode"): keep EFER.LMA and the
  * "IA-32e mode guest" entry control in step. */
-static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
+static void update_long_mode(uint64_t efer, uint64_t old_cr0, uint64_t new_cr0)
 {
-	uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
 	if (!(efer & EFER_LME) || !((old_cr0 ^ new_cr0) & CR0_PG))
 		return;
 	uint32_t entry = vmcs_read32(VM_ENTRY_CONTROLS);
@@ -57,30 +78,30 @@ static void update_long_mode(uint64_t old_cr0, uint64_t new_cr0)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-static bool write_cr0(uint64_t value)
+static bool write_cr0(const struct vcpu *v, uint64_t value)
 {
-	struct cr_context c = guest_cr_context();
+	struct cr_context c = guest_cr0_context(value);
 	if (cr0_write_faults(&c, value))
 		return false;
-	uint64_t fixed0 = vmx_caps_cr0_fixed0(&g_hv.caps) & ~(CR0_PE | CR0_PG); /* unrestricted guest */
-	uint64_t fixed1 = vmx_caps_cr0_fixed1(&g_hv.caps);
-	update_long_mode(c.cr0, value);
+	uint64_t fixed0 = v->cr_fixed.cr0_fixed0; /* without PE and PG: unrestricted guest */
+	uint64_t fixed1 = v->cr_fixed.cr0_fixed1;
+	update_long_mode(c.efer, c.cr0, value);
 	vmcs_writenw(CR0_READ_SHADOW, value);
 	vmcs_writenw(GUEST_CR0, (value | fixed0) & (fixed1 | CR0_PE | CR0_PG));
 	if ((c.cr0 ^ value) & (CR0_PG | CR0_CD | CR0_NW))
-		pdpte_load_if_pae(c.cr3);
+		pdpte_load_if_pae(vmcs_readnw(GUEST_CR3)); /* rare: read here, not on every CR0 write */
 	if ((c.cr0 ^ value) & (CR0_PG | CR0_WP | CR0_CD))
 		flush_guest_tlb();
 	return true;
 }
 
-static bool write_cr4(uint64_t value)
+static bool write_cr4(const struct vcpu *v, uint64_t value)
 {
-	struct cr_context c = guest_cr_context();
+	struct cr_context c = guest_cr_context(v);
 	if (cr4_write_faults(&c, value))
 		return false;
 	vmcs_writenw(CR4_READ_SHADOW, value);
-	vmcs_writenw(GUEST_CR4, value | vmx_caps_cr4_fixed0(&g_hv.caps));
+	vmcs_writenw(GUEST_CR4, value | v->cr_fixed.cr4_fixed0);
 	if ((c.cr4 ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP))
 		pdpte_load_if_pae(c.cr3);
 	if ((c.cr4 ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP))
@@ -105,14 +126,14 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 {
 	switch (cr) {
 	case 0:
-		return write_cr0(value);
+		return write_cr0(v, value);
 	case 3: /* only when CR3-load exiting could not be cleared */
 		vmcs_writenw(GUEST_CR3, value);
 		pdpte_load_if_pae(value);
 		flush_guest_tlb();
 		return true;
 	case 4:
-		return write_cr4(value);
+		return write_cr4(v, value);
 	default:
 		(void)v;
 		return false;
@@ -129,7 +150,7 @@ void exit_cr_access(struct vcpu *v, struct vmexit *e)
 
 	switch (q.access_type) {
 	case CR_ACCESS_MOV_TO_CR:
-		value = mov_cr_operand(gpr_read(v, q.gpr), guest_cr_context().cs_l &&
+		value = mov_cr_operand(gpr_read(v, q.gpr), ((vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1) &&
 							   (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA));
 		ok = mov_to_cr(v, q.cr, value);
 		break;
@@ -139,12 +160,12 @@ void exit_cr_access(struct vcpu *v, struct vmexit *e)
 		break;
 	case CR_ACCESS_CLTS:
 		value = vmcs_readnw(CR0_READ_SHADOW) & ~CR0_TS;
-		ok = write_cr0(value);
+		ok = write_cr0(v, value);
 		break;
 	case CR_ACCESS_LMSW: /* LMSW loads CR0[3:0] but never clears PE */
-		value = guest_cr_context().cr0;
+		value = guest_cr0_view();
 		value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
-		ok = write_cr0(value);
+		ok = write_cr0(v, value);
 		break;
 	}
 	if (e->tracing)

@@ -87,7 +87,7 @@ static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t po
  * at 0xCF8 is CONFIG_ADDRESS, not a write to the reset control register at 0xCF9 (PCI
  * Local Bus Specification, 3.2.2.3.2 "Software Generation of Configuration
  * Transactions"). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its second byte. */
-static void before_out(uint16_t port, unsigned bytes, uint32_t value)
+void before_out(uint16_t port, unsigned bytes, uint32_t value)
 {
 	bool config_address = port == PORT_PCI_CONFIG_ADDRESS && bytes == 4;
 	uint8_t b;

@@ -19,9 +19,7 @@ void exit_xsetbv(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
 	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
-	struct cpuid_regs d = cpu_cpuid(0xD, 0);
-	uint64_t supported = d.eax | ((uint64_t)d.edx << 32);
-	bool fault = xsetbv_faults(index, value, supported, vcpu_guest_cpl()) ||
+	bool fault = xsetbv_faults(index, value, v->xcr0_supported, vcpu_guest_cpl()) ||
 		     xsetbv_safe(index, value) != 0;
 
 	if (e->tracing)
@@ -63,7 +61,10 @@ void exit_entry_failure(struct vcpu *v, struct vmexit *e)
 {
 	log_error("VM entry failed: exit reason %u (%s), qualification 0x%lx", e->basic,
 		  exit_reason_name(e->basic), e->qual);
-	if (v->exits_total == 1 && exit_reason_decode(e->reason).failed_vmentry) {
+	uint64_t exits = 0; /* this one included; fast-path exits count only in exit_count */
+	for (unsigned r = 0; r < VMX_EXIT_REASON_SLOTS; r++)
+		exits += v->exit_count[r];
+	if (exits == 1 && exit_reason_decode(e->reason).failed_vmentry) {
 		vmx_dump_current(v, "first VM entry failed");
 		vmx_cpu_fail_open(v);
 	}

@@ -2,7 +2,6 @@
  * edge: VMWRITE. */
 #include "vmx/exit/inject.h"
 
-#include "arch/bits.h"
 #include "arch/cr.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
@@ -92,9 +91,4 @@ void vcpu_deliver_pending(struct vcpu *v)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
 	v->nmi_pending = false;
 	set_nmi_window(false);
-}
-
-unsigned vcpu_guest_cpl(void)
-{
-	return (unsigned)bits_get(vmcs_read32(GUEST_SS_AR_BYTES), 6, 5);
 }

@@ -67,6 +67,9 @@ bool vcpu_event_pending(void);
 
 /* CPL of the guest: SS.DPL (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers":
  * "the DPL of SS ... equals the CPL"). */
-unsigned vcpu_guest_cpl(void);
+static inline unsigned vcpu_guest_cpl(void)
+{
+	return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
 
 #endif

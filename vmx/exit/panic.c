@@ -27,6 +27,39 @@ _Noreturn void vmx_panic(struct vcpu *v, const char *why)
 	vmx_system_reset();
 }
 
+/* "STATS port 0x0064 in=N out=M": I/O exits by the first port of the access, all CPUs
+ * (docs/LOGFORMAT.md); why each port is intercepted: docs/ARCHITECTURE.md. */
+static void vmx_stats_print_ports(void)
+{
+	struct vcpu_io_port sum[VCPU_IO_PORT_SLOTS * 4];
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
+		const struct vcpu *v = g_hv.vcpu[c];
+		for (unsigned i = 0; v && i < VCPU_IO_PORT_SLOTS; i++) {
+			const struct vcpu_io_port *p = &v->io_port[i];
+			if (!(p->in | p->out))
+				continue;
+			unsigned j = 0;
+			while (j < n && sum[j].port != p->port)
+				j++;
+			if (j == n) {
+				if (n == sizeof(sum) / sizeof(sum[0]))
+					continue;
+				sum[n++] = (struct vcpu_io_port){ p->port, 0, 0 };
+			}
+			sum[j].in += p->in;
+			sum[j].out += p->out;
+		}
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (sum[j].port == VCPU_IO_PORT_OTHER)
+			log_info("STATS port other in=%lu out=%lu", sum[j].in, sum[j].out);
+		else
+			log_info("STATS port 0x%04x in=%lu out=%lu", sum[j].port, sum[j].in, sum[j].out);
+	}
+}
+
 void vmx_stats_print(const char *why)
 {
 	uint64_t total = 0;
@@ -53,6 +86,7 @@ void vmx_stats_print(const char *why)
 			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu apic_writes=%lu", v->apic_id, v->soft_inits,
 				 v->soft_sipis, v->ipis_sent, v->apic_writes);
 	}
+	vmx_stats_print_ports();
 	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
 	 * holds the canary written at launch (the in-guest isolation test inverts every
 	 * owned page it can reach, so one write that got through would show here). */

@@ -40,6 +40,13 @@ void vmcs_setup_controls(struct hv *hv, struct vcpu *v, bool long_mode)
 	/* The guest owns CR0/CR4 except the bits VMX operation fixes; under unrestricted
 	 * guest PE and PG are free (SDM Vol. 3C, 24.8 "Restrictions on VMX Operation"). */
 	uint64_t cr0_fixed = vmx_caps_cr0_fixed0(&hv->caps) & ~(CR0_PE | CR0_PG);
+	/* What a CR0/CR4 write exit needs of the capabilities, once (vmx/exit/exit_cr.c). */
+	v->cr_fixed.cr0_fixed0 = cr0_fixed;
+	v->cr_fixed.cr0_fixed1 = vmx_caps_cr0_fixed1(&hv->caps);
+	v->cr_fixed.cr4_fixed0 = vmx_caps_cr4_fixed0(&hv->caps);
+	v->cr_fixed.cr4_fixed1 = vmx_caps_cr4_fixed1(&hv->caps);
+	struct cpuid_regs xsave = cpu_cpuid(0xD, 0);
+	v->xcr0_supported = xsave.eax | ((uint64_t)xsave.edx << 32);
 	vmcs_writenw(CR0_GUEST_HOST_MASK, cr0_fixed | ~vmx_caps_cr0_fixed1(&hv->caps));
 	vmcs_writenw(CR4_GUEST_HOST_MASK, CR4_VMXE | vmx_caps_cr4_fixed0(&hv->caps) |
 						  (~vmx_caps_cr4_fixed1(&hv->caps) & 0xFFFFFFFFULL));

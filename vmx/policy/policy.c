@@ -8,15 +8,8 @@
 #include "arch/msr.h"
 #include "vmx/policy/hypercall_abi.h"
 
-#define CPUID1_ECX_VMX (1u << CPUID1_ECX_VMX_BIT)
 #define CPUID1_ECX_OSXSAVE (1u << CPUID1_ECX_OSXSAVE_BIT)
-#define CPUID1_ECX_HYPERVISOR (1u << CPUID1_ECX_HYPERVISOR_BIT)
 #define CPUID7_ECX_OSPKE (1u << CPUID7_ECX_OSPKE_BIT)
-#define CPUID1_ECX_DTES64 (1u << CPUID1_ECX_DTES64_BIT)
-#define CPUID1_ECX_PDCM (1u << CPUID1_ECX_PDCM_BIT)
-#define CPUID1_EDX_DS (1u << CPUID1_EDX_DS_BIT)
-#define CPUID7_EBX_INTEL_PT (1u << CPUID7_EBX_INTEL_PT_BIT)
-#define CPUID_LEAF_INTEL_PT 0x14
 
 static uint32_t sig_word(unsigned i)
 {
@@ -36,9 +29,8 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 	if (!cpuid_policy_touches(leaf) || leaf == 0x80000001u) /* 0x80000001: cpuid_policy_apply_mode */
 		return;
 	if (leaf == 1) {
-		r->ecx = (r->ecx & ~(CPUID1_ECX_VMX | CPUID1_ECX_DTES64 | CPUID1_ECX_PDCM)) |
-			 CPUID1_ECX_HYPERVISOR;
-		r->edx &= ~CPUID1_EDX_DS;
+		r->ecx = (r->ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_SHOWN;
+		r->edx &= ~CPUID1_EDX_HIDDEN;
 		if (r->ecx & (1u << CPUID1_ECX_XSAVE_BIT)) /* XSAVE supported: OSXSAVE follows the guest's CR4 */
 			r->ecx = mirror(r->ecx, CPUID1_ECX_OSXSAVE, guest_cr4 & CR4_OSXSAVE);
 		return;
@@ -48,7 +40,7 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
 		return;
 	}
 	if (leaf == 7 && subleaf == 0) {
-		r->ebx &= ~CPUID7_EBX_INTEL_PT;
+		r->ebx &= ~CPUID7_EBX_HIDDEN;
 		if (r->ecx & (1u << CPUID7_ECX_PKU_BIT)) /* PKU supported */
 			r->ecx = mirror(r->ecx, CPUID7_ECX_OSPKE, guest_cr4 & CR4_PKE);
 		return;
@@ -80,51 +72,9 @@ const struct msr_policy_entry msr_policy_table[] = {
 };
 const unsigned msr_policy_count = sizeof(msr_policy_table) / sizeof(msr_policy_table[0]);
 
-enum msr_action msr_policy_action(uint32_t msr, bool write)
-{
-	for (unsigned i = 0; i < msr_policy_count; i++) {
-		const struct msr_policy_entry *p = &msr_policy_table[i];
-		if (msr >= p->first && msr <= p->last)
-			return write ? p->write : p->read;
-	}
-	return MSR_ACTION_PASS;
-}
-
-uint64_t misc_enable_guest_view(uint64_t hw)
-{
-	return hw | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE;
-}
-
 bool msr_is_hidden_vmx(uint32_t msr)
 {
 	return msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST;
-}
-
-uint64_t feature_control_guest_view(uint64_t hw)
-{
-	return (hw & ~(FEATURE_CONTROL_VMX_IN_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX)) |
-	       FEATURE_CONTROL_LOCK;
-}
-
-bool cr0_write_faults(const struct cr_context *c, uint64_t v)
-{
-	if (v >> 32)
-		return true; /* reserved bits 63:32 */
-	if ((v & CR0_PG) && !(v & CR0_PE))
-		return true;
-	if ((v & CR0_NW) && !(v & CR0_CD))
-		return true;
-	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
-	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
-	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
-		return true;
-	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
-	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
-		return true;
-	bool disabling_paging = !(v & CR0_PG) && (c->cr0 & CR0_PG);
-	if (disabling_paging && (c->cs_l || (c->cr4 & CR4_PCIDE)))
-		return true;
-	return false;
 }
 
 bool cr4_write_faults(const struct cr_context *c, uint64_t v)
@@ -146,25 +96,3 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v)
 	return false;
 }
 
-#define XCR0_X87 (1ULL << 0)
-#define XCR0_SSE (1ULL << 1)
-#define XCR0_AVX (1ULL << 2)
-#define XCR0_BNDREGS (1ULL << 3)
-#define XCR0_BNDCSR (1ULL << 4)
-#define XCR0_AVX512 (7ULL << 5)
-
-bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl)
-{
-	if (cpl != 0 || index != 0)
-		return true;
-	if (!(value & XCR0_X87) || (value & ~supported))
-		return true;
-	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
-		return true;
-	if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
-		return true;
-	uint64_t avx512 = value & XCR0_AVX512;
-	if (avx512 && (avx512 != XCR0_AVX512 || !(value & XCR0_AVX)))
-		return true;
-	return false;
-}

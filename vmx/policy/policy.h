@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/cpuid_bits.h"
+#include "arch/cr.h"
+#include "arch/msr.h"
+
 struct cpuid_result {
 	uint32_t eax, ebx, ecx, edx;
 };
@@ -23,12 +27,24 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, struct cpuid_result *r,
  * Intel processors return 0 elsewhere). mode64 = IA-32e mode guest and CS.L. */
 void cpuid_policy_apply_mode(uint32_t leaf, struct cpuid_result *r, bool mode64);
 /* The leaves cpuid_policy_apply or cpuid_policy_apply_mode may change (1, 7, 0x14,
- * 0x4xxxxxxx, 0x80000001): every other leaf passes through as the hardware returns it.
- * For the exit path, which skips the call. */
+ * 0x4xxxxxxx, 0x80000001): every other leaf passes through as the hardware returns it. For
+ * the exit path, which skips the call; the leaves below 32 as a mask, which
+ * vmx/exit/entry.asm tests with BT (through build/gen/offsets.inc); entry.asm sends
+ * 0x80000001 to C (CPUID_LEAF_EXT_FEATURES). */
+#define CPUID_LEAF_INTEL_PT 0x14
+#define CPUID_LEAF_EXT_FEATURES 0x80000001u
+#define CPUID_POLICY_LOW_LEAVES ((1u << 1) | (1u << 7) | (1u << CPUID_LEAF_INTEL_PT))
+/* The fixed part of the leaf 1 and leaf 7 rewrites, as masks (policy.c, and the CPUID
+ * exit in vmx/exit/entry.asm, through build/gen/offsets.inc): bits hidden, bit shown. */
+#define CPUID1_ECX_HIDDEN ((1u << CPUID1_ECX_VMX_BIT) | (1u << CPUID1_ECX_DTES64_BIT) | (1u << CPUID1_ECX_PDCM_BIT))
+#define CPUID1_ECX_SHOWN (1u << CPUID1_ECX_HYPERVISOR_BIT) /* entry.asm: BTS of this bit */
+#define CPUID1_EDX_HIDDEN (1u << CPUID1_EDX_DS_BIT)
+#define CPUID7_EBX_HIDDEN (1u << CPUID7_EBX_INTEL_PT_BIT)
 static inline bool cpuid_policy_touches(uint32_t leaf)
 {
-	return leaf == 1 || leaf == 7 || leaf == 0x14 || (leaf & 0xF0000000u) == 0x40000000u ||
-	       leaf == 0x80000001u;
+	if (leaf < 32)
+		return (CPUID_POLICY_LOW_LEAVES >> leaf) & 1;
+	return (leaf & 0xF0000000u) == 0x40000000u || leaf == CPUID_LEAF_EXT_FEATURES;
 }
 
 /* What vmxray does with an RDMSR or WRMSR (vmx/policy/msr_policy.def). */
@@ -39,7 +55,20 @@ enum msr_action {
 	MSR_ACTION_SWITCH,
 	MSR_ACTION_SOFTIPI,
 };
-enum msr_action msr_policy_action(uint32_t msr, bool write);
+/* The table as a switch (GNU case ranges), inline: a few compares on every RDMSR/WRMSR
+ * exit instead of a walk over every line, and `write` folds away at the call. */
+static inline enum msr_action msr_policy_action(uint32_t msr, bool write)
+{
+	switch (msr) {
+#define MSR_POLICY(first, last, read, write_, reason) \
+	case (first)...(last):                        \
+		return write ? MSR_ACTION_##write_ : MSR_ACTION_##read;
+#include "vmx/policy/msr_policy.def"
+#undef MSR_POLICY
+	default:
+		return MSR_ACTION_PASS;
+	}
+}
 /* Whether the MSR bitmap makes this access exit: EMULATE, GP, SWITCH (SOFTIPI only when
  * soft IPIs are on: vmx/exit_apic.c adds those bits). */
 static inline bool msr_action_exits(enum msr_action a)
@@ -56,7 +85,10 @@ extern const struct msr_policy_entry msr_policy_table[];
 extern const unsigned msr_policy_count;
 
 /* IA32_MISC_ENABLE as the guest sees it: BTS and PEBS unavailable (bits 11, 12 set). */
-uint64_t misc_enable_guest_view(uint64_t hw);
+static inline uint64_t misc_enable_guest_view(uint64_t hw)
+{
+	return hw | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE; /* arch/msr.h */
+}
 /* IA32_DEBUGCTL bits that need the DS area or trace messages: TR, BTS, BTINT,
  * BTS_OFF_OS, BTS_OFF_USR (SDM Vol. 3B, "IA32_DEBUGCTL MSR"); #GP, since BTS is hidden. */
 #define DEBUGCTL_DS_BITS (0x1FULL << 6)
@@ -64,7 +96,10 @@ uint64_t misc_enable_guest_view(uint64_t hw);
 /* MSRs that read as absent because VMX is hidden (IA32_VMX_*: #GP as on a CPU without VMX). */
 bool msr_is_hidden_vmx(uint32_t msr);
 /* IA32_FEATURE_CONTROL as the guest sees it: locked, VMX enable bits clear. */
-uint64_t feature_control_guest_view(uint64_t hw);
+static inline uint64_t feature_control_guest_view(uint64_t hw)
+{
+	return (hw & ~(FEATURE_CONTROL_VMX_IN_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX)) | FEATURE_CONTROL_LOCK;
+}
 
 /* Guest CR state needed to judge a write. */
 struct cr_context {
@@ -75,7 +110,26 @@ struct cr_context {
 
 /* True when MOV to CR0 with value v must raise #GP (SDM Vol. 3A, 2.5 "Control Registers"
  * and MOV to/from Control Registers in Vol. 2B). */
-bool cr0_write_faults(const struct cr_context *c, uint64_t v);
+static inline bool cr0_write_faults(const struct cr_context *c, uint64_t v)
+{
+	if (v >> 32)
+		return true; /* reserved bits 63:32 */
+	if ((v & CR0_PG) && !(v & CR0_PE))
+		return true;
+	if ((v & CR0_NW) && !(v & CR0_CD))
+		return true;
+	/* SDM Vol. 2B, MOV to/from Control Registers, #GP(0): "If an attempt is made to
+	 * clear CR0.WP while CR4.CET = 1"; and VM entry checks the same pair. */
+	if (!(v & CR0_WP) && (c->cr4 & CR4_CET))
+		return true;
+	bool enabling_paging = (v & CR0_PG) && !(c->cr0 & CR0_PG);
+	if (enabling_paging && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
+		return true;
+	bool disabling_paging = !(v & CR0_PG) && (c->cr0 & CR0_PG);
+	if (disabling_paging && (c->cs_l || (c->cr4 & CR4_PCIDE)))
+		return true;
+	return false;
+}
 /* True when MOV to CR4 with value v must raise #GP; VMXE counts as unsupported
  * because VMX is hidden from the guest. */
 bool cr4_write_faults(const struct cr_context *c, uint64_t v);
@@ -83,6 +137,27 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v);
 /* True when XSETBV(index, value) must raise #GP (SDM Vol. 2C, XSETBV; Vol. 1, 13.3
  * "Enabling the XSAVE Feature Set and XSAVE-Enabled Features"). supported = the XCR0 bits
  * of CPUID.(EAX=0DH,ECX=0):EDX:EAX. */
-bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl);
+#define XCR0_X87 (1ULL << 0)
+#define XCR0_SSE (1ULL << 1)
+#define XCR0_AVX (1ULL << 2)
+#define XCR0_BNDREGS (1ULL << 3)
+#define XCR0_BNDCSR (1ULL << 4)
+#define XCR0_AVX512 (7ULL << 5)
+
+static inline bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl)
+{
+	if (cpl != 0 || index != 0)
+		return true;
+	if (!(value & XCR0_X87) || (value & ~supported))
+		return true;
+	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
+		return true;
+	if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
+		return true;
+	uint64_t avx512 = value & XCR0_AVX512;
+	if (avx512 && (avx512 != XCR0_AVX512 || !(value & XCR0_AVX)))
+		return true;
+	return false;
+}
 
 #endif
