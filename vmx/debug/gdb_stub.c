@@ -47,8 +47,6 @@ struct gdb_bp {
 	uint64_t addr, len, gpa;
 };
 
-enum catch_kind { CATCH_OFF, CATCH_REASON };
-
 static struct {
 	bool attached;
 	bool wait_at_launch;
