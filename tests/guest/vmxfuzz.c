@@ -501,6 +501,12 @@ static const struct {
 
 static bool msr_read_gp_by_design(uint32_t msr)
 {
+	/* A variable-range MTRR past IA32_MTRRCAP.VCNT does not exist: #GP, as a processor
+	 * gives it; vmxray answers the MTRRs from its copy (vmx/exit/exit_mtrr.c), while bare
+	 * Bochs reads an unknown MSR as 0. */
+	if (msr >= MSR_IA32_MTRR_PHYSBASE0 && msr < MSR_IA32_MTRR_PHYSBASE0 + 32 &&
+	    (msr - MSR_IA32_MTRR_PHYSBASE0) / 2 >= E.mtrr_vcnt)
+		return true;
 	for (unsigned i = 0; i < sizeof(msr_policy_reads) / sizeof(msr_policy_reads[0]); i++)
 		if (msr >= msr_policy_reads[i].first && msr <= msr_policy_reads[i].last)
 			return msr_policy_reads[i].read_gp;
