@@ -31,7 +31,7 @@ EFI_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-builtin -fno-stack-pro
 	-DVMXRAY_VERSION_MAJOR=$(VERSION_MAJOR) -DVMXRAY_VERSION_MINOR=$(VERSION_MINOR) -MMD -MP
 EFI_LDFLAGS := -nostdlib -znocombreloc -z defs -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
 EFI_LIBS := -lefi -lgnuefi
-NASMFLAGS := -f elf64 -I$(B)/gen/
+NASMFLAGS := -f elf64 -Werror -I$(B)/gen/
 
 HOST_CFLAGS := -std=c11 $(WARN) -O1 -g -I. -I$(B)/gen -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -D_DEFAULT_SOURCE -DVMXRAY_HOST_TEST \

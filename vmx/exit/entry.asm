@@ -6,23 +6,29 @@
 bits 64
 default rel
 
-; Loads the guest's general registers from the vcpu at RAX (RAX itself last).
-%macro LOAD_GUEST_GPRS 0
+; Loads what SAVE_GUEST_SCRATCH saved, and RAX, RDX, from the vcpu at RAX (RAX last).
+%macro LOAD_GUEST_SCRATCH 0
 	mov rcx, [rax + VCPU_RCX]
 	mov rdx, [rax + VCPU_RDX]
 	mov rbx, [rax + VCPU_RBX]
-	mov rbp, [rax + VCPU_RBP]
 	mov rsi, [rax + VCPU_RSI]
 	mov rdi, [rax + VCPU_RDI]
 	mov r8, [rax + VCPU_R8]
 	mov r9, [rax + VCPU_R9]
 	mov r10, [rax + VCPU_R10]
 	mov r11, [rax + VCPU_R11]
+	mov rax, [rax + VCPU_RAX]
+%endmacro
+
+; Loads the guest's general registers from the vcpu at RAX (RAX itself last): the ones C
+; preserves, then LOAD_GUEST_SCRATCH (above).
+%macro LOAD_GUEST_GPRS 0
+	mov rbp, [rax + VCPU_RBP]
 	mov r12, [rax + VCPU_R12]
 	mov r13, [rax + VCPU_R13]
 	mov r14, [rax + VCPU_R14]
 	mov r15, [rax + VCPU_R15]
-	mov rax, [rax + VCPU_RAX]
+	LOAD_GUEST_SCRATCH
 %endmacro
 
 section .text
@@ -80,19 +86,6 @@ vmx_launch:
 	mov [gs:VCPU_R15], r15
 %endmacro
 
-; Loads what SAVE_GUEST_SCRATCH saved, and RAX, RDX, from the vcpu at RAX (RAX last).
-%macro LOAD_GUEST_SCRATCH 0
-	mov rcx, [rax + VCPU_RCX]
-	mov rdx, [rax + VCPU_RDX]
-	mov rbx, [rax + VCPU_RBX]
-	mov rsi, [rax + VCPU_RSI]
-	mov rdi, [rax + VCPU_RDI]
-	mov r8, [rax + VCPU_R8]
-	mov r9, [rax + VCPU_R9]
-	mov r10, [rax + VCPU_R10]
-	mov r11, [rax + VCPU_R11]
-	mov rax, [rax + VCPU_RAX]
-%endmacro
 
 ; The instruction that exited is done: GUEST_RIP moves past it, with RAX and RDX as
 ; scratch. The rules of vcpu_advance_rip (vmx/exit/inject.h) that need more than that go
