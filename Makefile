@@ -138,7 +138,7 @@ $(B)/hvctl.so: $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) linker.ld
 hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi)
 
 # ---- host tools ----
-VMXLOG_C := $(wildcard tools/vmxlog/*.c)
+VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
 $(B)/vmxlog: $(VMXLOG_C) $(wildcard tools/vmxlog/*.h)
 	@mkdir -p $(dir $@)

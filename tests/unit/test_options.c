@@ -185,7 +185,7 @@ static void test_describe(void **state)
 	char buf[512];
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
-	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
+	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid trace_out=memory dump=none "
 				 "check=on recorder=0 ipi=soft caps=short logbuf=64");
 	assert_true(options_parse_cmdline(&o, "serial=mmio:0xfe030000,4 logbuf=16", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
