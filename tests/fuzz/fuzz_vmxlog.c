@@ -9,7 +9,7 @@
  * line at most); every dump index, both diff directions, every trace grouping and both
  * timeline forms run; vl_free() releases everything.
  */
-// fuzz-srcs: tools/vmxlog/*.c !tools/vmxlog/main.c vmx/study/trace_record.c
+// fuzz-srcs: tools/vmxlog/*.c !tools/vmxlog/main.c vmx/study/trace_record.c drivers/fmt.c
 // fuzz-seeds: tests/fixtures/*.log
 
 #include <stdint.h>

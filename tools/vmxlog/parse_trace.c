@@ -48,43 +48,6 @@ const char *vl_trace_reason_name(uint32_t basic, char *buf, size_t n)
 	return buf;
 }
 
-/* The reason's details as EXIT lines write them (key=value words). */
-void vl_trace_detail_text(const struct trace_record *r, char *buf, size_t n)
-{
-	const union trace_detail *d = &r->detail;
-	static const char *const access[4] = { "mov-to", "mov-from", "clts", "lmsw" };
-
-	buf[0] = '\0';
-	switch (trace_detail_kind(r->reason)) {
-	case TRACE_KIND_CPUID:
-		snprintf(buf, n, "leaf=0x%x subleaf=0x%x eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x", d->cpuid.leaf,
-			 d->cpuid.subleaf, d->cpuid.eax, d->cpuid.ebx, d->cpuid.ecx, d->cpuid.edx);
-		break;
-	case TRACE_KIND_MSR: snprintf(buf, n, "msr=0x%x value=0x%016llx", d->msr.msr, (unsigned long long)d->msr.value); break;
-	case TRACE_KIND_IO:
-		snprintf(buf, n, "port=0x%04x size=%u dir=%s%s%s value=0x%x", d->io.port, d->io.size,
-			 d->io.flags & TRACE_IO_IN ? "in" : "out", d->io.flags & TRACE_IO_STRING ? " string" : "",
-			 d->io.flags & TRACE_IO_REP ? " rep" : "", d->io.value);
-		break;
-	case TRACE_KIND_CR:
-		snprintf(buf, n, "cr=%u access=%s value=0x%016llx", d->cr.cr, access[d->cr.access & 3],
-			 (unsigned long long)d->cr.value);
-		break;
-	case TRACE_KIND_XSETBV:
-		snprintf(buf, n, "xcr=%u value=0x%llx", d->xsetbv.index, (unsigned long long)d->xsetbv.value);
-		break;
-	case TRACE_KIND_VMCALL:
-		snprintf(buf, n, "function=%llu status=%lld", (unsigned long long)d->vmcall.function, (long long)d->vmcall.status);
-		break;
-	case TRACE_KIND_EPT: snprintf(buf, n, "gpa=0x%llx", (unsigned long long)d->ept.gpa); break;
-	default: break;
-	}
-	if (r->injected) {
-		size_t len = strlen(buf);
-		snprintf(buf + len, n - len, "%sinjected=0x%x", len ? " " : "", r->injected);
-	}
-}
-
 static bool trace_record_line(struct vl_ctx *c, const char *p)
 {
 	struct vl_log *log = c->log;
@@ -99,23 +62,38 @@ static bool trace_record_line(struct vl_ctx *c, const char *p)
 	const char *rn = vl_trace_reason_name(t.r.reason, name, sizeof(name));
 	struct vl_exit e = { .seq = t.r.seq, .rip = t.r.rip, .qual = t.r.qual, .tsc = t.r.tsc, .timed = true,
 			     .cpu = t.r.cpu, .reason = vl_strtab_intern(&log->reasons, rn, strlen(rn)) };
-	vl_trace_detail_text(&t.r, detail, sizeof(detail));
+	trace_record_detail_text(&t.r, detail, sizeof(detail));
 	vl_add_exit(c, &e, detail);
 	return true;
 }
 
-/* "end cpu=<i> apic=<id> records=<n> next=<n> lost=<n> read=<n> filtered=<n> open=<n>" */
+/* "begin cpu=<i> apic=<id> record_bytes=64": the APIC ID of the ring's CPU (STATS names
+ * CPUs by it), kept for the end line. */
+static bool trace_begin_line(struct vl_ctx *c, const char *p)
+{
+	uint64_t cpu, apic, bytes;
+
+	if (!tx_lit(&p, "cpu=") || !tx_dec(&p, &cpu) || !tx_lit(&p, " apic=") || !tx_dec(&p, &apic) ||
+	    !tx_lit(&p, " record_bytes=") || !tx_dec(&p, &bytes) || !tx_at_end(p) || bytes != TRACE_RECORD_BYTES)
+		return false;
+	c->log->trace_begin_cpu = cpu;
+	c->log->trace_begin_apic = apic;
+	return true;
+}
+
+/* "end cpu=<i> records=<n> next=<n> lost=<n> read=<n> filtered=<n> open=<n>" */
 static bool trace_end_line(struct vl_ctx *c, const char *p)
 {
-	static const char *const keys[] = { "cpu=", " apic=", " records=", " next=", " lost=", " read=", " filtered=", " open=" };
+	static const char *const keys[] = { "cpu=", " records=", " next=", " lost=", " read=", " filtered=", " open=" };
 	struct vl_trace_end e = { .line = c->line };
-	uint64_t *v[] = { &e.cpu, &e.apic, &e.records, &e.next, &e.lost, &e.read, &e.filtered, &e.open };
+	uint64_t *v[] = { &e.cpu, &e.records, &e.next, &e.lost, &e.read, &e.filtered, &e.open };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!tx_lit(&p, keys[i]) || !tx_dec(&p, v[i]))
 			return false;
 	if (!tx_at_end(p))
 		return false;
+	e.apic = e.cpu == c->log->trace_begin_cpu ? c->log->trace_begin_apic : e.cpu;
 	c->log->tend = vl_grow(c->log->tend, &c->log->cap_tend, c->log->ntend + 1, sizeof(*c->log->tend));
 	c->log->tend[c->log->ntend++] = e;
 	return true;
@@ -139,7 +117,7 @@ bool vl_parse_trace(struct vl_ctx *c, const char *text)
 	const char *p = text;
 
 	if (tx_lit(&p, "begin "))
-		return true; /* "begin cpu=<i> apic=<id> record_bytes=64": the end line has the counts */
+		return trace_begin_line(c, p);
 	if (tx_lit(&p, "end "))
 		return trace_end_line(c, p);
 	if (tx_lit(&p, "dump "))

@@ -53,10 +53,10 @@ static int64_t stats_traced(const struct vl_log *log, uint64_t apic)
 
 static void accounting(const struct vl_log *log, FILE *out)
 {
-	static const char *const head[] = { "CPU", "APIC", "WRITTEN", "DUMPED", "LOST", "READ", "FILTERED", "STATS" };
+	static const char *const head[] = { "CPU", "APIC", "WRITTEN", "DUMPED", "LOST", "READ", "FILTERED", "OPEN", "STATS", "AGREE" };
 	struct table t;
 
-	table_init(&t, 8, head, "rrrrrrrr");
+	table_init(&t, 10, head, "rrrrrrrrrl");
 	t.name = "accounting";
 	for (size_t i = 0; i < log->ntend; i++) {
 		const struct vl_trace_end *e = &log->tend[i];
@@ -72,13 +72,17 @@ static void accounting(const struct vl_log *log, FILE *out)
 		table_cell(&t, "%llu", (unsigned long long)e->lost);
 		table_cell(&t, "%llu", (unsigned long long)e->read);
 		table_cell(&t, "%llu", (unsigned long long)e->filtered);
-		table_cell(&t, st < 0 ? "-" : "%lld", (long long)st);
-		if (!ring_ok || !stats_ok)
-			fprintf(out, "cpu%llu: the counts DISAGREE (%s)\n", (unsigned long long)e->cpu,
-				!ring_ok ? "dumped + lost + read != written" : "written + filtered + open != STATS");
+		table_cell(&t, "%llu", (unsigned long long)e->open);
+		if (st < 0)
+			table_cell(&t, "-");
+		else
+			table_cell(&t, "%lld", (long long)st);
+		table_cell(&t, "%s", !ring_ok ? "no: dumped+lost+read != written"
+				     : !stats_ok ? "no: written+filtered+open != STATS" : st < 0 ? "ring only" : "yes");
 	}
-	fprintf(out, "rings (TRACE end lines): written = dumped + lost + read; written + filtered (+1 for an exit\n"
-		     "still open at the dump) = STATS of the traced reasons (%s)\n", log->trace_opt[0] ? log->trace_opt : "trace= unknown");
+	fprintf(out, "rings (TRACE end lines): written = dumped + lost + read; written + filtered + open (an\n"
+		     "exit still in its handler at the dump) = STATS of the traced reasons (trace=%s)\n",
+		log->trace_opt[0] ? log->trace_opt : "? (no options: line)");
 	table_print(&t, out, 2);
 	table_free(&t);
 }
@@ -190,7 +194,7 @@ static size_t collect_hits(const struct vl_log *log, const size_t *idx, const st
 		while (j < n && h[j].rip != key)
 			j++;
 		if (j == n)
-			h[n++] = (struct hit){ map ? (fn ? fn : "(outside System.map's text)") : NULL, key, 0, 0 };
+			h[n++] = (struct hit){ map ? (fn ? fn : "(not kernel text: firmware or user space)") : NULL, key, 0, 0 };
 		h[j].count++;
 		h[j].cycles += r->cycles;
 	}

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define TABLE_MAX_COLS 8
+#define TABLE_MAX_COLS 10
 #define TABLE_CELL_MAX 512
 #define TABLE_RULE_MAX 40
 

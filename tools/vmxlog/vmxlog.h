@@ -124,8 +124,9 @@ struct vl_trace {
 	unsigned long line;
 };
 
-/* "TRACE end cpu=<i> apic=<id> records=<n> next=<n> lost=<n> read=<n> filtered=<n> open=<0|1>":
- * one ring's counts at the end of its dump (records + lost + read = next). */
+/* "TRACE end cpu=<i> records=<n> next=<n> lost=<n> read=<n> filtered=<n> open=<0|1>": one
+ * ring's counts at the end of its dump (records + lost + read = next); apic from the
+ * "TRACE begin cpu=<i> apic=<id> record_bytes=64" line before it. */
 struct vl_trace_end {
 	uint64_t cpu, apic, records, next, lost, read, filtered, open;
 	unsigned long line;
@@ -232,6 +233,7 @@ struct vl_log {
 	size_t ntrace, cap_trace;
 	struct vl_trace_end *tend;
 	size_t ntend, cap_tend;
+	uint64_t trace_begin_cpu, trace_begin_apic; /* the last "TRACE begin" line */
 	uint64_t dump_records, dump_ticks; /* "TRACE dump records=<n> ticks=<n>": what dumps cost */
 	double tsc_mhz;   /* Linux's "tsc: Detected <f> MHz processor" (0: not seen) */
 	char trace_opt[VL_TEXT_MAX]; /* trace= of the "options:" line ("" when absent) */
@@ -259,9 +261,8 @@ const char *vl_strtab_get(const struct vl_strtab *t, uint32_t id);
 void vl_strtab_free(struct vl_strtab *t);
 
 /* TRACE records: the name of a basic exit reason (vmx/decode/exit_reasons.def; buf for
- * numbers it does not know), and a record's details as key=value words. */
+ * numbers it does not know). */
 const char *vl_trace_reason_name(uint32_t basic, char *buf, size_t n);
-void vl_trace_detail_text(const struct trace_record *r, char *buf, size_t n);
 /* Does trace= (a list of short names, or "all") name this basic reason? */
 bool vl_trace_reason_traced(const char *trace_opt, uint32_t basic);
 

@@ -1,6 +1,7 @@
 /* Trace records: the reason's details and the compact text form (trace_record.h). Pure. */
 #include "vmx/study/trace_record.h"
 
+#include "drivers/fmt.h"
 #include "vmx/decode/exit_reasons.h"
 
 enum { R_RAX, R_RCX, R_RDX, R_RBX };
@@ -248,4 +249,43 @@ bool trace_record_decode(const char *s, size_t n, struct trace_record *r)
 	size_t len;
 
 	return n <= TRACE_TEXT_MAX && b64_decode(s, n, b, &len) && bytes_to_record(b, len, r);
+}
+
+/* ---- the details in words ---- */
+
+size_t trace_record_detail_text(const struct trace_record *r, char *buf, size_t n)
+{
+	const union trace_detail *d = &r->detail;
+	static const char *const access[4] = { "mov-to", "mov-from", "clts", "lmsw" };
+	size_t len = 0;
+
+	if (n)
+		buf[0] = '\0';
+	switch (trace_detail_kind(r->reason)) {
+	case TRACE_KIND_CPUID:
+		len = fmt_snprintf(buf, n, "leaf=0x%x subleaf=0x%x eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x",
+				   d->cpuid.leaf, d->cpuid.subleaf, d->cpuid.eax, d->cpuid.ebx, d->cpuid.ecx, d->cpuid.edx);
+		break;
+	case TRACE_KIND_MSR: len = fmt_snprintf(buf, n, "msr=0x%x value=0x%016lx", d->msr.msr, d->msr.value); break;
+	case TRACE_KIND_IO:
+		len = fmt_snprintf(buf, n, "port=0x%04x size=%u dir=%s%s%s value=0x%x", d->io.port, d->io.size,
+				   d->io.flags & TRACE_IO_IN ? "in" : "out", d->io.flags & TRACE_IO_STRING ? " string" : "",
+				   d->io.flags & TRACE_IO_REP ? " rep" : "", d->io.value);
+		if (d->io.flags & TRACE_IO_REP)
+			len += fmt_snprintf(buf + (len < n ? len : n), len < n ? n - len : 0, " rcx=0x%lx", d->io.count);
+		break;
+	case TRACE_KIND_CR:
+		len = fmt_snprintf(buf, n, "cr=%u access=%s value=0x%016lx", d->cr.cr, access[d->cr.access & 3], d->cr.value);
+		break;
+	case TRACE_KIND_XSETBV: len = fmt_snprintf(buf, n, "xcr=%u value=0x%lx", d->xsetbv.index, d->xsetbv.value); break;
+	case TRACE_KIND_VMCALL:
+		len = fmt_snprintf(buf, n, "function=%lu status=%ld", d->vmcall.function, d->vmcall.status);
+		break;
+	case TRACE_KIND_EPT: len = fmt_snprintf(buf, n, "gpa=0x%lx", d->ept.gpa); break;
+	default: break;
+	}
+	if (r->injected)
+		len += fmt_snprintf(buf + (len < n ? len : n), len < n ? n - len : 0, "%sinjected=0x%x", len ? " " : "",
+				    r->injected);
+	return len;
 }

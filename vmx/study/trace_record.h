@@ -76,4 +76,9 @@ size_t trace_record_encode(const struct trace_record *r, char *out, size_t cap);
  * truncated or overlong varint, a value too wide for its field, bytes left over). */
 bool trace_record_decode(const char *s, size_t n, struct trace_record *r);
 
+/* The reason's details in words, as EXIT lines write them ("leaf=0x1 subleaf=0x0 eax=...",
+ * "msr=0x1b value=...", "port=0x0064 size=1 dir=in value=0x1c", ...; "injected=0x..." when
+ * vmxray injected an event). Returns the length the full text has (like snprintf). */
+size_t trace_record_detail_text(const struct trace_record *r, char *buf, size_t n);
+
 #endif
