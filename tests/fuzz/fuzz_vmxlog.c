@@ -27,6 +27,7 @@ static void check_counts(const struct vl_log *log)
 
 	if (log->vmxray_lines > lines || log->skipped > lines || log->ndump > lines ||
 	    log->nexit > lines || log->nstats > lines || log->nrec > lines || log->nmsg > lines ||
+	    log->ntrace > lines || log->ntend > lines ||
 	    log->ncpu > VL_CPU_SLOTS)
 		abort();
 	for (size_t i = 0; i < log->nexit; i++)
@@ -63,6 +64,10 @@ static void run_reports(const struct vl_log *log, FILE *out)
 	}
 	if (log->nrec)
 		report_recorder(log, out);
+	if (log->ntrace) {
+		struct records_opts o = { NULL, 3, 50e6, "fuzz" };
+		report_records(log, out, &o);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmx/decode/exit_reasons.h"
@@ -292,6 +293,22 @@ static void test_filter_parse(void **state)
 	assert_non_null(strstr(err, "more than 4 ranges for cr"));
 }
 
+/* Found by tools/fuzz (tests/fuzz/corpus/trace/crash-filter-unterminated): the message
+ * of a bad item read past an input that has no NUL. */
+static void test_filter_error_on_unterminated_input(void **state)
+{
+	(void)state;
+	static const char bad[] = "rip:0xffffffff81000000-0xff\xa1" "ffffff81\x02" "fff";
+	size_t n = sizeof(bad) - 1;
+	char *exact = malloc(n), err[128];
+	struct trace_filter f;
+
+	memcpy(exact, bad, n); /* no NUL after it: ASan catches a read past the end */
+	assert_false(trace_filter_parse(&f, exact, n, err, sizeof(err)));
+	assert_non_null(strstr(err, "bad number"));
+	free(exact);
+}
+
 static void test_filter_match(void **state)
 {
 	(void)state;
@@ -342,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_ring_reader_passing_over_counts_as_read),
 		cmocka_unit_test(test_ring_without_memory),
 		cmocka_unit_test(test_filter_parse),
+		cmocka_unit_test(test_filter_error_on_unterminated_input),
 		cmocka_unit_test(test_filter_match),
 	};
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);

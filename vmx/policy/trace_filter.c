@@ -45,21 +45,24 @@ static bool parse_item(struct trace_filter *f, const char *s, size_t n, char *er
 {
 	const char *colon = memchr(s, ':', n);
 	int k = colon ? key_of(s, (size_t)(colon - s)) : -1;
+	char item[48]; /* the item, NUL-terminated and cut, for the messages */
 
+	memcpy(item, s, n < sizeof(item) ? n : sizeof(item) - 1);
+	item[n < sizeof(item) ? n : sizeof(item) - 1] = '\0';
 	if (k < 0) {
-		fmt_snprintf(err, errlen, "'%.*s': not key:LO[-HI] with key rip, leaf, msr, port or cr", (int)n, s);
+		fmt_snprintf(err, errlen, "'%s': not key:LO[-HI] with key rip, leaf, msr, port or cr", item);
 		return false;
 	}
 	const char *v = colon + 1, *end = s + n, *dash = memchr(v, '-', (size_t)(end - v));
 	uint64_t lo, hi;
 	if (!parse_num(v, (size_t)((dash ? dash : end) - v), &lo) ||
 	    (dash ? !parse_num(dash + 1, (size_t)(end - dash - 1), &hi) : (hi = lo, false))) {
-		fmt_snprintf(err, errlen, "'%.*s': bad number (decimal or 0x hex)", (int)n, s);
+		fmt_snprintf(err, errlen, "'%s': bad number (decimal or 0x hex)", item);
 		return false;
 	}
 	if (lo > hi || hi > KEY_MAX[k]) {
-		fmt_snprintf(err, errlen, "'%.*s': the range is empty or too wide for %s (at most 0x%lx)", (int)n, s,
-			     KEY_NAMES[k], KEY_MAX[k]);
+		fmt_snprintf(err, errlen, "'%s': the range is empty or too wide for %s (at most 0x%lx)", item, KEY_NAMES[k],
+			     KEY_MAX[k]);
 		return false;
 	}
 	if (f->n[k] == TRACE_FILTER_RANGES) {
