@@ -247,6 +247,24 @@ static void test_system_map(void **state)
 	assert_int_equal(rc, 2);
 }
 
+static void test_timeline_on_guest_tsc(void **state)
+{
+	(void)state;
+	struct vl_log log = parsed();
+	struct timeline_opts o = { false, false, "t" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	report_timeline(&log, f, &o);
+	fclose(f);
+	assert_non_null(strstr(buf, "guest TSC at the exit"));
+	assert_non_null(strstr(buf, ">1000000</text>"));  /* the first record's TSC at the left end */
+	assert_non_null(strstr(buf, ">51000000</text>")); /* the last one's at the right */
+	free(buf);
+	vl_free(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_formats),
 		cmocka_unit_test(test_system_map),
+		cmocka_unit_test(test_timeline_on_guest_tsc),
 	};
 	int rc = cmocka_run_group_tests_name("vmxlog_trace", tests, NULL, NULL);
 	unlink(log_file());
