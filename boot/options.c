@@ -321,8 +321,12 @@ static bool set_tracebuf(struct vmxray_options *o, const char *v, size_t n)
 static bool set_trace_filter(struct vmxray_options *o, const char *v, size_t n)
 {
 	char why[96];
+	struct trace_filter f;
 
-	return trace_filter_parse(&o->trace_filter, v, n, why, sizeof(why));
+	if (!trace_filter_parse(&f, v, n, why, sizeof(why)))
+		return false; /* a refused value changes nothing */
+	o->trace_filter = f;
+	return true;
 }
 
 static bool set_dump(struct vmxray_options *o, const char *v, size_t n)

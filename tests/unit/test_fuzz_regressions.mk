@@ -5,4 +5,4 @@ test_fuzz_regressions_SRCS := boot/options.c vmx/policy/trace_filter.c vmx/study
 	vmx/vmcs/vm_insn_errors.c vmx/checker/checker.c vmx/checker/checker_common.c vmx/checker/checker_controls.c vmx/checker/checker_host.c vmx/checker/checker_guest.c \
 	vmx/checker/checker_seg.c vmx/caps/caps.c vmx/study/caps_matrix.c arch/mtrr.c ept/ept.c \
 	drivers/fmt.c drivers/log.c \
-	$(filter-out tools/vmxlog/main.c,$(wildcard tools/vmxlog/*.c)) vmx/study/trace_record.c
+	$(filter-out tools/vmxlog/main.c,$(wildcard tools/vmxlog/*.c))
