@@ -128,7 +128,7 @@ $(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(B)/guest/vmxdiff_blob.o $(GUEST_SH
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
 
 # ---- hvctl.efi: the in-guest tool for users (tools/hvctl/*.c + the guest library) ----
-HVCTL_C := $(wildcard tools/hvctl/*.c)
+HVCTL_C := $(wildcard tools/hvctl/*.c) vmx/study/trace_record.c
 HVCTL_OBJ := $(HVCTL_C:%.c=$(B)/guest/hvctl/%.o)
 $(B)/guest/hvctl/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,7 +138,7 @@ $(B)/hvctl.so: $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) linker.ld
 hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi)
 
 # ---- host tools ----
-VMXLOG_C := $(wildcard tools/vmxlog/*.c)
+VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
 $(B)/vmxlog: $(VMXLOG_C) $(wildcard tools/vmxlog/*.h)
 	@mkdir -p $(dir $@)
