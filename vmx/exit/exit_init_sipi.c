@@ -9,10 +9,12 @@
 #include "arch/cr.h"
 #include "arch/desc.h"
 #include "arch/exception.h"
+#include "arch/msr.h"
 #include "arch/seg_ar.h"
 #include "drivers/log.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/inject.h"
 #include "vmx/hv.h"
 #include "vmx/policy/init_state.h"
 #include "vmx/vmcs/vmcs.h"
@@ -94,17 +96,28 @@ void vcpu_load_init_state(struct vcpu *v)
 		v->regs.gpr[i] = 0;
 	v->regs.gpr[GPR_RDX] = s->rdx;
 	v->nmi_pending = false;
+	/* INIT drops the NMI held: a window left armed for it would exit at every entry
+	 * after the SIPI (nothing to inject, never turned off) */
+	vcpu_event_windows_off();
 	load_init_registers(s);
 	if (g_hv.vpid)
 		vmx_invvpid(INVVPID_SINGLE_CONTEXT, vmcs_read16(VIRTUAL_PROCESSOR_ID), 0);
 }
 
+bool vcpu_init_waits_for_sipi(void)
+{
+	return init_waits_for_sipi(cpu_rdmsr(MSR_IA32_APIC_BASE));
+}
+
+/* The INIT state, then wait-for-SIPI for an AP; the BSP runs from the reset vector
+ * (vcpu_load_init_state leaves the activity state alone: active, as the exit found it). */
 void exit_init_signal(struct vcpu *v, struct vmexit *e)
 {
 	(void)e;
-	log_debug("INIT: cpu%u waits for SIPI", v->apic_id);
+	bool wait = vcpu_init_waits_for_sipi();
+	log_debug("INIT: cpu%u %s", v->apic_id, wait ? "waits for SIPI" : "(BSP) starts at the reset vector");
 	vcpu_load_init_state(v);
-	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
+	vmcs_write32(GUEST_ACTIVITY_STATE, wait ? ACTIVITY_WAIT_FOR_SIPI : ACTIVITY_ACTIVE);
 }
 
 void exit_sipi(struct vcpu *v, struct vmexit *e)

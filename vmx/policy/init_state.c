@@ -22,3 +22,8 @@ const struct init_state init_state_after_init = {
 	.cs_base = 0xFFFF0000ULL,
 	.seg_limit = 0xFFFF,
 };
+
+bool init_waits_for_sipi(uint64_t apic_base_msr)
+{
+	return !(apic_base_msr & (1ULL << 8)); /* IA32_APIC_BASE.BSP */
+}

@@ -9,6 +9,7 @@
  * CPU before it enters the guest again. */
 #ifndef VMXRAY_VMX_POLICY_INIT_STATE_H
 #define VMXRAY_VMX_POLICY_INIT_STATE_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct init_state {
@@ -30,5 +31,11 @@ struct init_state {
 /* The INIT column of the table. CR0.CD, NW and ET are "60000010H"; CR4 is 0 (the VMX
  * fixed bits are the caller's: they go into the VMCS, not into what the guest reads). */
 extern const struct init_state init_state_after_init;
+
+/* Where a processor goes after INIT, from its IA32_APIC_BASE (bit 8, BSP): an AP waits
+ * for a SIPI; the BSP starts at the reset vector, FFFFFFF0H (SDM Vol. 3A, "MP
+ * Initialization Protocol Requirements and Restrictions": "the BSP ... begins executing
+ * BIOS ... code"; the BSP flag survives INIT, 10.4.1 "BSP and AP Processors"). */
+bool init_waits_for_sipi(uint64_t apic_base_msr);
 
 #endif
