@@ -17,8 +17,9 @@
  *   - CPUID leaves 0x40000000 and up (vmxray's leaves), leaf 0x14 (Intel PT);
  * and normalized: CPUID.1 ECX VMX, DTES64, PDCM and the hypervisor bit, EDX DS; CPUID.7.0
  * EBX Intel PT (cleared before printing, bare and vmxray alike).
- * STI followed by an intercepted instruction is not probed: its shadow is visible only
- * through a pending interrupt, and interrupts stay off (the firmware's vectors are not ours). */
+ * The blob runs with interrupts off; the STI shadow and NMIs are probed afterwards by
+ * tests/guest/vmxdiff_intr.asm (mode "intr": 64-bit, interrupts from the local APIC, its
+ * own IDT), whose records are printed the same way. */
 #include <efi.h>
 #include <efilib.h>
 #include <stdbool.h>
@@ -65,6 +66,10 @@ struct diff_record {
 _Static_assert(sizeof(struct diff_record) == 60, "REC_SIZE in vmxdiff_modes.asm");
 
 extern const uint8_t vmxdiff_blob[], vmxdiff_blob_end[];
+extern const char vmxdiff_intr_base[];
+extern const uint32_t vmxdiff_intr_count;
+extern uint32_t vmxdiff_intr_strays;
+uint32_t vmxdiff_intr_run(struct diff_record *rec, uint64_t apic_mmio, void *idt_page);
 
 static uint64_t *table(uint32_t addr)
 {
@@ -119,10 +124,12 @@ static void normalize(const char *probe, struct diff_record *r)
 	}
 }
 
-static void print_record(struct diff_record *r)
+/* names: where the record's mode and name offsets count from (0 for the blob's records,
+ * whose offsets are addresses below 64 KiB). */
+static void print_record(struct diff_record *r, const char *names)
 {
-	const char *mode = (const char *)(uintptr_t)r->mode;
-	const char *probe = (const char *)(uintptr_t)r->name;
+	const char *mode = names + r->mode;
+	const char *probe = names + r->name;
 	char ec[16];
 
 	normalize(probe, r);
@@ -164,6 +171,35 @@ static bool take_low_memory(void)
 	return true;
 }
 
+#define MSR_IA32_APIC_BASE 0x1Bu
+#define APIC_BASE_EXTD (1ull << 10)
+#define APIC_BASE_EN (1ull << 11)
+
+/* The interrupt and NMI probes (tests/guest/vmxdiff_intr.asm), xAPIC only. */
+static unsigned run_intr_probes(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_IA32_APIC_BASE));
+	uint64_t base = (uint64_t)hi << 32 | lo;
+	if ((base & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN) {
+		report_info("intr probes not run: IA32_APIC_BASE 0x%lx (xAPIC only)", base);
+		return 0;
+	}
+	struct diff_record *rec = efimem_alloc_pages(1, UINT64_MAX);
+	void *idt = efimem_alloc_pages(1, UINT64_MAX);
+	if (!report_check(rec && idt && vmxdiff_intr_count * sizeof(*rec) <= 4096, "intr_memory", "no pages"))
+		return 0;
+	memset(rec, 0, 4096);
+	unsigned n = vmxdiff_intr_run(rec, base & ~0xFFFull, idt);
+	if (report_check(n == vmxdiff_intr_count, "intr_records", "%u records, %u expected", n, vmxdiff_intr_count))
+		for (unsigned i = 0; i < n; i++)
+			print_record(&rec[i], vmxdiff_intr_base);
+	report_info("intr stray interrupts: %u", vmxdiff_intr_strays);
+	efimem_free_pages(rec, 1);
+	efimem_free_pages(idt, 1);
+	return n;
+}
+
 /* The blob reloads CR3 with 32-bit code and never sets CR4.PCIDE or LA57 again. */
 static bool firmware_state_fits(void)
 {
@@ -197,7 +233,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		if (report_check(n == expected && n <= REC_MAX, "records", "%u records, %u expected", n, expected)) {
 			struct diff_record *r = (struct diff_record *)(uintptr_t)REC_BASE;
 			for (unsigned i = 0; i < n; i++)
-				print_record(&r[i]);
+				print_record(&r[i], NULL);
+			n += run_intr_probes();
 			report_info("DIFF-COUNT %u", n);
 		}
 		for (uint32_t a = DIFF_BASE; a < DIFF_END; a += 4096)
