@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "boot/mp.h"
 #include "drivers/fmt.h"
 #include "tools/efilib/efimem.h"
 #include "tools/efilib/probe.h"
@@ -175,12 +176,17 @@ static bool take_low_memory(void)
 #define APIC_BASE_EXTD (1ull << 10)
 #define APIC_BASE_EN (1ull << 11)
 
-/* The interrupt and NMI probes (tests/guest/vmxdiff_intr.asm), xAPIC only. */
-static unsigned run_intr_probes(void)
+static uint64_t apic_base_msr(void)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_IA32_APIC_BASE));
-	uint64_t base = (uint64_t)hi << 32 | lo;
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The interrupt and NMI probes (tests/guest/vmxdiff_intr.asm), xAPIC only. */
+static unsigned run_intr_probes(void)
+{
+	uint64_t base = apic_base_msr();
 	if ((base & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN) {
 		report_info("intr probes not run: IA32_APIC_BASE 0x%lx (xAPIC only)", base);
 		return 0;
@@ -198,6 +204,101 @@ static unsigned run_intr_probes(void)
 	efimem_free_pages(rec, 1);
 	efimem_free_pages(idt, 1);
 	return n;
+}
+
+/* ---- INIT and SIPI to the other processor (2 CPUs): vmxdiff_ap_tramp in
+ * tests/guest/vmxdiff_intr.asm, in the page AP_PAGE (its first SIPI vector). */
+extern const uint8_t vmxdiff_ap_tramp[], vmxdiff_ap_tramp_end[];
+extern const uint32_t vmxdiff_ap_nmi_off;
+#define AP_PAGE 0x1D000u
+#define AP_WAIT_SPINS 5000000u
+#define ICR_INIT 0x00004500u   /* INIT, level assert */
+#define ICR_SIPI 0x00004600u   /* start-up, | vector */
+#define ICR_NMI 0x00004400u
+
+struct ap_mailbox { /* at AP_PAGE + 0x800: the A_* offsets in vmxdiff_intr.asm */
+	uint32_t stage, nmis, edx1, ebx1, edx2, ebx2;
+	uint16_t ivt_r[3]; /* LIDT operand: limit, base */
+};
+
+static void icr_send(volatile uint32_t *apic, uint32_t dest, uint32_t lo)
+{
+	apic[0x310 / 4] = dest << 24;
+	apic[0x300 / 4] = lo;
+	for (unsigned i = 0; i < AP_WAIT_SPINS && (apic[0x300 / 4] & (1u << 12)); i++) /* delivery status */
+		__asm__ volatile("pause");
+}
+
+/* Waits until *p reaches `want` (or the spins run out); returns what it holds. */
+static uint32_t ap_wait(volatile uint32_t *p, uint32_t want)
+{
+	for (unsigned i = 0; i < AP_WAIT_SPINS && *p < want; i++)
+		__asm__ volatile("pause");
+	return *p;
+}
+
+/* The other processor's APIC ID (MP services' processor 1); false with one CPU. */
+static bool other_cpu(uint32_t *apic_id)
+{
+	static EFI_GUID guid = EFI_MP_SERVICES_PROTOCOL_GUID;
+	EFI_MP_SERVICES_PROTOCOL *mp = NULL;
+	UINTN n = 0, enabled = 0;
+	EFI_PROCESSOR_INFORMATION info;
+	if (EFI_ERROR(uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&mp)) || !mp ||
+	    EFI_ERROR(uefi_call_wrapper(mp->GetNumberOfProcessors, 3, mp, &n, &enabled)) || enabled < 2)
+		return false;
+	for (UINTN i = 0; i < n; i++) {
+		if (EFI_ERROR(uefi_call_wrapper(mp->GetProcessorInfo, 3, mp, i, &info)))
+			continue;
+		if ((info.StatusFlag & PROCESSOR_ENABLED_BIT) && !(info.StatusFlag & PROCESSOR_AS_BSP_BIT)) {
+			*apic_id = (uint32_t)info.ProcessorId;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void ap_start(volatile uint32_t *apic, uint32_t ap)
+{
+	icr_send(apic, ap, ICR_INIT);
+	icr_send(apic, ap, ICR_SIPI | (AP_PAGE >> 12));
+	icr_send(apic, ap, ICR_SIPI | (AP_PAGE >> 12));
+}
+
+/* INIT-SIPI-SIPI to the other processor, which reports; two NMIs to it, the second
+ * held while it is in its NMI handler; INIT-SIPI-SIPI again with that NMI held. The AP
+ * is left halted: the firmware's MP services lose it (vmxdiff runs last). Three lines:
+ * ap.start, ap.nmi_held, ap.restart_nmi_held. */
+static unsigned run_ap_probes(uint64_t apic_base)
+{
+	uint32_t ap;
+	if (!other_cpu(&ap) || (apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
+		return 0;
+	if (!report_check(efimem_alloc_page_at(AP_PAGE), "ap_page", "page 0x%x is not free", AP_PAGE))
+		return 0;
+	volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(apic_base & ~0xFFFull);
+	uint8_t *page = (uint8_t *)(uintptr_t)AP_PAGE;
+	memset(page, 0, 4096);
+	memcpy(page, vmxdiff_ap_tramp, (size_t)(vmxdiff_ap_tramp_end - vmxdiff_ap_tramp));
+	((uint32_t *)(page + 0x400))[2] = (AP_PAGE >> 4) << 16 | vmxdiff_ap_nmi_off;
+	volatile struct ap_mailbox *m = (volatile struct ap_mailbox *)(page + 0x800);
+	m->ivt_r[0] = 32 * 4 - 1;
+	m->ivt_r[1] = (uint16_t)(AP_PAGE + 0x400);
+	m->ivt_r[2] = (uint16_t)((AP_PAGE + 0x400) >> 16);
+
+	ap_start(apic, ap);
+	uint32_t stage = ap_wait(&m->stage, 1);
+	report_info("DIFF ap.start stage=%u edx=0x%x apic_id=%u", stage, m->edx1, m->ebx1 >> 24);
+	icr_send(apic, ap, ICR_NMI);
+	ap_wait(&m->nmis, 1);
+	icr_send(apic, ap, ICR_NMI);
+	uint32_t nmis = ap_wait(&m->nmis, 2); /* held: stays 1 */
+	report_info("DIFF ap.nmi_held nmis=%u", nmis);
+	ap_start(apic, ap);
+	stage = ap_wait(&m->stage, 2);
+	report_info("DIFF ap.restart_nmi_held stage=%u nmis=%u edx=0x%x apic_id=%u", stage, m->nmis, m->edx2,
+		    m->ebx2 >> 24);
+	return 3; /* the page stays allocated: the AP halts in it */
 }
 
 /* The blob reloads CR3 with 32-bit code and never sets CR4.PCIDE or LA57 again. */
@@ -235,6 +336,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 			for (unsigned i = 0; i < n; i++)
 				print_record(&r[i], NULL);
 			n += run_intr_probes();
+			n += run_ap_probes(apic_base_msr());
 			report_info("DIFF-COUNT %u", n);
 		}
 		for (uint32_t a = DIFF_BASE; a < DIFF_END; a += 4096)

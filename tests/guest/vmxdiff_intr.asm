@@ -455,4 +455,59 @@ stray:
 	pop rax
 	iretq
 
+; ---------------------------------------------------------------- the AP's trampoline
+; Real-mode code that vmxdiff.c copies to a page below 1 MiB and starts on the other
+; processor with INIT-SIPI-SIPI (SDM Vol. 3A, "MP Initialization Protocol Algorithm for
+; MP Systems"). CS = the page >> 4, IP = 0. Its variables follow it in the page
+; (struct ap_mailbox in vmxdiff.c, from VMXDIFF_AP_DATA on). The first start reports EDX
+; (the processor signature after INIT) and CPUID.1 EBX (an exit under vmxray), loads an
+; IVT of its own and waits; an NMI runs ap_nmi, which never returns (NMIs stay blocked,
+; so a second NMI is held). The second start, after another INIT-SIPI, reports again and
+; halts. With the INIT dropping vmxray's held NMI but leaving NMI-window exiting armed,
+; the second start never ran an instruction (issue 16, item 5).
+AP_DATA		equ 0x800	; offsets in the page
+A_STAGE		equ AP_DATA + 0
+A_NMIS		equ AP_DATA + 4
+A_EDX1		equ AP_DATA + 8
+A_EBX1		equ AP_DATA + 12
+A_EDX2		equ AP_DATA + 16
+A_EBX2		equ AP_DATA + 20
+A_IVT_R		equ AP_DATA + 24	; 6 bytes: limit, base (vmxdiff.c)
+A_IVT		equ 0x400		; 32 vectors, vector 2 to ap_nmi (vmxdiff.c)
+global vmxdiff_ap_tramp, vmxdiff_ap_tramp_end, vmxdiff_ap_nmi_off
+bits 16
+vmxdiff_ap_tramp:
+	mov ax, cs
+	mov ds, ax
+	mov ss, ax
+	mov sp, 0xFF0
+	cmp dword [A_STAGE], 0
+	jne .second
+	mov [A_EDX1], edx
+	lidt [A_IVT_R]
+	mov eax, 1
+	cpuid
+	mov [A_EBX1], ebx
+	mov dword [A_STAGE], 1
+.idle:	pause
+	jmp .idle
+.second:
+	mov [A_EDX2], edx
+	mov eax, 1
+	cpuid
+	mov [A_EBX2], ebx
+	mov dword [A_STAGE], 2
+.halt:	cli
+	hlt
+	jmp .halt
+ap_nmi:
+	mov ax, cs
+	mov ds, ax
+	lock inc dword [A_NMIS]
+.spin:	pause
+	jmp .spin
+vmxdiff_ap_tramp_end:
+vmxdiff_ap_nmi_off: dd ap_nmi - vmxdiff_ap_tramp
+bits 64
+
 section .note.GNU-stack noalloc noexec nowrite progbits
