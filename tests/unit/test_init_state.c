@@ -35,7 +35,6 @@ static void test_init_execution_start(void **state)
 	assert_int_equal(s->cs_selector, 0xF000);
 	assert_int_equal(s->cs_base + s->rip, 0xFFFFFFF0ULL);
 	assert_int_equal(s->rsp, 0);
-	assert_int_equal(s->rdx, 0x600);
 	assert_int_equal(s->seg_limit, 0xFFFF);
 }
 

@@ -91,10 +91,12 @@ void vcpu_load_init_state(struct vcpu *v)
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	v->injected = 0;
-	/* General registers: EDX holds the processor signature after INIT. */
+	/* General registers: EDX holds the processor signature after INIT, CPUID.01H:EAX
+	 * ("000n06xxH"; before, a constant 600H). Bochs 2.7 leaves 0 there: vmxdiff's ap.*
+	 * lines print EDX apart, not compared. */
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
-	v->regs.gpr[GPR_RDX] = s->rdx;
+	v->regs.gpr[GPR_RDX] = cpu_cpuid(1, 0).eax;
 	v->nmi_pending = false;
 	/* INIT drops the NMI held: a window left armed for it would exit at every entry
 	 * after the SIPI (nothing to inject, never turned off) */

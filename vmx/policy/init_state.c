@@ -16,7 +16,6 @@ const struct init_state init_state_after_init = {
 	.rflags = RFLAGS_FIXED,
 	.rip = 0xFFF0,
 	.rsp = 0,
-	.rdx = 0x600,
 	.efer = 0,
 	.cs_selector = 0xF000,
 	.cs_base = 0xFFFF0000ULL,

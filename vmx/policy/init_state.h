@@ -3,6 +3,8 @@
  * ipi=soft). SDM Vol. 3A, 10.1.1 "Processor State After Reset", Table "IA-32 and
  * Intel 64 Processor States Following Power-up, Reset, or INIT", INIT column. Pure.
  *
+ * EDX holds the processor signature, "000n06xxH" (n the extended model, xx the stepping:
+ * CPUID.01H:EAX), which is the processor's, not a constant: vcpu_load_init_state reads it.
  * Some of it lives in the VMCS (CR0, CR3, CR4, DR7, RFLAGS, RIP, RSP, EFER, segments,
  * descriptor tables), some only in the processor's registers, which VM entry and VM
  * exit do not switch (CR2, DR0-DR3, DR6, XCR0): root mode writes those on the target
@@ -21,7 +23,6 @@ struct init_state {
 	uint64_t xcr0;        /* 1: x87 state only */
 	uint64_t rflags;      /* 00000002H */
 	uint64_t rip, rsp;    /* 0000FFF0H, 0 */
-	uint64_t rdx;         /* the processor signature (family 6: 00000600H) */
 	uint64_t efer;
 	uint16_t cs_selector; /* F000H, base FFFF0000H */
 	uint64_t cs_base;
