@@ -206,6 +206,73 @@ static unsigned run_intr_probes(void)
 	return n;
 }
 
+/* ---- The guest moving and disabling its APIC (IA32_APIC_BASE, SDM Vol. 3A, "Relocating the
+ * Local APIC Registers" and "Local APIC Status and Location"): what the old page and the
+ * new one read, with interrupts off; the firmware's base and registers are put back. */
+static void wrmsr64(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static uint32_t mmio32(uint64_t a)
+{
+	return *(volatile uint32_t *)(uintptr_t)a;
+}
+
+static void mmio32_write(uint64_t a, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)a = v;
+}
+
+/* The registers an EN=0 -> 1 cycle resets (SDM Vol. 3A, "Local APIC State After It Has Been
+ * Software Disabled" and after EN=0: the power-up state): restored after it. */
+static const uint16_t apic_kept[] = { 0x80, 0xD0, 0xE0, 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0x3E0, 0x380 };
+
+static unsigned run_apic_base_probes(uint64_t base_msr)
+{
+	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
+		return 0;
+	uint32_t *ram = efimem_alloc_pages(1, 0xFFFFFFFFull);
+	if (!report_check(ram != NULL, "apic_page", "no page below 4 GiB"))
+		return 0;
+	uint64_t old = base_msr & ~0xFFFull, moved = (uintptr_t)ram;
+	for (unsigned i = 0; i < 1024; i++)
+		ram[i] = 0x5A5A0000u | i;
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags));
+	uint32_t tpr = mmio32(old + 0x80);
+	wrmsr64(MSR_IA32_APIC_BASE, moved | (base_msr & 0xFFF));
+	uint32_t id_new = mmio32(moved + 0x20), ver_new = mmio32(moved + 0x30);
+	uint32_t id_old = mmio32(old + 0x20);
+	mmio32_write(moved + 0x80, 0x20);
+	uint32_t tpr_new = mmio32(moved + 0x80);
+	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
+	uint32_t ram_after = mmio32(moved + 0x80), tpr_back = mmio32(old + 0x80);
+	mmio32_write(old + 0x80, tpr);
+
+	uint32_t saved[sizeof(apic_kept) / sizeof(apic_kept[0])], svr = mmio32(old + 0xF0);
+	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
+		saved[i] = mmio32(old + apic_kept[i]);
+	wrmsr64(MSR_IA32_APIC_BASE, base_msr & ~APIC_BASE_EN);
+	uint32_t id_off = mmio32(old + 0x20);
+	mmio32_write(old + 0x80, 0x30);
+	uint32_t tpr_off = mmio32(old + 0x80);
+	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
+	uint32_t svr_on = mmio32(old + 0xF0), lvt_on = mmio32(old + 0x320);
+	mmio32_write(old + 0xF0, svr);
+	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
+		mmio32_write(old + apic_kept[i], saved[i]);
+	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+
+	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
+		    "tpr_back=0x%x",
+		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
+	report_info("DIFF apic.disable id_old_page=0x%x tpr_write=0x%x svr_after=0x%x lvt_timer_after=0x%x", id_off,
+		    tpr_off, svr_on, lvt_on);
+	efimem_free_pages(ram, 1);
+	return 2;
+}
+
 /* ---- INIT and SIPI to the other processor (2 CPUs): vmxdiff_ap_tramp in
  * tests/guest/vmxdiff_intr.asm, in the page AP_PAGE (its first SIPI vector). */
 extern const uint8_t vmxdiff_ap_tramp[], vmxdiff_ap_tramp_end[];
@@ -345,6 +412,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 			for (unsigned i = 0; i < n; i++)
 				print_record(&r[i], NULL);
 			n += run_intr_probes();
+			n += run_apic_base_probes(apic_base_msr());
 			n += run_ap_probes(apic_base_msr());
 			report_info("DIFF-COUNT %u", n);
 		}
