@@ -258,6 +258,7 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	mmio32_write(old + 0x80, 0x30);
 	uint32_t tpr_off = mmio32(old + 0x80);
 	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
+	uint64_t base_on = apic_base_msr();
 	uint32_t svr_on = mmio32(old + 0xF0), lvt_on = mmio32(old + 0x320);
 	mmio32_write(old + 0xF0, svr);
 	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
@@ -267,8 +268,9 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
 		    "tpr_back=0x%x",
 		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
-	report_info("DIFF apic.disable id_old_page=0x%x tpr_write=0x%x svr_after=0x%x lvt_timer_after=0x%x", id_off,
-		    tpr_off, svr_on, lvt_on);
+	report_info("DIFF apic.disable id_old_page=0x%x tpr_write=0x%x base_after=0x%lx svr_after=0x%x "
+		    "lvt_timer_after=0x%x",
+		    id_off, tpr_off, base_on, svr_on, lvt_on);
 	efimem_free_pages(ram, 1);
 	return 2;
 }
@@ -412,8 +414,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 			for (unsigned i = 0; i < n; i++)
 				print_record(&r[i], NULL);
 			n += run_intr_probes();
-			n += run_apic_base_probes(apic_base_msr());
 			n += run_ap_probes(apic_base_msr());
+			n += run_apic_base_probes(apic_base_msr()); /* last: EN=0 may leave the APIC off */
 			report_info("DIFF-COUNT %u", n);
 		}
 		for (uint32_t a = DIFF_BASE; a < DIFF_END; a += 4096)

@@ -64,6 +64,7 @@ void exit_sipi(struct vcpu *v, struct vmexit *e);
 void vcpu_load_init_state(struct vcpu *v);
 bool vcpu_init_waits_for_sipi(void); /* false on the BSP: INIT restarts it at the reset vector */
 void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
+void vcpu_start_at_reset_vector(void);
 
 /* INIT and SIPI in software: the intercept set-up (vmx/launch/apic_intercept_hw.c), the
  * APIC-page and x2APIC ICR writes (vmx/exit/exit_apic.c), delivery (vmx/exit/soft_ipi.c). */

@@ -129,6 +129,13 @@ void exit_sipi(struct vcpu *v, struct vmexit *e)
 	vcpu_start_at_sipi(v, (uint8_t)vector);
 }
 
+/* The BSP after INIT: active at the reset vector vcpu_load_init_state left in the VMCS,
+ * whatever activity state (HLT) the exit found. */
+void vcpu_start_at_reset_vector(void)
+{
+	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+}
+
 void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
 {
 	(void)v;

@@ -132,6 +132,7 @@ void vcpu_soft_init(struct vcpu *v)
 			log_debug("INIT (software): cpu%u %s", v->apic_id,
 				  ap ? "waits for SIPI" : "(BSP) starts at the reset vector");
 			if (!ap) {
+				vcpu_start_at_reset_vector();
 				vmx_ept_flush_if_stale();
 				return;
 			}
