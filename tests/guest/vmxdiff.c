@@ -19,7 +19,10 @@
  * EBX Intel PT (cleared before printing, bare and vmxray alike).
  * The blob runs with interrupts off; the STI shadow and NMIs are probed afterwards by
  * tests/guest/vmxdiff_intr.asm (mode "intr": 64-bit, interrupts from the local APIC, its
- * own IDT), whose records are printed the same way. */
+ * own IDT), whose records are printed the same way; then, with two CPUs, INIT-SIPI-SIPI to
+ * the other one (lines "ap.*"), and the guest moving and disabling its APIC ("apic.*").
+ * EDX after INIT is printed, not compared: Bochs 2.7 leaves 0 where the SDM (and vmxray)
+ * load the processor signature. */
 #include <efi.h>
 #include <efilib.h>
 #include <stdbool.h>
