@@ -696,14 +696,19 @@ bool gdb_core_handle(unsigned self, struct gdb_cmd *cmd)
 	return false;
 }
 
+bool gdb_core_handle_received(unsigned self)
+{
+	struct gdb_cmd cmd = gdb_cmd_parse(G.rx.buf, G.rx.len);
+	return gdb_core_handle(self, &cmd);
+}
+
 void gdb_core_serve(unsigned self, bool have_packet)
 {
 	for (;;) {
 		if (!have_packet)
 			wait_packet();
 		have_packet = false;
-		struct gdb_cmd cmd = gdb_cmd_parse(G.rx.buf, G.rx.len);
-		if (gdb_core_handle(self, &cmd))
+		if (gdb_core_handle_received(self))
 			break;
 	}
 	if (!G.attached)

@@ -66,6 +66,8 @@ void gdb_core_send_console(const char *text);
 void gdb_core_serve(unsigned self, bool have_packet);
 /* One packet already parsed; true when the guest resumes. */
 bool gdb_core_handle(unsigned self, struct gdb_cmd *cmd);
+/* The packet the receiver holds (after GDB_POLL_PACKET), parsed and handled. */
+bool gdb_core_handle_received(unsigned self);
 /* While the guest runs: bytes from the wire, at most 64. */
 enum gdb_poll { GDB_POLL_NONE, GDB_POLL_PACKET, GDB_POLL_INTR };
 enum gdb_poll gdb_core_poll(void);
