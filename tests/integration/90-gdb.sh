@@ -44,8 +44,13 @@ cat >"$out/cmds.gdb" <<GDB
 set pagination off
 set confirm off
 set width 0
-set remotetimeout 10
+set remotetimeout 30
 set architecture i386:x86-64
+set logging file $out/remote.log
+set logging overwrite on
+set logging debugredirect on
+set debug remote 1
+set logging enabled on
 target remote | exec bash -c 'cat <&3 & exec cat >&3'
 echo GDB-ATTACHED\n
 info registers rip eflags cs cr0 cr3 cr4 efer fs_base
@@ -68,6 +73,7 @@ p/x \$rdi
 stepi
 echo GDB-STEPPED\n
 p \$pc != \$fn
+p/x \$eflags & 0x100
 delete
 eval "watch *(long *)0x%lx", \$ctr
 continue
@@ -82,7 +88,7 @@ monitor ept 0
 echo GDB-RUN-FREE\n
 continue
 echo GDB-INTERRUPTED\n
-eval "set var *(long *)0x%lx = 1", \$rel
+eval "set var *(long *)0x%lx = 0x247d2a23", \$rel
 eval "x/1gx 0x%lx", \$rel
 detach
 echo GDB-DETACHED\n
@@ -128,12 +134,25 @@ expect gdb.thread_switch "$g" 'Switching to thread 2'
 expect gdb.monitor_vmcs "$g" 'VMCS GUEST_RIP +0x681e = 0x[0-9a-f]{16}'
 expect gdb.monitor_stats "$g" 'thread 1 \(cpu[0-9]+\): [0-9]+ exits'
 expect gdb.ctrl_c "$g" 'received signal SIGINT'
-expect gdb.memory_write "$g" ':\s+0x0*1$'
+expect gdb.memory_write "$g" ':\s+0x0*247d2a23$'
 expect gdb.detached "$g" '^GDB-DETACHED'
+# gdb's own record of the wire (set debug remote 1): QStartNoAckMode accepted, and no
+# acknowledgement from the stub after it; the memory write went as an X packet (binary,
+# its bytes '#', '*', '}' and '$' escaped) and the program saw the value.
+r=$out/remote.log
+expect_order gdb.noack_accepted "$r" 'Sending packet: \$QStartNoAckMode#' 'Packet received: OK'
+if evidence "$r" 'Sending packet: \$D#'; then
+	acks=$(clean "$r" | sed -n '/Sending packet: \$QStartNoAckMode#/,$p' | sed 1,2d | grep -ac 'Received Ack')
+	[ "$acks" = 0 ] && pass gdb.noack_honoured || fail gdb.noack_honoured "$acks acks after QStartNoAckMode in $r"
+else
+	fail gdb.noack_honoured "no detach in $r: the session did not run"
+fi
+expect gdb.x_packet "$r" 'Sending packet: \$X[0-9a-f]+,8:'
+expect gdb.step_hides_tf "$g" '^\$[0-9]+ = 0x0$'
 expect guest.register_write_seen "$log" '^gdbtarget: result=14$'
 expect guest.code_unchanged "$log" '^gdbtarget: code_first_byte=0x[0-9a-f]+ unchanged=1$'
 expect guest.no_tf_seen "$log" '^gdbtarget: tf_seen=0$'
-expect guest.released_by_gdb "$log" '^gdbtarget: released=1 '
+expect guest.released_by_gdb "$log" '^gdbtarget: released=612182563 '
 expect guest.done "$log" '^gdbtarget: done$'
 expect_order guest.shell_after_detach "$log" '^gdbtarget: done' '^GDB-SHELL-ALIVE'
 expect gdb.bad_register_write_refused "$log" 'warn: gdb: register write refused: VM entry would fail with it'

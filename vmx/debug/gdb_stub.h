@@ -94,7 +94,7 @@ bool gdb_core_step_finished(unsigned cpu, char *extra, size_t cap);
 
 /* Single steps and interrupts. With the monitor trap flag, a step keeps external
  * interrupts out (KVM's KVM_GUESTDBG_BLOCKIRQ): blocking by STI for the one
- * instruction, where VM entry allows it (SDM Vol. 3C, 27.3.1.5 "Checks on Guest
+ * instruction, where VM entry allows it (SDM Vol. 3C, "Checks on Guest
  * Non-Register State": RFLAGS.IF = 1, no blocking by MOV SS, activity state active,
  * and not with RFLAGS.TF = 1, which would need a pending single-step #DB). */
 #define GDB_INTR_STI 1u
