@@ -39,6 +39,10 @@ for _ in $(seq 1 3000); do
 	sleep 0.1
 done
 timeout 2 cat <&3 >"$out/com2-before-vmxray.txt"
+# vmxray's own memory (its reservation, from its log): gdb must not read it, by
+# guest-virtual (UEFI's identity map) or guest-physical address.
+own=$(clean "$out/serial.log" | grep -aoE 'KiB reserved at 0x[0-9a-f]+' | head -1 | grep -oE '0x[0-9a-f]+')
+own=${own:-0}
 
 cat >"$out/cmds.gdb" <<GDB
 set pagination off
@@ -90,6 +94,17 @@ continue
 echo GDB-INTERRUPTED\n
 eval "set var *(long *)0x%lx = 0x247d2a23", \$rel
 eval "x/1gx 0x%lx", \$rel
+monitor phys on
+eval "x/1gx 0x%lx", \$rel
+python
+for view in ("physical", "virtual"):
+    try:
+        gdb.selected_inferior().read_memory($own, 8)
+        print("VMXRAY-MEMORY-READ %s" % view)
+    except gdb.MemoryError:
+        print("VMXRAY-MEMORY-REFUSED %s" % view)
+    gdb.execute("monitor phys off")
+end
 detach
 echo GDB-DETACHED\n
 GDB
@@ -135,6 +150,13 @@ expect gdb.monitor_vmcs "$g" 'VMCS GUEST_RIP +0x681e = 0x[0-9a-f]{16}'
 expect gdb.monitor_stats "$g" 'thread 1 \(cpu[0-9]+\): [0-9]+ exits'
 expect gdb.ctrl_c "$g" 'received signal SIGINT'
 expect gdb.memory_write "$g" ':\s+0x0*247d2a23$'
+expect gdb.phys_view "$g" '^m/M/X addresses are guest-physical'
+n=$(clean "$g" | grep -acE ':\s+0x0*247d2a23$')
+[ "$n" = 2 ] && pass gdb.phys_read_same || fail gdb.phys_read_same "the written value read $n times (virtual, physical) in $g"
+expect gdb.vmxray_memory_refused_phys "$g" '^VMXRAY-MEMORY-REFUSED physical'
+expect gdb.vmxray_memory_refused_virt "$g" '^VMXRAY-MEMORY-REFUSED virtual'
+expect_not gdb.vmxray_memory_hidden "$g" 'VMXRAY-MEMORY-READ' '^VMXRAY-MEMORY-REFUSED'
+[ "$own" != 0 ] && pass gdb.vmxray_memory_known || fail gdb.vmxray_memory_known "no 'KiB reserved at' line in $log"
 expect gdb.detached "$g" '^GDB-DETACHED'
 # gdb's own record of the wire (set debug remote 1): QStartNoAckMode accepted, and no
 # acknowledgement from the stub after it; the memory write went as an X packet (binary,

@@ -95,9 +95,12 @@ static bool snapshot_of(unsigned self, unsigned i)
 	return true;
 }
 
+static gdb_emit_fn dump_emit; /* vmcs_dump's sink for one monitor command */
+
 static void emit_dump_line(void *ctx, const char *line)
 {
-	((gdb_emit_fn)ctx)(line);
+	(void)ctx;
+	dump_emit(line);
 }
 
 void gdb_edge_mon_vmcs(unsigned self, unsigned cpu, gdb_emit_fn emit)
@@ -108,7 +111,8 @@ void gdb_edge_mon_vmcs(unsigned self, unsigned cpu, gdb_emit_fn emit)
 		return;
 	}
 	fmt_snprintf(title, sizeof(title), "gdb monitor vmcs, thread %u", cpu + 1);
-	vmcs_dump(&E.snap, title, emit_dump_line, (void *)emit);
+	dump_emit = emit;
+	vmcs_dump(&E.snap, title, emit_dump_line, NULL);
 }
 
 void gdb_edge_mon_stats(gdb_emit_fn emit)
