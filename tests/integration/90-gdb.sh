@@ -6,8 +6,11 @@
 # memory, catches the CPUID exit by which tests/guest/gdbtarget.efi announces itself,
 # breaks in that program (EPT execute breakpoint), writes a register (and a CR0 that VM
 # entry would refuse: undone and logged), steps, watches a write, switches threads,
-# shows the VMCS, is interrupted with Ctrl-C while the program spins, writes memory and
-# detaches. The program's own output shows it saw none of it
+# shows the VMCS, is interrupted with Ctrl-C while the program spins, writes memory (an
+# X packet whose bytes need escaping), reads it back guest-physically (monitor phys on),
+# is refused vmxray's own memory by both views, and detaches. gdb records the wire (set
+# debug remote 1, remote.log): QStartNoAckMode is accepted and honoured. The program's
+# own output shows it saw none of it (no TF in a stepped PUSHF, its code unchanged)
 # except the writes gdb made on purpose.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/gdb${GDB_TEST_CPU:+-$GDB_TEST_CPU}
