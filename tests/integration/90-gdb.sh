@@ -14,7 +14,8 @@
 # except the writes gdb made on purpose.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/gdb${GDB_TEST_CPU:+-$GDB_TEST_CPU}
-# GDB_TEST_CPU=corei7_skylake_x: the same with the monitor trap flag for single steps.
+# GDB_TEST_CPU=MODEL: the same on another Bochs model (steps use TF on every model:
+# GDB_STEP_MTF in vmx/debug/gdb_hw.c).
 cpu=${GDB_TEST_CPU:-corei7_haswell_4770}
 if ! command -v gdb >/dev/null; then
 	skip gdb "gdb is not installed (Debian package gdb; tools/deps test)"
@@ -70,6 +71,7 @@ p/x \$rax
 set \$fn = \$rdi
 set \$ctr = \$rsi
 set \$rel = \$rdx
+set \$tfmark = \$r8
 eval "break *0x%lx", \$fn
 set \$cr0 = 0x80000000
 continue
@@ -85,6 +87,13 @@ delete
 eval "watch *(long *)0x%lx", \$ctr
 continue
 echo GDB-WATCHED\n
+delete
+eval "break *0x%lx", \$tfmark
+continue
+echo GDB-AT-TFMARK\n
+printf "TFMARK eflags.tf=%#x\n", \$eflags & 0x100
+stepi
+printf "TFSTEP pc=mark+%d\n", \$pc - \$tfmark
 delete
 thread 2
 info registers rip
@@ -174,6 +183,12 @@ else
 fi
 expect gdb.x_packet "$r" 'Sending packet: \$X[0-9a-f]+,8:'
 expect gdb.step_hides_tf "$g" '^\$[0-9]+ = 0x0$'
+# The program single-steps itself (its own TF, set by POPFQ, which the stub stepped over
+# on the breakpoint's page): gdb sees that TF, steps the instruction at the mark, and the
+# program still gets its own #DB after that one instruction.
+expect gdb.guest_tf_shown "$g" '^TFMARK eflags.tf=0x100$'
+expect gdb.guest_tf_step "$g" '^TFSTEP pc=mark\+1$'
+expect guest.own_single_step "$log" '^gdbtarget: own_db=#DB mark\+1$'
 expect guest.register_write_seen "$log" '^gdbtarget: result=14$'
 expect guest.code_unchanged "$log" '^gdbtarget: code_first_byte=0x[0-9a-f]+ unchanged=1$'
 expect guest.no_tf_seen "$log" '^gdbtarget: tf_seen=0$'

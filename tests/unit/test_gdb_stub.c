@@ -564,6 +564,19 @@ static void test_guest_db_bits(void **state)
 	assert_int_equal(gdb_core_db_guest_bits(GDB_DR6_BD, false), GDB_DR6_BD);
 }
 
+static void test_step_insn(void **state)
+{
+	(void)state;
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x9c", 1, true), GDB_STEP_PUSHF);
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x66\x9c", 2, false), GDB_STEP_PUSHF);
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\x9d", 2, true), GDB_STEP_LOADS_FLAGS);  /* REX.W POPFQ */
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\xcf", 2, true), GDB_STEP_LOADS_FLAGS);  /* IRETQ */
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\x9d", 2, false), GDB_STEP_OTHER);       /* DEC EAX */
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x90\x9c", 2, true), GDB_STEP_OTHER);
+	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x66", 1, true), GDB_STEP_OTHER);            /* cut off */
+	assert_int_equal(gdb_core_step_insn(NULL, 0, true), GDB_STEP_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup(test_monitor_edge_commands, setup),
 		cmocka_unit_test_setup(test_step_interrupt_blocking, setup),
 		cmocka_unit_test_setup(test_guest_db_bits, setup),
+		cmocka_unit_test_setup(test_step_insn, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

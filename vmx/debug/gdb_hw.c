@@ -213,19 +213,12 @@ bool gdb_hw_mtf_allowed(void)
  * "Monitor Trap Flag"); otherwise RFLAGS.TF with #DB in the exception bitmap (SDM Vol.
  * 3A, 18.3.1.4 "Single-Step Exception Condition"), the guest's own TF kept aside so
  * that register reads show the guest's value. */
-/* PUSHF (9C, after operand-size or REX prefixes; SDM Vol. 2B, PUSHF/PUSHFD/PUSHFQ). */
-static bool insn_is_pushf(void)
+static enum gdb_step_insn step_insn(void)
 {
 	uint8_t b[4];
 	bool mode64, db;
 	unsigned n = guest_fetch_insn(b, sizeof(b), &mode64, &db);
-	for (unsigned i = 0; i < n; i++) {
-		if (b[i] == 0x9C)
-			return true;
-		if (b[i] != 0x66 && !(mode64 && (b[i] & 0xF0) == 0x40))
-			return false;
-	}
-	return false;
+	return gdb_core_step_insn(b, n, mode64);
 }
 
 /* A stepped PUSHF pushed the stub's TF: take it back out of the guest's stack (bit 8
@@ -270,13 +263,17 @@ void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on)
 	uint64_t rf = vmcs_readnw(GUEST_RFLAGS);
 	uint32_t bm = vmcs_read32(EXCEPTION_BITMAP);
 	if (on) {
-		c->pushf = insn_is_pushf();
+		enum gdb_step_insn k = step_insn();
+		c->pushf = k == GDB_STEP_PUSHF;
+		c->loads_flags = k == GDB_STEP_LOADS_FLAGS;
 		c->guest_tf = rf & RFLAGS_TF;
 		rf |= RFLAGS_TF;
 		bm |= DB_VECTOR_BIT;
 	} else {
 		if (c->pushf)
 			pushf_hide_tf(c);
+		if (c->loads_flags) /* the TF POPF or IRET loaded is the guest's */
+			c->guest_tf = rf & RFLAGS_TF;
 		rf = (rf & ~RFLAGS_TF) | (c->guest_tf ? RFLAGS_TF : 0);
 		bm &= ~DB_VECTOR_BIT;
 	}

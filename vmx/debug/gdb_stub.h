@@ -32,6 +32,7 @@ struct gdb_cpu {
 	bool stepping;               /* a step is armed now (TF or MTF) */
 	bool guest_tf;               /* the guest's own RFLAGS.TF under the stub's */
 	bool pushf;                  /* the stepped instruction is PUSHF: it pushes the stub's TF */
+	bool loads_flags;            /* it is POPF or IRET: the TF after it is the guest's */
 	bool sti_block;              /* the step added blocking by STI (no interrupt enters it) */
 	bool step_over;              /* the armed step re-executes an access to a guarded page */
 	uint64_t over_page[2];       /* the pages open for it (an instruction may touch two) */
@@ -109,6 +110,13 @@ bool gdb_core_step_blocks_irq(uint64_t rflags, uint32_t interruptibility, uint32
 #define GDB_DR6_BD (1ULL << 13)
 #define GDB_DR6_BS (1ULL << 14)
 uint64_t gdb_core_db_guest_bits(uint64_t qual, bool guest_tf);
+
+/* The instruction a TF step executes, as far as RFLAGS.TF goes (SDM Vol. 2B, PUSHF and
+ * POPF, IRET): PUSHF stores the stub's TF in the guest's stack; POPF and IRET load TF
+ * from it, so after them RFLAGS.TF is the guest's own. Prefixes: 66 and, in 64-bit
+ * mode, REX. */
+enum gdb_step_insn { GDB_STEP_OTHER, GDB_STEP_PUSHF, GDB_STEP_LOADS_FLAGS };
+enum gdb_step_insn gdb_core_step_insn(const uint8_t *b, unsigned n, bool mode64);
 
 /* Whether an exit is the armed catchpoint's (then disarmed), and its value. */
 bool gdb_core_catch_armed(void);
