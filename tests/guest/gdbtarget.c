@@ -79,7 +79,7 @@ static void own_step(void)
 	int r = probe_call(gdbtarget_own_step, NULL);
 	long off = (long)(probe_fault_info.rip - (uint64_t)(uintptr_t)gdbtarget_tf_mark);
 	if (r == VECTOR_DB)
-		say("own_db=#DB mark%+ld", off);
+		say("own_db=#DB mark+%ld", off);
 	else
 		say("own_db=%s", r == PROBE_NO_FAULT ? "none" : probe_vector_name(r));
 }

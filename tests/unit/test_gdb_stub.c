@@ -567,6 +567,9 @@ static void test_guest_db_bits(void **state)
 static void test_step_insn(void **state)
 {
 	(void)state;
+	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, 0), 0);                          /* Bochs's stale BS */
+	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, GDB_INTR_MOV_SS), GDB_DR6_BS);   /* held by MOV SS */
+	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, GDB_INTR_STI), GDB_DR6_BS);      /* entry needs it */
 	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x9c", 1, true), GDB_STEP_PUSHF);
 	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x66\x9c", 2, false), GDB_STEP_PUSHF);
 	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\x9d", 2, true), GDB_STEP_LOADS_FLAGS);  /* REX.W POPFQ */

@@ -413,6 +413,11 @@ bool gdb_core_step_blocks_irq(uint64_t rflags, uint32_t interruptibility, uint32
 	       !(interruptibility & (GDB_INTR_STI | GDB_INTR_MOV_SS)) && activity == 0;
 }
 
+uint64_t gdb_core_fault_pending_db(uint64_t pending, uint32_t interruptibility)
+{
+	return interruptibility & (GDB_INTR_STI | GDB_INTR_MOV_SS) ? pending : 0;
+}
+
 enum gdb_step_insn gdb_core_step_insn(const uint8_t *b, unsigned n, bool mode64)
 {
 	for (unsigned i = 0; i < n; i++) {

@@ -111,6 +111,14 @@ bool gdb_core_step_blocks_irq(uint64_t rflags, uint32_t interruptibility, uint32
 #define GDB_DR6_BS (1ULL << 14)
 uint64_t gdb_core_db_guest_bits(uint64_t qual, bool guest_tf);
 
+/* The pending debug exceptions a fault-like VM exit (an EPT violation) should have
+ * saved: none, unless blocking by STI or MOV SS holds them (SDM Vol. 3C, "Saving
+ * Non-Register State": the field is cleared except after trap-like exits and under
+ * MOV-SS blocking; VM entry demands BS with TF under STI blocking). Bochs 2.7 saves
+ * the single-step trap it scheduled for the faulting instruction, which the next VM
+ * entry would deliver before that instruction runs. */
+uint64_t gdb_core_fault_pending_db(uint64_t pending, uint32_t interruptibility);
+
 /* The instruction a TF step executes, as far as RFLAGS.TF goes (SDM Vol. 2B, PUSHF and
  * POPF, IRET): PUSHF stores the stub's TF in the guest's stack; POPF and IRET load TF
  * from it, so after them RFLAGS.TF is the guest's own. Prefixes: 66 and, in 64-bit

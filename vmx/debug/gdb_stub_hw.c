@@ -268,6 +268,10 @@ bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 	struct ept_violation_qual q = ept_violation_qual_decode(e->qual);
 	if (e->qual & (1u << 12)) /* NMI unblocking due to IRET: as exit_ept_violation does */
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
+	uint64_t pending = vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS);
+	if (pending) /* what the hardware saves after a fault-like exit (gdb_stub.h) */
+		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS,
+			     gdb_core_fault_pending_db(pending, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO)));
 	switch (gdb_core_ept_access(v->index, q.fetch, q.read, q.write, v->at_exit.rip, gpa, &extra)) {
 	case GDB_EPT_STOP:
 		gdb_stop(v, GDB_SIGTRAP, extra, NULL, false);
