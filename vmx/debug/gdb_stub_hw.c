@@ -6,6 +6,7 @@
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
+#include "arch/exceptions.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "ept/ept.h"
@@ -13,7 +14,6 @@
 #include "vmx/debug/gdb_stub.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/guest_mem.h"
-#include "vmx/exit/inject.h"
 #include "vmx/policy/setup.h"
 #include "vmx/study/vmcs_dump.h"
 #include "vmx/vmcs/controls.h"
