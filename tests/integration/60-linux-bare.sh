@@ -22,6 +22,10 @@ expect linux_bare.smp_brought_up "$log" '^LINUXTEST: dmesg_smp=.*smp: Brought up
 expect linux_bare.vmx_flag "$log" '^LINUXTEST: vmx_flag=yes$'
 expect linux_bare.no_hypervisor_flag "$log" '^LINUXTEST: hypervisor_flag=no$'
 expect linux_bare.power_down "$log" 'reboot: Power down'
+# The Linux hvctl without vmxray: says so, fails, and never executes VMCALL.
+expect linux_bare.hvctl_not_running "$log" '^LINUXTEST: hvctl_version: vmxray is not running$'
+expect linux_bare.hvctl_status "$log" '^LINUXTEST: hvctl_version_status=3$'
+expect linux_bare.hvctl_no_vmcall "$log" '^LINUXTEST: hvctl_version: hvctl: vmcalls=0$'
 expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic' 'reboot: Power down'
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')

@@ -7,10 +7,17 @@
 # which delivers them in software (ipi=soft, vmx/exit_apic.c; Debian's Bochs 2.7 never
 # clears an INIT that caused a VM exit, docs/ARCHITECTURE.md "INIT and SIPI between processors").
 # LINUX_SMP=1 boots one CPU (tools/bench's Linux overhead figure).
+# The initramfs runs the Linux hvctl (tests/integration/hvctl_linux.bash has its checks).
+# With 2 CPUs vmxray runs with user_hypercalls=on: hvctl's version, stats and log must
+# agree with what vmxray prints, and its self-test's bad buffers must be refused. With
+# one CPU (the overhead figure) the option stays off: hvctl must say so, and every call
+# must raise #UD. LINUX_USER_HYPERCALLS=on|off overrides.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/hvctl_linux.bash"
 smp=${LINUX_SMP:-2}
+user_hc=${LINUX_USER_HYPERCALLS:-$([ "$smp" -gt 1 ] && echo on || echo off)}
 out=$B/it/linux-vmxray${LINUX_SMP:+-$smp}
-linux_image linux_vmxray "$out" with-vmxray
+linux_image linux_vmxray "$out" with-vmxray "user_hypercalls=$user_hc"
 
 start=$(date +%s)
 boot linux_vmxray --bed bochs --cpu corei7_haswell_4770 --smp "$smp" --megs 256 --timeout 900 \
@@ -37,6 +44,7 @@ expect linux_vmxray.stats_total "$log" 'info: STATS end exits=[0-9]+'
 expect_not linux_vmxray.no_kernel_panic "$log" 'Kernel panic' 'info: STATS end exits='
 expect_not linux_vmxray.no_vmxray_panic "$log" 'PANIC|root-mode exception' 'info: STATS end exits='
 expect_not linux_vmxray.no_foreign_ept_violation "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='
+hvctl_linux_checks linux_vmxray.hvctl "$log" "$user_hc"
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 echo "INFO linux_vmxray_ticks=${ticks:-unknown}"

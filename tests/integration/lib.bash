@@ -108,12 +108,13 @@ boot() {
 }
 finish() { exit $FAILED; }
 
-# linux_image NAME OUT [with-vmxray]: fetches the Linux payload (tools/linux-payload) and
-# builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray, then the
-# kernel's EFI stub. Skips the test (exit 77) when the Debian archive cannot be reached
-# and nothing is cached; fails the test when anything else goes wrong.
+# linux_image NAME OUT [with-vmxray [OPTIONS]]: fetches the Linux payload (tools/linux-payload)
+# and builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray (with the
+# words OPTIONS on its command line), then the kernel's EFI stub. Skips the test (exit 77)
+# when the Debian archive cannot be reached and nothing is cached; fails the test when
+# anything else goes wrong.
 linux_image() {
-	local name=$1 out=$2 with=${3:-} payload=$B/linux-payload
+	local name=$1 out=$2 with=${3:-} vmx_opts=${4:-} payload=$B/linux-payload
 	mkdir -p "$out"
 	"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
 	local rc=$?
@@ -130,7 +131,7 @@ linux_image() {
 	fi
 	local cmdline vmx=() mk=()
 	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-	[ "$with" = with-vmxray ] && vmx=('\EFI\vmxray\vmxray.efi') || mk=(--no-vmxray)
+	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${vmx_opts:+ $vmx_opts}") || mk=(--no-vmxray)
 	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
 		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
 	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \
