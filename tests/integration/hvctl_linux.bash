@@ -97,6 +97,7 @@ hvctl_checks_on() {
 	else
 		fail "$name.log_same_as_serial" "the ring's lines up to 'launching on' differ from serial's"
 	fi
+	expect "$name.selftest_sees_answer" "$c" '^LINUXTEST: hvctl_selftest: selftest: VMCALL from CPL 3 answered'
 	hvctl_check_selftest "$name" "$c"
 }
 
@@ -108,7 +109,7 @@ hvctl_checks_off() {
 	expect "$name.says_option_off" "$c" \
 		'^LINUXTEST: hvctl_version: hvctl: version: VMCALL \(function 0\) raised #UD \(SIGILL\).*user_hypercalls=on'
 	expect "$name.version_status" "$c" '^LINUXTEST: hvctl_version_status=1$'
-	expect "$name.selftest_sees_off" "$c" '^LINUXTEST: hvctl_selftest: selftest: user_hypercalls is off'
+	expect "$name.selftest_sees_ud" "$c" '^LINUXTEST: hvctl_selftest: selftest: VMCALL from CPL 3 raised #UD'
 	hvctl_check_vmcall_total "$name" "$c"
 	hvctl_check_selftest "$name" "$c"
 }
