@@ -134,13 +134,23 @@ $(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(VMXDIFF_OBJ) $(GUEST_SHARED_OBJ) l
 
 # ---- hvctl.efi: the in-guest tool for users (tools/hvctl/*.c + the guest library) ----
 HVCTL_C := $(wildcard tools/hvctl/*.c) vmx/study/trace_record.c
+HVCTL_LINUX_C := $(wildcard tools/hvctl/linux/*.c)
 HVCTL_OBJ := $(HVCTL_C:%.c=$(B)/guest/hvctl/%.o)
 $(B)/guest/hvctl/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 $(B)/hvctl.so: $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) linker.ld
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
-hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi)
+hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi) $(if $(HVCTL_LINUX_C),$(B)/hvctl-linux)
+
+# ---- hvctl-linux: the same commands as a static Linux program for the running OS
+# (tools/hvctl/hvctl_cmd.c + tools/hvctl/linux/; tools/linux-payload puts it in the initramfs) ----
+HVCTL_LINUX_SRCS := tools/hvctl/hvctl_cmd.c tools/hvctl/trace_line.c vmx/study/trace_record.c drivers/fmt.c \
+	$(HVCTL_LINUX_C)
+$(B)/hvctl-linux: $(HVCTL_LINUX_SRCS) $(wildcard tools/hvctl/*.h tools/hvctl/linux/*.h) \
+		vmx/policy/hypercall_abi.h vmx/decode/exit_reasons.def vmx/study/trace_record.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -static -I. -o $@ $(HVCTL_LINUX_SRCS)
 
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c

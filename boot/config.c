@@ -85,6 +85,7 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	cfg->gdb_port = o->gdb_port;
 	cfg->gdb_wait = o->gdb_wait;
 	cfg->log_port = o->serial_port;
+	cfg->user_hypercalls = o->user_hypercalls;
 	options_for_each_item(o->trace, strlen(o->trace), add_trace, cfg);
 	cfg->trace_out = o->trace_out;
 	cfg->trace_lines = o->trace_out == TRACE_OUT_SERIAL || o->trace_out == TRACE_OUT_BOTH;

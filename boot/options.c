@@ -383,6 +383,12 @@ static bool set_gdb_wait(struct vmxray_options *o, const char *v, size_t n)
 	return set_choice(&o->gdb_wait, v, n, "on", "off");
 }
 
+/* user_hypercalls=on: CPL 3 may make the read-only hypercalls (vmx/policy/hypercall_abi.h). */
+static bool set_user_hypercalls(struct vmxray_options *o, const char *v, size_t n)
+{
+	return set_choice(&o->user_hypercalls, v, n, "on", "off");
+}
+
 static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "serial", "auto, none, an I/O port such as 0x3f8 (1..0xfff8), mmio:ADDR[,1|4], pci:BB:DD.F",
 	  set_serial },
@@ -409,6 +415,8 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
 		  "unexpected-exit, feature-control-locked, no-memory", set_test },
 	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
+	{ "user_hypercalls", "off (CPL 3 gets #UD for VMCALL), on (CPL 3 may call VERSION, STATS, LOG_READ)",
+	  set_user_hypercalls },
 };
 
 void options_set_defaults(struct vmxray_options *o)
@@ -535,12 +543,13 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s%s%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s%s%s%s",
+			    "recorder=%u ipi=%s caps=%s logbuf=%u user_hypercalls=%s%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->trace[0] ? " trace_out=" : "", o->trace[0] ? TRACE_OUT_NAMES[o->trace_out] : "",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
 			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
-			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->gdb_port ? " gdb=" : "", gdb,
+			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->user_hypercalls ? "on" : "off",
+			    o->gdb_port ? " gdb=" : "", gdb,
 			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test);
 }

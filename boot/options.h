@@ -51,6 +51,7 @@ struct vmxray_options {
 	char test[OPT_LIST_MAX];    /* test-only fault injection, see docs */
 	uint16_t gdb_port;          /* gdb=PORT: GDB remote stub on that 16550 (0 = off) */
 	bool gdb_wait;              /* gdb_wait=on: the guest waits for gdb at launch */
+	bool user_hypercalls;       /* user_hypercalls=on: CPL 3 may make the read-only hypercalls */
 };
 
 void options_set_defaults(struct vmxray_options *o);

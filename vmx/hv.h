@@ -35,6 +35,7 @@ struct hv_config {
 	uint16_t gdb_port;        /* gdb=: the GDB stub's UART (0: off; vmx/debug/gdb.h) */
 	bool gdb_wait;            /* gdb_wait=on: the guest waits for gdb at launch */
 	uint16_t log_port;        /* serial=: the log's UART, never the stub's */
+	bool user_hypercalls;     /* user_hypercalls=on: CPL 3 may make the read-only hypercalls */
 };
 
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */

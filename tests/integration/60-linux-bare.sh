@@ -5,6 +5,7 @@
 # /init prints "LINUXTEST: key=value" lines and powers off.
 # Skipped (exit 77) when the Debian archive cannot be reached and no kernel is cached.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/hvctl_linux.bash"
 out=$B/it/linux-bare
 linux_image linux_bare "$out"
 
@@ -22,6 +23,18 @@ expect linux_bare.smp_brought_up "$log" '^LINUXTEST: dmesg_smp=.*smp: Brought up
 expect linux_bare.vmx_flag "$log" '^LINUXTEST: vmx_flag=yes$'
 expect linux_bare.no_hypervisor_flag "$log" '^LINUXTEST: hypervisor_flag=no$'
 expect linux_bare.power_down "$log" 'reboot: Power down'
+# The Linux hvctl without vmxray: says so, fails, and never executes VMCALL.
+expect linux_bare.hvctl_not_running "$log" '^LINUXTEST: hvctl_version: vmxray is not running$'
+expect linux_bare.hvctl_status "$log" '^LINUXTEST: hvctl_version_status=3$'
+expect linux_bare.hvctl_no_vmcall "$log" '^LINUXTEST: hvctl_version: hvctl: vmcalls=0$'
+# Its self-test does not ask CPUID: on the bare CPU every VMCALL from CPL 3 raises #UD and
+# writes nothing, which is what vmxray with user_hypercalls off must look like
+# (65-linux-vmxray.sh with LINUX_SMP=1 runs the same program there).
+expect linux_bare.hvctl_selftest_ud "$log" '^LINUXTEST: hvctl_selftest: selftest: VMCALL from CPL 3 raised #UD'
+c=$(mktemp)
+clean "$log" >"$c"
+hvctl_check_selftest linux_bare.hvctl "$c"
+rm -f "$c"
 expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic' 'reboot: Power down'
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')

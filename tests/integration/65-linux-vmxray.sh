@@ -10,12 +10,19 @@
 # The 2-CPU boot (make test's) also traces the common exits into small rings (tracebuf=8:
 # 128 records per CPU, most of them overwritten and counted lost): the TRACE dump at
 # power-off must parse and its counts must agree with STATS (docs/VMXLOG.md, "records").
+# The initramfs runs the Linux hvctl (tests/integration/hvctl_linux.bash has its checks).
+# With 2 CPUs vmxray runs with user_hypercalls=on: hvctl's version, stats and log must
+# agree with what vmxray prints, and its self-test's bad buffers must be refused. With
+# one CPU (the overhead figure) the option stays off: hvctl must say so, and every call
+# must raise #UD. LINUX_USER_HYPERCALLS=on|off overrides.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/hvctl_linux.bash"
 smp=${LINUX_SMP:-2}
 traced="cpuid,msr_read,msr_write,cr_access,xsetbv,io_instruction"
 [ -n "${LINUX_SMP:-}" ] || export VMXRAY_ARGS=${VMXRAY_ARGS-"trace=$traced tracebuf=8"}
+user_hc=${LINUX_USER_HYPERCALLS:-$([ "$smp" -gt 1 ] && echo on || echo off)}
 out=$B/it/linux-vmxray${LINUX_SMP:+-$smp}
-linux_image linux_vmxray "$out" with-vmxray
+linux_image linux_vmxray "$out" with-vmxray "user_hypercalls=$user_hc"
 
 start=$(date +%s)
 boot linux_vmxray --bed bochs --cpu corei7_haswell_4770 --smp "$smp" --megs 256 --timeout 900 \
@@ -42,6 +49,7 @@ expect linux_vmxray.stats_total "$log" 'info: STATS end exits=[0-9]+'
 expect_not linux_vmxray.no_kernel_panic "$log" 'Kernel panic' 'info: STATS end exits='
 expect_not linux_vmxray.no_vmxray_panic "$log" 'PANIC|root-mode exception' 'info: STATS end exits='
 expect_not linux_vmxray.no_foreign_ept_violation "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='
+hvctl_linux_checks linux_vmxray.hvctl "$log" "$user_hc"
 
 # The trace rings' dump, against STATS, from the raw lines (not through vmxlog): per CPU,
 # the records written = dumped + lost + read, and written + filtered + open = the STATS

@@ -108,13 +108,13 @@ boot() {
 }
 finish() { exit $FAILED; }
 
-# linux_image NAME OUT [with-vmxray]: fetches the Linux payload (tools/linux-payload) and
-# builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray (with the
-# options in VMXRAY_ARGS), then the
-# kernel's EFI stub. Skips the test (exit 77) when the Debian archive cannot be reached
-# and nothing is cached; fails the test when anything else goes wrong.
+# linux_image NAME OUT [with-vmxray [OPTIONS]]: fetches the Linux payload (tools/linux-payload)
+# and builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray (with the
+# words OPTIONS on its command line), then the kernel's EFI stub. Skips the test (exit 77)
+# when the Debian archive cannot be reached and nothing is cached; fails the test when
+# anything else goes wrong.
 linux_image() {
-	local name=$1 out=$2 with=${3:-} payload=$B/linux-payload
+	local name=$1 out=$2 with=${3:-} vmx_opts=${4:-} payload=$B/linux-payload
 	mkdir -p "$out"
 	"$here/tools/linux-payload" "$payload" >"$out/payload.log" 2>&1
 	local rc=$?
@@ -131,8 +131,9 @@ linux_image() {
 	fi
 	local cmdline vmx=() mk=()
 	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-	# VMXRAY_ARGS: options for vmxray.efi (e.g. trace=, tracebuf=).
-	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${VMXRAY_ARGS:+ $VMXRAY_ARGS}") || mk=(--no-vmxray)
+	# OPTIONS and then VMXRAY_ARGS (e.g. trace=, tracebuf=): vmxray.efi's command line.
+	vmx_opts="$vmx_opts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
+	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${vmx_opts:+ $vmx_opts}") || mk=(--no-vmxray)
 	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
 		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
 	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \

@@ -186,11 +186,13 @@ static void test_describe(void **state)
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid trace_out=memory dump=none "
-				 "check=on recorder=0 ipi=soft caps=short logbuf=64");
-	assert_true(options_parse_cmdline(&o, "serial=mmio:0xfe030000,4 logbuf=16", err, sizeof(err)));
+				 "check=on recorder=0 ipi=soft caps=short logbuf=64 user_hypercalls=off");
+	assert_true(options_parse_cmdline(&o, "serial=mmio:0xfe030000,4 logbuf=16 user_hypercalls=on", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "serial=mmio:0xfe030000,4 "));
-	assert_non_null(strstr(buf, " logbuf=16"));
+	assert_non_null(strstr(buf, " logbuf=16 user_hypercalls=on"));
+	assert_false(options_parse_cmdline(&o, "user_hypercalls=yes", err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'user_hypercalls': invalid value 'yes'"));
 	assert_true(options_parse_cmdline(&o, "serial=pci:00:1f.3", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "serial=pci:00:1f.3 "));

@@ -1,72 +1,159 @@
-/* VMCALL: vmxray's hypercall ABI (vmx/policy/hypercall_abi.h). Only CPL 0 may call: VMCALL
- * exits at any CPL (SDM Vol. 3C, 26.1.2), so vmxray gives CPL > 0 the #UD a CPU
- * without a VMM would. Every buffer is checked before anything is written. */
+/* VMCALL: vmxray's hypercall ABI (vmx/policy/hypercall_abi.h). VMCALL exits at any CPL
+ * (SDM Vol. 3C, 26.1.2), so vmxray gives CPL > 0 the #UD a CPU without a VMM would,
+ * except the read-only calls from CPL 3 with user_hypercalls=on. Every buffer is
+ * checked, every page of it, before anything is written. */
 #include "arch/cpu.h"
 #include "arch/spinlock.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "drivers/logring.h"
+#include "arch/cr.h"
+#include "arch/msr.h"
+#include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/guest_mem.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/policy/hypercall_abi.h"
 #include "vmx/exit/inject.h"
 #include "vmx/exit/trace.h"
+#include "vmx/vmcs/vmcs.h"
 
 #include <string.h>
 
-/* May the hypercall write `needed` bytes at buf (size given by the guest)? On ENOSPC the
- * guest learns the size it needs in RBX. */
-static int64_t hc_check_buffer(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t needed)
+/* ---- the buffer a call writes: guest-physical from CPL 0, guest-virtual from CPL 3 ---- */
+
+/* Whether the caller runs in 64-bit mode (IA32_EFER.LMA and CS.L): its linear addresses
+ * are 64 bits wide, otherwise 32. */
+static bool hc_caller_mode64(const struct guest_paging *p)
 {
-	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, needed);
+	return (p->efer & EFER_LMA) && seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES)).l;
+}
+
+/* How often the check is made again when another CPU changes a paging-structure entry
+ * between the walk and the setting of its accessed and dirty flags. */
+#define HC_USER_WALK_TRIES 4
+
+static bool hc_commit_ad(const struct hc_buffer *b)
+{
+	for (unsigned i = 0; i < b->pieces; i++)
+		if (!guest_walk_commit_ad(&b->piece[i].walk, true))
+			return false;
+	return true;
+}
+
+static int64_t hc_user_buffer(uint64_t va, uint64_t size, uint64_t needed, struct hc_buffer *b)
+{
+	struct guest_paging p = guest_paging_now();
+	bool mode64 = hc_caller_mode64(&p);
+
+	for (unsigned t = 0; t < HC_USER_WALK_TRIES; t++) {
+		int64_t st = hypercall_check_user_buffer(&p, mode64, &g_hv.ram, g_hv.owned, g_hv.owned_count, va, size,
+							 needed, b);
+		if (st != VMXRAY_HC_OK || hc_commit_ad(b))
+			return st;
+	}
+	b->pieces = 0;
+	return VMXRAY_HC_EAGAIN;
+}
+
+/* May the hypercall write `needed` bytes at buf (size given by the guest)? The pieces
+ * to write into *b; on ENOSPC the guest learns the size it needs in RBX. */
+static int64_t hc_buffer_get(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t needed, struct hc_buffer *b)
+{
+	int64_t st;
+
+	if (vcpu_guest_cpl() != 0) {
+		st = hc_user_buffer(buf, size, needed, b);
+	} else {
+		st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, needed);
+		b->pieces = st == VMXRAY_HC_OK && needed ? 1 : 0;
+		b->bytes = b->pieces ? needed : 0;
+		b->piece[0] = (struct hc_piece){ .gpa = buf, .len = needed };
+	}
 	if (st == VMXRAY_HC_ENOSPC)
 		v->regs.gpr[GPR_RBX] = needed;
 	return st;
 }
 
+/* n bytes of src into the checked buffer at byte offset `at` (at + n <= b->bytes). */
+static void hc_buffer_write_at(const struct hc_buffer *b, uint64_t at, const void *src, uint64_t n)
+{
+	const uint8_t *s = src;
+
+	for (unsigned i = 0; i < b->pieces && n; i++) {
+		const struct hc_piece *p = &b->piece[i];
+
+		if (at >= p->len) {
+			at -= p->len;
+			continue;
+		}
+		uint64_t len = p->len - at < n ? p->len - at : n;
+		memcpy((void *)(uintptr_t)(p->gpa + at), s, len);
+		s += len;
+		n -= len;
+		at = 0;
+	}
+}
+
+/* ---- the calls ---- */
+
 static int64_t hc_stats(struct vcpu *v, uint64_t buf, uint64_t size)
 {
-	uint64_t needed = VMXRAY_STATS_COUNTERS * 8;
-	int64_t st = hc_check_buffer(v, buf, size, needed);
+	uint64_t out[VMXRAY_STATS_COUNTERS];
+	struct hc_buffer b;
+	int64_t st = hc_buffer_get(v, buf, size, sizeof(out), &b);
 	if (st != VMXRAY_HC_OK)
 		return st;
-	uint64_t *out = (uint64_t *)(uintptr_t)buf;
 	for (unsigned r = 0; r < VMXRAY_STATS_COUNTERS; r++) {
 		uint64_t sum = 0;
 		for (unsigned c = 0; c < g_hv.cpu_count; c++)
 			sum += (r < VMX_EXIT_REASON_SLOTS && g_hv.vcpu[c]) ? g_hv.vcpu[c]->exit_count[r] : 0;
 		out[r] = sum;
 	}
+	hc_buffer_write_at(&b, 0, out, sizeof(out));
 	return VMXRAY_STATS_COUNTERS;
 }
 
 static int64_t hc_owned_ranges(struct vcpu *v, uint64_t buf, uint64_t size)
 {
-	uint64_t needed = g_hv.owned_count * 16ULL;
-	int64_t st = hc_check_buffer(v, buf, size, needed);
+	uint64_t out[2 * HV_OWNED_MAX];
+	struct hc_buffer b;
+	int64_t st = hc_buffer_get(v, buf, size, g_hv.owned_count * 16ULL, &b);
 	if (st != VMXRAY_HC_OK)
 		return st;
-	uint64_t *out = (uint64_t *)(uintptr_t)buf;
 	for (unsigned i = 0; i < g_hv.owned_count; i++) {
 		out[2 * i] = g_hv.owned[i].base;
 		out[2 * i + 1] = g_hv.owned[i].size;
 	}
+	hc_buffer_write_at(&b, 0, out, g_hv.owned_count * 16ULL);
 	return g_hv.owned_count;
 }
 
 struct log_read {
 	uint64_t offset, first, count, end, lost;
-	char *dst;
-	uint64_t cap;
+	const struct hc_buffer *b;
 };
 
+/* Piece by piece, each from where the one before ended. */
 static void log_read_locked(void *ctx)
 {
 	struct log_read *r = ctx;
+	uint64_t at = r->offset;
 
-	r->count = logring_read(&g_logring, r->offset, r->dst, r->cap, &r->first);
+	r->first = r->offset < g_logring.tail ? g_logring.tail : r->offset;
+	for (unsigned i = 0; i < r->b->pieces; i++) {
+		const struct hc_piece *p = &r->b->piece[i];
+		uint64_t first, n = logring_read(&g_logring, at, (char *)(uintptr_t)p->gpa, p->len, &first);
+
+		if (i == 0)
+			r->first = first;
+		r->count += n;
+		at = first + n;
+		if (n < p->len)
+			break;
+	}
 	r->end = g_logring.head;
 	r->lost = g_logring.lost;
 }
@@ -75,12 +162,14 @@ static void log_read_locked(void *ctx)
  * the guest could not write itself. */
 static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t offset)
 {
+	struct hc_buffer b;
+
 	if (size == 0)
 		return VMXRAY_HC_EINVAL;
-	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, size);
+	int64_t st = hc_buffer_get(v, buf, size, size, &b);
 	if (st != VMXRAY_HC_OK)
 		return st;
-	struct log_read r = { .offset = offset, .dst = (char *)(uintptr_t)buf, .cap = size };
+	struct log_read r = { .offset = offset, .b = &b };
 	log_call_locked(log_read_locked, &r);
 	v->regs.gpr[GPR_RBX] = r.first;
 	v->regs.gpr[GPR_RCX] = r.end;
@@ -88,26 +177,45 @@ static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t
 	return (int64_t)r.count;
 }
 
-/* TRACE_READ: whole records only, into a buffer checked whole as for LOG_READ. */
+/* TRACE_READ: whole records only, into a buffer checked whole before the first write
+ * (guest-physical from CPL 0, every page walked from CPL 3). Records are copied a few at
+ * a time through a small buffer on the root stack, so a CPL 3 buffer may cross pages
+ * anywhere; a run stops where the ring overwrote the next record meanwhile. */
+#define HC_TRACE_CHUNK 8
 static int64_t hc_trace_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t cursor)
 {
 	_Static_assert(VMXRAY_TRACE_RECORD_BYTES == TRACE_RECORD_BYTES, "the ABI's record size");
+	struct trace_record chunk[HC_TRACE_CHUNK];
+	struct hc_buffer b;
+
 	if (size < TRACE_RECORD_BYTES) {
 		v->regs.gpr[GPR_RBX] = TRACE_RECORD_BYTES;
 		return VMXRAY_HC_ENOSPC;
 	}
-	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, size);
+	uint64_t max = size / TRACE_RECORD_BYTES;
+	int64_t st = hc_buffer_get(v, buf, size, max * TRACE_RECORD_BYTES, &b);
 	if (st != VMXRAY_HC_OK)
 		return st;
-	uint64_t first, end, lost, max = size / TRACE_RECORD_BYTES;
-	st = trace_read(cursor, (struct trace_record *)(uintptr_t)buf, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max,
-			&first, &end, &lost);
-	if (st < 0)
-		return st;
+	uint64_t first = 0, end = 0, lost = 0, done = 0, at = cursor;
+	while (done < max) {
+		uint64_t f, want = max - done < HC_TRACE_CHUNK ? max - done : HC_TRACE_CHUNK;
+		st = trace_read(at, chunk, (uint32_t)want, &f, &end, &lost);
+		if (st < 0)
+			return st;
+		if (done == 0)
+			first = f;
+		else if (f != at)
+			break; /* overwritten since the last chunk: the caller's next cursor says so */
+		hc_buffer_write_at(&b, done * TRACE_RECORD_BYTES, chunk, (uint64_t)st * TRACE_RECORD_BYTES);
+		done += (uint64_t)st;
+		at = f + (uint64_t)st;
+		if ((uint64_t)st < want)
+			break;
+	}
 	v->regs.gpr[GPR_RBX] = first;
 	v->regs.gpr[GPR_RCX] = end;
 	v->regs.gpr[GPR_RDX] = lost;
-	return st;
+	return (int64_t)done;
 }
 
 /* DUMP_VMCS prints ~150 lines (about 1 s of a 115200-baud UART, under the log lock
@@ -167,13 +275,25 @@ static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint
 	}
 }
 
+/* CPL 0 may make every call; CPL 3 the read-only ones with user_hypercalls=on, not in
+ * virtual-8086 mode (its addresses are no flat linear addresses); nobody else. */
+static bool hc_caller_allowed(uint64_t fn)
+{
+	unsigned cpl = vcpu_guest_cpl();
+
+	if (cpl == 0)
+		return true;
+	return cpl == 3 && g_hv.cfg.user_hypercalls && hypercall_user_allowed(fn) &&
+	       !(vmcs_readnw(GUEST_RFLAGS) & RFLAGS_VM);
+}
+
 void exit_vmcall(struct vcpu *v, struct vmexit *e)
 {
 	uint64_t fn = v->regs.gpr[GPR_RAX];
 
-	if (vcpu_guest_cpl() != 0) {
+	if (!hc_caller_allowed(fn)) {
 		if (e->tracing)
-			fmt_snprintf(e->detail, sizeof(e->detail), "function=%lu cpl>0 inject=#UD", fn);
+			fmt_snprintf(e->detail, sizeof(e->detail), "function=%lu cpl=%u inject=#UD", fn, vcpu_guest_cpl());
 		vcpu_inject_ud(v);
 		return;
 	}

@@ -92,6 +92,11 @@ static bool gpa_cmpxchg_entry(void *ctx, uint64_t gpa, unsigned size, uint64_t e
 					   __ATOMIC_SEQ_CST);
 }
 
+bool guest_walk_commit_ad(const struct guest_walk *w, bool write)
+{
+	return guest_walk_set_ad(w, write, gpa_cmpxchg_entry, NULL);
+}
+
 /* How often a walk is tried again when another CPU changes an entry under it; after
  * that the guest runs the instruction again. */
 #define SPAN_WALK_TRIES 4

@@ -48,6 +48,11 @@ struct guest_paging guest_paging_now(void);
 bool span_translate(const struct guest_paging *p, bool mode64, uint64_t la, unsigned len,
 		    enum guest_access a, struct span *s, struct span_fault *f);
 
+/* After a successful walk: the accessed (and on a write the dirty) flags of its entries,
+ * as the processor's access would set them (guest_walk_set_ad over a locked
+ * compare-exchange); false when another CPU changed an entry since the walk. */
+bool guest_walk_commit_ad(const struct guest_walk *w, bool write);
+
 /* The byte at offset i of a span, for the host (NULL: beyond the identity map). */
 volatile uint8_t *span_byte(const struct span *s, unsigned i);
 

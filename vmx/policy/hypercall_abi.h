@@ -1,12 +1,29 @@
 /* vmxray's hypercall ABI (VMCALL), shared with in-guest programs. Pure.
  *
  * RAX = function, RBX/RCX/RDX = arguments. On return RAX = status (0 ok, negative =
- * error) or a count, outputs in RBX/RCX/RDX. Only CPL 0 may call; from CPL > 0 the
- * guest gets #UD, as VMCALL outside a VMM would give it.
+ * error) or a count, outputs in RBX/RCX/RDX. CPL 0 may make every call; from CPL 1 and
+ * 2, and from CPL 3 unless vmxray runs with user_hypercalls=on, the guest gets #UD, as
+ * VMCALL outside a VMM would give it.
  *
- * Buffer arguments are guest-physical addresses. A buffer outside guest RAM, one that
- * overlaps memory vmxray owns, or one too small gets a negative status and nothing is
- * written; RBX then holds the size in bytes that the call needs (for -ENOSPC). */
+ * CPL 0: buffer arguments are guest-physical addresses. A buffer outside guest RAM,
+ * one that overlaps memory vmxray owns, or one too small gets a negative status and
+ * nothing is written; RBX then holds the size in bytes that the call needs (for -ENOSPC).
+ *
+ * CPL 3 with user_hypercalls=on: only VERSION, STATS, LOG_READ and TRACE_READ (the
+ * read-only calls that reveal nothing of vmxray's layout; the log and the trace do show
+ * the guest kernel's addresses and MSR values to user space, which is what the option
+ * opts into); any other function gets #UD. Buffer
+ * arguments are guest-virtual (linear) addresses of the caller, 8-byte aligned, that
+ * vmxray translates through the caller's own page tables (CR3), page by page, as a
+ * CPL 3 write would: each page must be present, user-accessible and writable (a
+ * user-mode write needs R/W whatever CR0.WP, and SMAP does not apply), and every page
+ * it maps must be guest RAM outside vmxray's memory. Every page of the part written is
+ * checked before anything is written; then the accessed and dirty flags are set as the
+ * processor's write would set them, and the pages are written. Errors, in the order
+ * they are checked: EINVAL (misaligned, or more than VMXRAY_HC_USER_MAX_BYTES to write),
+ * ENOSPC (too small; RBX = bytes needed), EFAULT (wraps past the top of the address
+ * space, or of 4 GiB outside 64-bit mode; or any page not mapped so, or not RAM, or
+ * vmxray's), EAGAIN (another CPU kept changing the page tables: try again). */
 #ifndef VMXRAY_VMX_HYPERCALL_ABI_H
 #define VMXRAY_VMX_HYPERCALL_ABI_H
 
@@ -31,8 +48,8 @@
  * RDX = records of that CPU lost so far (overwritten before anyone read them). Records
  * read are not lost later. No ring (no trace=, trace_out=serial): RAX 0, RCX the cursor's
  * CPU at 0. A CPU index past the last: EINVAL (how a reader finds the CPUs). size must
- * hold one record (else ENOSPC, RBX = 64); the whole buffer must be guest RAM outside
- * vmxray, as for LOG_READ. */
+ * hold one record (else ENOSPC, RBX = 64); the whole records' part of the buffer is
+ * checked as for LOG_READ (from CPL 3: at most VMXRAY_HC_USER_MAX_BYTES, every page). */
 #define VMXRAY_HC_TRACE_READ 5
 #define VMXRAY_TRACE_RECORD_BYTES 64
 #define VMXRAY_TRACE_CURSOR_CPU_SHIFT 56
@@ -43,7 +60,10 @@
 #define VMXRAY_HC_EFAULT (-2)  /* buffer outside guest RAM or overlapping vmxray memory */
 #define VMXRAY_HC_ENOSPC (-3)  /* buffer too small; RBX = bytes needed */
 #define VMXRAY_HC_EINVAL (-4)  /* bad argument (e.g. misaligned buffer) */
-#define VMXRAY_HC_EAGAIN (-5)  /* rate-limited (DUMP_VMCS): try again later */
+#define VMXRAY_HC_EAGAIN (-5)  /* rate-limited (DUMP_VMCS), page tables changing (CPL 3): try again later */
+
+/* The most a CPL 3 call may have written for it (LOG_READ's size, STATS's 640 bytes). */
+#define VMXRAY_HC_USER_MAX_BYTES (16 * 1024)
 
 /* Number of STATS counters: one per basic exit reason 0..VMXRAY_STATS_COUNTERS-1. */
 #define VMXRAY_STATS_COUNTERS 80
