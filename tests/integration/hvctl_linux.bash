@@ -30,7 +30,7 @@ poweroff_count() {
 # what each hvctl run says it executed (answered or #UD: both exit).
 hvctl_check_vmcall_total() {
 	local name=$1 c=$2 sum got
-	sum=$(hvctl_vmcalls "$c" version stats log selftest)
+	sum=$(hvctl_vmcalls "$c" version stats log selftest trace)
 	got=$(poweroff_count "$c" VMCALL)
 	if [ -n "$sum" ] && [ "$sum" -gt 0 ] && [ "$got" = "$sum" ]; then
 		pass "$name.vmcalls_agree"
@@ -99,6 +99,22 @@ hvctl_checks_on() {
 	fi
 	expect "$name.selftest_sees_answer" "$c" '^LINUXTEST: hvctl_selftest: selftest: VMCALL from CPL 3 answered'
 	hvctl_check_selftest "$name" "$c"
+	hvctl_check_trace "$name" "$c"
+}
+
+# hvctl trace from CPL 3: with trace= set, it read records, and exactly as many as the
+# power-off dump says readers took (the sum of read= over the TRACE end lines); without
+# trace=, no ring and no record.
+hvctl_check_trace() {
+	local name=$1 c=$2 n r
+	expect "$name.trace_status" "$c" '^LINUXTEST: hvctl_trace_status=0$'
+	n=$(sed -n 's/^LINUXTEST: hvctl_trace_records=\([0-9]*\)$/\1/p' "$c" | head -1)
+	r=$(grep -aoE 'info: TRACE end .*' "$c" | grep -oE ' read=[0-9]+' | awk -F= '{ s += $2 } END { print s + 0 }')
+	if grep -aqE 'info: options: .* trace=[a-z_,]+ trace_out=' "$c"; then
+		if [ "${n:-0}" -gt 0 ] && [ "$n" = "$r" ]; then pass "$name.trace_read_agrees_with_dump"; else
+			fail "$name.trace_read_agrees_with_dump" "hvctl trace printed ${n:-no} records, the dump counts read=$r"; fi
+	elif [ "${n:-x}" = 0 ]; then pass "$name.trace_no_ring_no_records"
+	else fail "$name.trace_no_ring_no_records" "no trace= but hvctl trace printed ${n:-no} records"; fi
 }
 
 # Without the option: hvctl says which option to set, every call raises #UD and writes
