@@ -225,6 +225,20 @@ static bool fast_port_io(struct vcpu *v, uint64_t qual)
 	return true;
 }
 
+/* After fast_port_io: the next exit of this very access (port, size, direction) is done in
+ * vmx/exit/entry.asm when no value of it needs a decision (io_fast_allowed). */
+static void io_fast_mark(struct vcpu *v, uint64_t qual)
+{
+	unsigned in = (qual & IO_QUAL_IN) != 0;
+	unsigned bytes = (qual & 7) + 1;
+	struct vcpu_io_port *slot = &v->io_port[v->io_port_last];
+
+	if (!io_fast_allowed((uint16_t)(qual >> 16), bytes, in))
+		return;
+	v->io_fast_qual[in] = (uint32_t)qual & IO_QUAL_FAST_MASK;
+	v->io_fast_count[in] = (uint32_t)((uintptr_t)(in ? &slot->in : &slot->out) - (uintptr_t)v);
+}
+
 /* The whole path: every exit while v->fast_off says so (vmx/exit/entry.asm), and every
  * reason vmx_exit_fast leaves alone. The exit's reason and the guest state every
  * instruction exit needs (v->at_exit), the counters, the handler from the table. */
@@ -284,7 +298,9 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
 	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
 	fast_begin(v, EXIT_REASON_IO_INSTRUCTION);
 	count_io_port(v, e->qual);
-	if (!fast_port_io(v, e->qual))
+	if (fast_port_io(v, e->qual))
+		io_fast_mark(v, e->qual);
+	else
 		exit_io(v, e);
 }
 

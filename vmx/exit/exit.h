@@ -44,6 +44,8 @@ void exit_io(struct vcpu *v, struct vmexit *e);
 /* Before an OUT of `bytes` bytes at `port` (value in the low bytes) that resets or powers
  * off the machine: the statistics (vmx/exit/exit_io.c; the exit fast path calls it too). */
 void before_out(uint16_t port, unsigned bytes, uint32_t value);
+/* Whether vmx/exit/entry.asm may do this plain IN or OUT itself (vmx/exit/exit_io.c). */
+bool io_fast_allowed(uint16_t port, unsigned bytes, bool in);
 void exit_xsetbv(struct vcpu *v, struct vmexit *e);
 void exit_task_switch(struct vcpu *v, struct vmexit *e);
 void exit_invd(struct vcpu *v, struct vmexit *e);
