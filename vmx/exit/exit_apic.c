@@ -42,6 +42,8 @@
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
 
+#include <string.h>
+
 
 /* ---- the APIC-page intercept: decode the write, emulate it ---- */
 
@@ -149,13 +151,49 @@ static uint64_t segment_base(unsigned sreg)
 	}
 }
 
-/* Where the decoded instruction stores, for comparison with the exit's linear address. */
+/* Where the decoded instruction stores, for comparison with the exit's linear address:
+ * of the registers, only its base and index are read. */
 static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
 {
-	uint64_t gpr[16];
-	for (unsigned i = 0; i < 16; i++)
-		gpr[i] = gpr_value(v, i);
-	return mmio_insn_linear(mi, gpr, vmcs_readnw(GUEST_RIP) + mi->len, segment_base(mi->mem.seg), mode64);
+	uint64_t gpr[16] = { 0 };
+	if (mi->mem.base >= 0)
+		gpr[mi->mem.base] = gpr_value(v, (unsigned)mi->mem.base);
+	if (mi->mem.index >= 0)
+		gpr[mi->mem.index] = gpr_value(v, (unsigned)mi->mem.index);
+	uint64_t seg_base = !mode64 || mi->mem.seg == 4 || mi->mem.seg == 5 ? segment_base(mi->mem.seg) : 0;
+	return mmio_insn_linear(mi, gpr, v->at_exit.rip + mi->len, seg_base, mode64);
+}
+
+/* The last instruction each CPU decoded here, with its bytes: the same store to the APIC
+ * page (an EOI write, mostly) exits again and again. The decode is a pure function of
+ * the instruction's bytes and the mode (vmx/decode/mmio_decode.h), so bytes fetched now
+ * that equal the remembered ones decode to the remembered result; other bytes are
+ * decoded and remembered in their place. */
+struct decode_memo {
+	bool valid;
+	enum mmio_cpu_mode mode;
+	uint8_t bytes[MMIO_INSN_MAX_LEN];
+	struct mmio_insn mi;
+};
+static struct decode_memo decode_memos[HV_MAX_CPUS];
+
+static enum mmio_decode_status decode_write(const struct vcpu *v, const uint8_t *insn, unsigned n,
+					    enum mmio_cpu_mode mode, struct mmio_insn *mi)
+{
+	struct decode_memo *m = &decode_memos[v->index];
+
+	if (m->valid && m->mode == mode && m->mi.len <= n && memcmp(m->bytes, insn, m->mi.len) == 0) {
+		*mi = m->mi;
+		return MMIO_DECODE_OK;
+	}
+	enum mmio_decode_status st = mmio_decode_write(insn, n, mode, mi);
+	m->valid = st == MMIO_DECODE_OK;
+	if (m->valid) {
+		m->mode = mode;
+		memcpy(m->bytes, insn, mi->len);
+		m->mi = *mi;
+	}
+	return st;
 }
 
 /* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
@@ -199,10 +237,10 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 	if (!n)
 		return true; /* the mapping changed under us: the guest runs it again */
 	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
-	enum mmio_decode_status st = mmio_decode_write(insn, n, mode, &mi);
+	enum mmio_decode_status st = decode_write(v, insn, n, mode, &mi);
 	if (st == MMIO_DECODE_TRUNCATED && n < sizeof(insn)) { /* it goes on on the next page */
 		n = guest_fetch_insn_more(insn, n, sizeof(insn));
-		st = mmio_decode_write(insn, n, mode, &mi);
+		st = decode_write(v, insn, n, mode, &mi);
 	}
 	if (st == MMIO_DECODE_OK)
 		x.decoded_la = operand_linear(v, &mi, mode64);

@@ -29,15 +29,16 @@ static void trace_msr(struct vmexit *e, uint32_t msr, uint64_t value, bool fault
 
 static bool emulate_read(uint32_t msr, uint64_t *value)
 {
+	if (msr == MSR_IA32_FEATURE_CONTROL || msr == MSR_IA32_MISC_ENABLE) {
+		if (msr_safe_read(msr, value) != 0)
+			return false;
+		*value = msr == MSR_IA32_FEATURE_CONTROL ? feature_control_guest_view(*value)
+							 : misc_enable_guest_view(*value);
+		return true;
+	}
 	if (mtrr_is_mtrr_msr(msr))
 		return mtrr_guest_read(msr, value); /* the guest's copy, vmx/exit/exit_mtrr.c */
-	if (msr_safe_read(msr, value) != 0)
-		return false;
-	if (msr == MSR_IA32_FEATURE_CONTROL)
-		*value = feature_control_guest_view(*value);
-	else if (msr == MSR_IA32_MISC_ENABLE)
-		*value = misc_enable_guest_view(*value);
-	return true;
+	return msr_safe_read(msr, value) == 0;
 }
 
 void exit_msr_read(struct vcpu *v, struct vmexit *e)
