@@ -49,9 +49,7 @@ void asm_offsets(void)
 	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
 	OFFSET(VCPU_FAST_OFF, struct vcpu, fast_off);
-	OFFSET(VCPU_EPT_GENERATION, struct vcpu, ept_generation);
 	OFFSET(VCPU_EXIT_COUNT, struct vcpu, exit_count);
-	OFFSET(HV_EPT_GENERATION, struct hv, ept_generation);
 
 	/* What the CPUID fast path of vmx/exit/entry.asm reads, writes and tests. */
 	VALUE(EXIT_REASON_CPUID, EXIT_REASON_CPUID);

@@ -95,7 +95,10 @@ struct vcpu {
 		struct {
 			bool exit_slow;     /* recorder on, or trace/dump/check/test (boot/config.c) */
 			bool nmi_pending;   /* an NMI arrived in root mode: deliver it to the guest */
-			uint8_t fast_off_pad[2];
+			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
+			 * Atomic accesses only. */
+			uint8_t ept_stale;
+			uint8_t fast_off_pad;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */
 			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */

@@ -32,7 +32,7 @@ default rel
 %endmacro
 
 section .text
-extern vmx_exit_handler, vmx_exit_fast, vmx_exit_after, vmx_resume_failed, g_hv
+extern vmx_exit_handler, vmx_exit_fast, vmx_exit_after, vmx_resume_failed
 
 ; int vmx_launch(struct vcpu *v)
 ; Loads the guest's general registers from v->regs and executes VMLAUNCH. On success it
@@ -122,7 +122,7 @@ vmx_launch:
 ;  2. the common exits (vmx_exit_fast, vmx/exit/exit.c): RAX, RCX, RDX, RBX, RSI, RDI and
 ;     R8-R11 saved and loaded; RBP and R12-R15 stay in their registers, which C preserves.
 ;  3. everything else, and every exit while vcpu->fast_off is nonzero (trace, dump,
-;     recorder, check, test, a pending NMI or INIT) or this CPU's EPT view is stale: all
+;     recorder, check, test, a pending NMI or INIT, this CPU's EPT view stale): all
 ;     registers, vmx_exit_handler.
 global vmx_exit_entry
 vmx_exit_entry:
@@ -132,9 +132,6 @@ vmx_exit_entry:
 	vmread rax, rdx
 	jbe .whole                      ; VMfail: no current VMCS; the whole path reports it
 	cmp qword [gs:VCPU_FAST_OFF], 0
-	jne .whole
-	mov rdx, [rel g_hv + HV_EPT_GENERATION]
-	cmp rdx, [gs:VCPU_EPT_GENERATION]
 	jne .whole
 	cmp eax, EXIT_REASON_CPUID
 	je .cpuid

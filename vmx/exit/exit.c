@@ -131,7 +131,7 @@ static void test_break_state(void)
  * EPT change, the flight recorder, and what trace=, dump=, test= and check=on add. */
 static void exit_before_slow(struct vcpu *v, struct vmexit *e)
 {
-	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
+	if (__atomic_load_n(&v->ept_stale, __ATOMIC_ACQUIRE)) /* another CPU changed the EPT */
 		vmx_ept_flush_if_stale();
 	v->rec_cur = v->recorder.depth ? record_exit(v, e) : NULL;
 	e->detail[0] = '\0';
@@ -259,7 +259,7 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	 * which neither of the two steps has anything to do (v->exit_slow covers the recorder
 	 * and every cfg option they read; fast_off, read after the handler, the NMI or INIT it
 	 * may leave pending). */
-	bool slow = v->exit_slow || v->ept_generation != g_hv.ept_generation;
+	bool slow = v->exit_slow || __atomic_load_n(&v->ept_stale, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(slow, 0))
 		exit_before_slow(v, &e);
 
@@ -313,7 +313,7 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
  * before doing anything for an exit it leaves to vmx_exit_handler; 0 when done; 2 when
  * done and the handler left an event pending on this CPU (an NMI, an INIT), which
  * vmx_exit_after delivers with all registers saved. */
-int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+EXIT_FAST_FN int vmx_exit_fast(struct vcpu *v, uint32_t reason)
 {
 	struct vmexit e;
 

@@ -56,7 +56,7 @@ void apic_intercept_release(const char *why)
 		g_hv.apic_intercept = false;
 		(void)ept_map_4k(&g_hv.ept, g_hv.apic_base, g_hv.apic_base, EPT_READ | EPT_WRITE | EPT_EXECUTE,
 				 mtrr_type_of(&g_hv.mtrr, g_hv.apic_base), &g_hv.ept_alloc);
-		g_hv.ept_generation++;
+		vmx_ept_changed();
 		log_warn("IPI: APIC-page intercept off (%s), INIT and SIPI are signals now", why);
 	}
 	spin_unlock(&g_hv.lock);

@@ -77,7 +77,7 @@ static void update_long_mode(uint64_t efer, uint64_t old_cr0, uint64_t new_cr0)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-static bool write_cr0(const struct vcpu *v, uint64_t value, uint64_t efer, bool cs_l)
+static EXIT_FAST_FN bool write_cr0(const struct vcpu *v, uint64_t value, uint64_t efer, bool cs_l)
 {
 	struct cr_context c = guest_cr0_context(efer, cs_l);
 	if (cr0_write_faults(&c, value))
@@ -141,7 +141,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value, uint64_t efer
 
 static const char *const access_names[4] = { "mov-to", "mov-from", "clts", "lmsw" };
 
-void exit_cr_access(struct vcpu *v, struct vmexit *e)
+EXIT_FAST_FN void exit_cr_access(struct vcpu *v, struct vmexit *e)
 {
 	struct cr_access_qual q = cr_access_qual_decode(e->qual);
 	uint64_t value = 0;
