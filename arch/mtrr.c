@@ -376,15 +376,10 @@ bool mtrr_state_write(struct mtrr_state *s, uint32_t msr, uint64_t value)
 	return false; /* IA32_MTRRCAP is read-only; anything else is not an MTRR */
 }
 
-bool mtrr_state_read(const struct mtrr_state *s, uint32_t msr, uint64_t *value)
+bool mtrr_state_read_range(const struct mtrr_state *s, uint32_t msr, uint64_t *value)
 {
 	unsigned n = (msr - MSR_IA32_MTRR_PHYSBASE0) / 2;
 
-	/* The two single MSRs first: the fixed-range index is a search (the exit path). */
-	if (msr == MSR_IA32_MTRRCAP || msr == MSR_IA32_MTRR_DEF_TYPE) {
-		*value = msr == MSR_IA32_MTRRCAP ? s->cap : s->def_type;
-		return true;
-	}
 	int idx = mtrr_fixed_msr_index(msr);
 	if (idx >= 0 && (s->cap & MTRRCAP_FIX)) {
 		*value = s->fixed[idx];

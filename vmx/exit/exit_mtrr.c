@@ -77,10 +77,9 @@ EXIT_FAST_FN bool mtrr_guest_write(uint32_t msr, uint64_t value)
 
 	/* Rewriting the value it already has (Linux does this for every MTRR on every CPU it
 	 * brings up) changes no memory type: no retype (measured: 1.09M ticks each), and none
-	 * of the retype's frame on this path. A change made by another CPU after this read is
-	 * ordered after this write, as the two WRMSRs could have been. */
-	spin_lock(&g_hv.lock);
+	 * of the retype's frame on this path. The copy's MSR is one aligned quadword, read
+	 * whole without the lock: a retype by another CPU (which writes it under the lock)
+	 * is then ordered before or after this WRMSR, as the two WRMSRs could have been. */
 	bool same = mtrr_state_read(&g_hv.mtrr, msr, &old) && old == value;
-	spin_unlock(&g_hv.lock);
 	return same || mtrr_guest_retype(msr, value);
 }
