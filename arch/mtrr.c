@@ -280,11 +280,20 @@ bool mtrr_range_is_uniform(const struct mtrr_state *s, uint64_t base, uint64_t s
 
 /* ---- guest RDMSR/WRMSR ---- */
 
+/* The eleven fixed-range MSRs lie in three runs, in mtrr_fixed[]'s order (SDM Vol. 3A,
+ * 12.11.2.2 "Fixed Range MTRRs"): 0x250, 0x258-0x259, 0x268-0x26F. Computed, not
+ * searched: every RDMSR/WRMSR exit of an MTRR asks. */
+_Static_assert(MSR_IA32_MTRR_FIX16K_A0000 == MSR_IA32_MTRR_FIX16K_80000 + 1 &&
+		       MSR_IA32_MTRR_FIX4K_F8000 == MSR_IA32_MTRR_FIX4K_C0000 + 7 && MTRR_NUM_FIXED == 11,
+	       "the fixed-range MSRs are the three runs mtrr_fixed_msr_index computes");
 static int mtrr_fixed_msr_index(uint32_t msr)
 {
-	for (int i = 0; i < MTRR_NUM_FIXED; i++)
-		if (mtrr_fixed[i].msr == msr)
-			return i;
+	if (msr == MSR_IA32_MTRR_FIX64K_00000)
+		return 0;
+	if (msr - MSR_IA32_MTRR_FIX16K_80000 < 2)
+		return 1 + (int)(msr - MSR_IA32_MTRR_FIX16K_80000);
+	if (msr - MSR_IA32_MTRR_FIX4K_C0000 < 8)
+		return 3 + (int)(msr - MSR_IA32_MTRR_FIX4K_C0000);
 	return -1;
 }
 
@@ -367,15 +376,10 @@ bool mtrr_state_write(struct mtrr_state *s, uint32_t msr, uint64_t value)
 	return false; /* IA32_MTRRCAP is read-only; anything else is not an MTRR */
 }
 
-bool mtrr_state_read(const struct mtrr_state *s, uint32_t msr, uint64_t *value)
+bool mtrr_state_read_range(const struct mtrr_state *s, uint32_t msr, uint64_t *value)
 {
 	unsigned n = (msr - MSR_IA32_MTRR_PHYSBASE0) / 2;
 
-	/* The two single MSRs first: the fixed-range index is a search (the exit path). */
-	if (msr == MSR_IA32_MTRRCAP || msr == MSR_IA32_MTRR_DEF_TYPE) {
-		*value = msr == MSR_IA32_MTRRCAP ? s->cap : s->def_type;
-		return true;
-	}
 	int idx = mtrr_fixed_msr_index(msr);
 	if (idx >= 0 && (s->cap & MTRRCAP_FIX)) {
 		*value = s->fixed[idx];

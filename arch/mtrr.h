@@ -97,7 +97,17 @@ bool mtrr_state_write(struct mtrr_state *s, uint32_t msr, uint64_t value);
 
 /* Guest RDMSR of an MTRR from the snapshot; false under the same conditions a write of
  * a valid value would fail (not an MTRR, absent fixed or variable MSR). */
-bool mtrr_state_read(const struct mtrr_state *s, uint32_t msr, uint64_t *value);
+bool mtrr_state_read_range(const struct mtrr_state *s, uint32_t msr, uint64_t *value);
+/* The two single MSRs inline (an exit path asks for IA32_MTRR_DEF_TYPE most), the
+ * fixed and variable ranges out of line. */
+static inline bool mtrr_state_read(const struct mtrr_state *s, uint32_t msr, uint64_t *value)
+{
+	if (msr == MSR_IA32_MTRR_DEF_TYPE || msr == MSR_IA32_MTRRCAP) {
+		*value = msr == MSR_IA32_MTRRCAP ? s->cap : s->def_type;
+		return true;
+	}
+	return mtrr_state_read_range(s, msr, value);
+}
 
 /* Hardware edge (arch/mtrr_hw.c): reads the host MTRRs. Variable pairs per MTRRCAP.VCNT,
  * fixed-range MSRs only when MTRRCAP.FIX is set. */

@@ -49,9 +49,7 @@ void asm_offsets(void)
 	OFFSET(VCPU_R15, struct vcpu, regs.gpr[GPR_R15]);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
 	OFFSET(VCPU_FAST_OFF, struct vcpu, fast_off);
-	OFFSET(VCPU_EPT_GENERATION, struct vcpu, ept_generation);
 	OFFSET(VCPU_EXIT_COUNT, struct vcpu, exit_count);
-	OFFSET(HV_EPT_GENERATION, struct hv, ept_generation);
 
 	/* What the CPUID fast path of vmx/exit/entry.asm reads, writes and tests. */
 	VALUE(EXIT_REASON_CPUID, EXIT_REASON_CPUID);
@@ -70,18 +68,17 @@ void asm_offsets(void)
 	/* VMCALL VERSION, done there as well (vmx/exit/exit_hypercall.c is the model). */
 	VALUE(EXIT_REASON_VMCALL, EXIT_REASON_VMCALL);
 	VALUE(EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_VIOLATION);
-	/* A plain IN, done there too (fast_port_io in vmx/exit/exit.c is the model): the
-	 * qualification's bits 4:0 of an IN of 1, 2, 4 bytes (IN bit 3, size 0/1/3), and the
-	 * port counter of the last slot. */
+	/* The plain IN and OUT the C path has marked for it (fast_port_io in vmx/exit/exit.c
+	 * is the model), done there too: the masked qualification and the port counter of
+	 * each direction. */
 	VALUE(EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_IO_INSTRUCTION);
 	VALUE(FIELD_EXIT_QUALIFICATION, EXIT_QUALIFICATION);
 	VALUE(IO_QUAL_IN, 1u << 3);
-	VALUE(IO_QUAL_FAST_IN, (1u << (8 | 0)) | (1u << (8 | 1)) | (1u << (8 | 3)));
-	OFFSET(VCPU_IO_PORT, struct vcpu, io_port);
-	OFFSET(VCPU_IO_PORT_LAST, struct vcpu, io_port_last);
-	VALUE(IO_PORT_SLOT_SIZE, sizeof(struct vcpu_io_port));
-	OFFSET(IO_PORT_SLOT_PORT, struct vcpu_io_port, port);
-	OFFSET(IO_PORT_SLOT_IN, struct vcpu_io_port, in);
+	VALUE(IO_QUAL_FAST_MASK, IO_QUAL_FAST_MASK);
+	OFFSET(VCPU_IO_FAST_QUAL_OUT, struct vcpu, io_fast_qual[0]);
+	OFFSET(VCPU_IO_FAST_QUAL_IN, struct vcpu, io_fast_qual[1]);
+	OFFSET(VCPU_IO_FAST_COUNT_OUT, struct vcpu, io_fast_count[0]);
+	OFFSET(VCPU_IO_FAST_COUNT_IN, struct vcpu, io_fast_count[1]);
 	VALUE(FIELD_GUEST_SS_AR_BYTES, GUEST_SS_AR_BYTES);
 	VALUE(AR_DPL_MASK, 3u << 5);
 	VALUE(VMXRAY_HC_VERSION, VMXRAY_HC_VERSION);

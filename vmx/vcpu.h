@@ -33,6 +33,11 @@ struct guest_regs {
 #define VCPU_CANARY "VMXRAY-CANARY-7f3a"
 #define VMX_EXIT_REASON_SLOTS 80
 #define VCPU_IO_PORT_SLOTS 8
+/* Qualification bits 31:16 port, 4 string, 3 direction (1 = IN), 2:0 size (SDM Vol. 3C,
+ * Table 28-5 "Exit Qualification for I/O Instructions"). Bits 15:5 of a masked qualification
+ * are 0, so IO_FAST_NONE never matches one. */
+#define IO_QUAL_FAST_MASK 0xFFFF001Fu
+#define IO_FAST_NONE 0xFFFFFFFFu
 #define VCPU_IO_PORT_OTHER 0x10000u
 
 struct hv;
@@ -92,7 +97,10 @@ struct vcpu {
 		struct {
 			bool exit_slow;     /* recorder on, or trace/dump/check/test (boot/config.c) */
 			bool nmi_pending;   /* an NMI arrived in root mode: deliver it to the guest */
-			uint8_t fast_off_pad[2];
+			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
+			 * Atomic accesses only. */
+			uint8_t ept_stale;
+			uint8_t fast_off_pad;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */
 			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */
@@ -123,6 +131,13 @@ struct vcpu {
 		uint64_t in, out;
 	} io_port[VCPU_IO_PORT_SLOTS];
 	uint8_t io_port_last;       /* the slot of the last I/O exit: tried first */
+	/* The one IN ([1]) and one OUT ([0]) that vmx/exit/entry.asm completes by itself: an
+	 * exit qualification masked with IO_QUAL_FAST_MASK (port, string, direction, size;
+	 * IO_FAST_NONE: none), which the C path stores after it has done such an access and
+	 * found that no value of it needs a decision (io_fast_allowed, vmx/exit/exit_io.c),
+	 * and the offset in this struct of the io_port counter it adds to. */
+	uint32_t io_fast_qual[2];
+	uint32_t io_fast_count[2];
 	uint16_t trace_budget[VMX_EXIT_REASON_SLOTS]; /* trace lines left in this window, per reason */
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;

@@ -29,6 +29,30 @@ static void test_port_lane(void **state)
 	assert_int_equal(io_port_lane(0xFFFF, 4, 0xCF9), -1);
 }
 
+/* Which OUTs may skip the reset/power-off check (the assembly exit path does those). */
+static void test_out_needs_check(void **state)
+{
+	(void)state;
+	assert_false(io_out_needs_check(0xCF8, 4, 0));  /* CONFIG_ADDRESS: covers 0xCF9, is no reset */
+	assert_false(io_out_needs_check(0xCF8, 1, 0));
+	assert_true(io_out_needs_check(0xCF8, 2, 0));   /* a word at 0xCF8 writes 0xCF9 */
+	assert_true(io_out_needs_check(0xCF9, 1, 0));
+	assert_true(io_out_needs_check(0xCF6, 4, 0));   /* 0xCF9 in its top byte */
+	assert_false(io_out_needs_check(0xCFC, 4, 0));
+	assert_true(io_out_needs_check(0x64, 1, 0));
+	assert_true(io_out_needs_check(0x63, 2, 0));
+	assert_false(io_out_needs_check(0x60, 1, 0));
+	assert_false(io_out_needs_check(0x80, 1, 0));
+	/* PM1a_CNT at 0xB004: SLP_EN is in 0xB005 */
+	assert_true(io_out_needs_check(0xB004, 2, 0xB004));
+	assert_false(io_out_needs_check(0xB004, 1, 0xB004));
+	assert_true(io_out_needs_check(0xB005, 1, 0xB004));
+	assert_false(io_out_needs_check(0xB005, 1, 0));  /* no FADT: no PM1a port */
+	assert_true(io_out_needs_check(0xFFFF, 2, 0xFFFF)); /* its second byte wraps to port 0 */
+	assert_true(io_out_reaches_reset_control(0xCF9, 1));
+	assert_false(io_out_reaches_reset_control(0xCF8, 4));
+}
+
 static void test_reg_write(void **state)
 {
 	(void)state;
@@ -279,6 +303,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port_lane),
+		cmocka_unit_test(test_out_needs_check),
 		cmocka_unit_test(test_reg_write),
 		cmocka_unit_test(test_step_no_rep),
 		cmocka_unit_test(test_step_rep),

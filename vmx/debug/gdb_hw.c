@@ -315,7 +315,7 @@ bool gdb_edge_ept_set(uint64_t page, unsigned perms)
 {
 	spin_lock(&g_hv.lock);
 	int rc = ept_map_4k(&g_hv.ept, page, page, perms, mtrr_type_of(&g_hv.mtrr, page), &g_hv.ept_alloc);
-	__atomic_add_fetch(&g_hv.ept_generation, 1, __ATOMIC_ACQ_REL);
+	vmx_ept_changed();
 	spin_unlock(&g_hv.lock);
 	vmx_ept_flush_if_stale();
 	return rc == 0;

@@ -171,28 +171,6 @@ size_t io_qual_format(char *buf, size_t n, uint64_t q)
 
 /* ---- EPT violations ---- */
 
-struct ept_violation_qual ept_violation_qual_decode(uint64_t q)
-{
-	return (struct ept_violation_qual){
-		.read = bit_test(q, 0),
-		.write = bit_test(q, 1),
-		.fetch = bit_test(q, 2),
-		.readable = bit_test(q, 3),
-		.writable = bit_test(q, 4),
-		.executable = bit_test(q, 5),
-		.user_executable = bit_test(q, 6),
-		.gla_valid = bit_test(q, 7),
-		.translation = bit_test(q, 8),
-		.user_la = bit_test(q, 9),
-		.writable_la = bit_test(q, 10),
-		.xd_la = bit_test(q, 11),
-		.nmi_unblocking = bit_test(q, 12),
-		.shadow_stack = bit_test(q, 13),
-		.sss = bit_test(q, 14),
-		.guest_paging_verify = bit_test(q, 15),
-		.async = bit_test(q, 16),
-	};
-}
 
 static char flag(bool set, char c)
 {
@@ -419,20 +397,6 @@ size_t intr_info_format(char *buf, size_t n, uint32_t v)
 
 /* ---- Segment access rights ---- */
 
-struct seg_ar seg_ar_decode(uint32_t v)
-{
-	return (struct seg_ar){
-		.type = (unsigned)bits_get(v, 3, 0),
-		.s = (unsigned)bits_get(v, 4, 4),
-		.dpl = (unsigned)bits_get(v, 6, 5),
-		.p = (unsigned)bits_get(v, 7, 7),
-		.avl = (unsigned)bits_get(v, 12, 12),
-		.l = (unsigned)bits_get(v, 13, 13),
-		.db = (unsigned)bits_get(v, 14, 14),
-		.g = (unsigned)bits_get(v, 15, 15),
-		.unusable = (unsigned)bits_get(v, 16, 16),
-	};
-}
 
 size_t seg_ar_format(char *buf, size_t n, uint32_t v)
 {

@@ -11,6 +11,17 @@
 
 #include "vmx/vmcs/controls.h"
 
+static inline bool qual_bit(uint64_t q, unsigned n)
+{
+	return (q >> n) & 1;
+}
+
+/* Bits hi:lo of an access-rights word. */
+static inline unsigned ar_bits(uint32_t v, unsigned hi, unsigned lo)
+{
+	return (v >> lo) & ((1u << (hi - lo + 1)) - 1);
+}
+
 /* General-purpose register numbers as exit qualifications and the VMX instruction-information
  * field encode them: 0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8-15 r8-r15. */
 const char *gpr_name(unsigned reg);
@@ -106,7 +117,29 @@ struct ept_violation_qual {
 	bool guest_paging_verify; /* bit 15: guest-paging verification */
 	bool async; /* bit 16: asynchronous to instruction execution */
 };
-struct ept_violation_qual ept_violation_qual_decode(uint64_t q);
+/* Inline: the exit paths read one or two of the fields, and only those are computed. */
+static inline struct ept_violation_qual ept_violation_qual_decode(uint64_t q)
+{
+	return (struct ept_violation_qual){
+		.read = qual_bit(q, 0),
+		.write = qual_bit(q, 1),
+		.fetch = qual_bit(q, 2),
+		.readable = qual_bit(q, 3),
+		.writable = qual_bit(q, 4),
+		.executable = qual_bit(q, 5),
+		.user_executable = qual_bit(q, 6),
+		.gla_valid = qual_bit(q, 7),
+		.translation = qual_bit(q, 8),
+		.user_la = qual_bit(q, 9),
+		.writable_la = qual_bit(q, 10),
+		.xd_la = qual_bit(q, 11),
+		.nmi_unblocking = qual_bit(q, 12),
+		.shadow_stack = qual_bit(q, 13),
+		.sss = qual_bit(q, 14),
+		.guest_paging_verify = qual_bit(q, 15),
+		.async = qual_bit(q, 16),
+	};
+}
 /* "access=-w- allowed=r-x gla_valid=1 translation=1 nmi_unblocking=0" */
 size_t ept_violation_qual_format(char *buf, size_t n, uint64_t q);
 
@@ -179,7 +212,21 @@ struct seg_ar {
 	unsigned g; /* bit 15: granularity */
 	unsigned unusable; /* bit 16: segment unusable */
 };
-struct seg_ar seg_ar_decode(uint32_t v);
+/* Inline, as ept_violation_qual_decode. */
+static inline struct seg_ar seg_ar_decode(uint32_t v)
+{
+	return (struct seg_ar){
+		.type = ar_bits(v, 3, 0),
+		.s = ar_bits(v, 4, 4),
+		.dpl = ar_bits(v, 6, 5),
+		.p = ar_bits(v, 7, 7),
+		.avl = ar_bits(v, 12, 12),
+		.l = ar_bits(v, 13, 13),
+		.db = ar_bits(v, 14, 14),
+		.g = ar_bits(v, 15, 15),
+		.unusable = ar_bits(v, 16, 16),
+	};
+}
 /* "type=0xb S=1 DPL=0 P=1 L=1 D/B=0 G=1"; " AVL=1" and " unusable" only when set */
 size_t seg_ar_format(char *buf, size_t n, uint32_t v);
 

@@ -72,6 +72,17 @@ unsigned string_io_split_page(uint64_t la, unsigned len, bool mode64, unsigned *
 	return len > room ? 2 : 1;
 }
 
+bool io_out_reaches_reset_control(uint16_t first, unsigned bytes)
+{
+	return !(first == IO_PORT_PCI_CONFIG_ADDRESS && bytes == 4) && io_port_lane(first, bytes, IO_PORT_RESET_CONTROL) >= 0;
+}
+
+bool io_out_needs_check(uint16_t first, unsigned bytes, uint16_t pm1a_cnt)
+{
+	return io_out_reaches_reset_control(first, bytes) || io_port_lane(first, bytes, IO_PORT_KBC_COMMAND) >= 0 ||
+	       (pm1a_cnt && io_port_lane(first, bytes, (uint16_t)(pm1a_cnt + 1)) >= 0);
+}
+
 /* Legacy prefixes (SDM Vol. 2A, 2.1.1 "Instruction Prefixes"): the segment override
  * they select, -1 for another prefix, -2 for a byte that is no prefix. */
 static int prefix_segment(uint8_t b)

@@ -34,6 +34,21 @@ enum string_io_seg {
  * 3C, 26.1.3 "Instructions That Cause VM Exits Conditionally", IN/INS/OUT/OUTS). */
 int io_port_lane(uint16_t first, unsigned bytes, uint16_t port);
 
+/* The ports whose writes reset the machine (vmx/policy/io_policy.def). */
+#define IO_PORT_KBC_COMMAND 0x64           /* 0xFE pulses the reset line */
+#define IO_PORT_PCI_CONFIG_ADDRESS 0xCF8
+#define IO_PORT_RESET_CONTROL 0xCF9        /* bit 2 resets */
+
+/* Whether an OUT of `bytes` at `first` writes the reset control register 0xCF9: a dword
+ * at 0xCF8 is PCI CONFIG_ADDRESS, not such a write (PCI Local Bus Specification,
+ * 3.2.2.3.2 "Software Generation of Configuration Transactions"). */
+bool io_out_reaches_reset_control(uint16_t first, unsigned bytes);
+/* Whether an OUT of `bytes` at `first` writes a byte that can reset or power off the
+ * machine, whatever its value: 0xCF9 (io_out_reaches_reset_control), 0x64, or the second
+ * byte of PM1a_CNT, which holds SLP_EN (pm1a_cnt 0: unknown, none). An OUT for which this
+ * is false needs no decision: the exit path may do it in assembly (vmx/exit/entry.asm). */
+bool io_out_needs_check(uint16_t first, unsigned bytes, uint16_t pm1a_cnt);
+
 /* The part of an index or count register that an address size uses. */
 uint64_t string_io_asize_mask(unsigned asize);
 

@@ -32,7 +32,7 @@ default rel
 %endmacro
 
 section .text
-extern vmx_exit_handler, vmx_exit_fast, vmx_exit_after, vmx_resume_failed, g_hv
+extern vmx_exit_handler, vmx_exit_fast, vmx_exit_after, vmx_resume_failed
 
 ; int vmx_launch(struct vcpu *v)
 ; Loads the guest's general registers from v->regs and executes VMLAUNCH. On success it
@@ -122,7 +122,7 @@ vmx_launch:
 ;  2. the common exits (vmx_exit_fast, vmx/exit/exit.c): RAX, RCX, RDX, RBX, RSI, RDI and
 ;     R8-R11 saved and loaded; RBP and R12-R15 stay in their registers, which C preserves.
 ;  3. everything else, and every exit while vcpu->fast_off is nonzero (trace, dump,
-;     recorder, check, test, a pending NMI or INIT) or this CPU's EPT view is stale: all
+;     recorder, check, test, a pending NMI or INIT, this CPU's EPT view stale): all
 ;     registers, vmx_exit_handler.
 global vmx_exit_entry
 vmx_exit_entry:
@@ -131,45 +131,38 @@ vmx_exit_entry:
 	mov edx, FIELD_VM_EXIT_REASON
 	vmread rax, rdx
 	jbe .whole                      ; VMfail: no current VMCS; the whole path reports it
-	cmp eax, EXIT_REASON_EPT_VIOLATION
-	je .whole                       ; APIC page, MMIO: never path 1 or 2, so test nothing more
 	cmp qword [gs:VCPU_FAST_OFF], 0
-	jne .whole
-	mov rdx, [rel g_hv + HV_EPT_GENERATION]
-	cmp rdx, [gs:VCPU_EPT_GENERATION]
 	jne .whole
 	cmp eax, EXIT_REASON_CPUID
 	je .cpuid
 	cmp eax, EXIT_REASON_VMCALL
 	je .vmcall
 	cmp eax, EXIT_REASON_IO_INSTRUCTION
+	je .io
+	cmp eax, EXIT_REASON_EPT_VIOLATION
 	jne .fast
-	; IN (not INS) of 1, 2 or 4 bytes (exit qualification bits 4:0, SDM Vol. 3C, Table 28-5
-	; "Exit Qualification for I/O Instructions") on the port whose counter slot the last I/O
-	; exit used (vcpu->io_port_last): the port read straight into AL/AX/EAX of the guest's
-	; RAX, as fast_port_io (vmx/exit/exit.c) does it. RCX holds the qualification over
-	; SKIP_INSN; anything else (OUT, string I/O, another port) goes to C before a write.
+	jmp .whole                      ; APIC page, MMIO: never path 2
+.io:
+	; IN or OUT (not INS/OUTS) of 1, 2 or 4 bytes, the one of its direction the C path has
+	; marked for this place (vcpu->io_fast_qual: same port, size and direction, and no value
+	; of it needs a decision: io_fast_allowed, vmx/exit/exit_io.c): the port read into
+	; AL/AX/EAX of the guest's RAX or written from it, as fast_port_io (vmx/exit/exit.c)
+	; does it, and counted in the port's STATS slot. Exit qualification: SDM Vol. 3C, Table
+	; 28-5 "Exit Qualification for I/O Instructions". RCX holds the qualification over
+	; SKIP_INSN; anything else goes to C before a write.
 	mov edx, FIELD_EXIT_QUALIFICATION
 	vmread rax, rdx
-	test al, IO_QUAL_IN
-	jz .io_out                      ; OUT: C, before RCX is touched
 	mov [gs:VCPU_RCX], rcx
 	mov ecx, eax
-	and eax, 0x1F
-	mov edx, IO_QUAL_FAST_IN
-	bt edx, eax
-	jnc .io_c
-	movzx eax, byte [gs:VCPU_IO_PORT_LAST]
-	imul eax, eax, IO_PORT_SLOT_SIZE
-	mov edx, ecx
-	shr edx, 16                     ; the port
-	cmp [gs:rax + VCPU_IO_PORT + IO_PORT_SLOT_PORT], edx
+	and eax, IO_QUAL_FAST_MASK
+	test cl, IO_QUAL_IN
+	jz .io_out
+	cmp eax, [gs:VCPU_IO_FAST_QUAL_IN]
 	jne .io_c
 	SKIP_INSN .io_c
 	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_IO_INSTRUCTION * 8]
-	movzx eax, byte [gs:VCPU_IO_PORT_LAST]
-	imul eax, eax, IO_PORT_SLOT_SIZE
-	inc qword [gs:rax + VCPU_IO_PORT + IO_PORT_SLOT_IN]
+	mov eax, [gs:VCPU_IO_FAST_COUNT_IN]
+	inc qword [gs:rax]
 	mov edx, ecx
 	shr edx, 16                     ; DX = the port
 	mov rax, [gs:VCPU_RAX]
@@ -184,6 +177,28 @@ vmx_exit_entry:
 	jmp .io_done
 .io_in32:
 	in eax, dx                      ; bits 63:32 of RAX cleared
+	jmp .io_done
+.io_out:
+	cmp eax, [gs:VCPU_IO_FAST_QUAL_OUT]
+	jne .io_c
+	SKIP_INSN .io_c
+	inc qword [gs:VCPU_EXIT_COUNT + EXIT_REASON_IO_INSTRUCTION * 8]
+	mov eax, [gs:VCPU_IO_FAST_COUNT_OUT]
+	inc qword [gs:rax]
+	mov edx, ecx
+	shr edx, 16                     ; DX = the port
+	mov rax, [gs:VCPU_RAX]
+	test cl, 2
+	jnz .io_out32                   ; size code 3 (a dword at 0xCF8 most of all)
+	test cl, 1
+	jnz .io_out16                   ; size code 1
+	out dx, al
+	jmp .io_done
+.io_out16:
+	out dx, ax
+	jmp .io_done
+.io_out32:
+	out dx, eax
 .io_done:
 	mov rcx, [gs:VCPU_RCX]
 	mov rdx, [gs:VCPU_RDX]
@@ -191,7 +206,6 @@ vmx_exit_entry:
 	jmp .resume_failed
 .io_c:
 	mov rcx, [gs:VCPU_RCX]
-.io_out:
 	mov eax, EXIT_REASON_IO_INSTRUCTION
 	jmp .fast
 .vmcall:

@@ -18,9 +18,23 @@ void vmx_invept_local(void)
 void vmx_ept_flush_if_stale(void)
 {
 	struct vcpu *v = vcpu_current();
+	/* The flag first, with a locked exchange (a full barrier), then the generation: a
+	 * change whose flag this clears is in the generation read next (vmx_ept_changed). */
+	(void)__atomic_exchange_n(&v->ept_stale, 0, __ATOMIC_SEQ_CST);
 	uint64_t gen = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
 	if (v->ept_generation == gen)
 		return;
 	vmx_invept_local();
 	v->ept_generation = gen;
+}
+
+/* After a change to the shared EPT: the generation, then every CPU's ept_stale flag, which
+ * lies in the word the exit path tests first (vmx/exit/entry.asm: one compare for every
+ * reason to take the whole path), so each CPU's next exit goes there and INVEPTs. */
+void vmx_ept_changed(void)
+{
+	__atomic_add_fetch(&g_hv.ept_generation, 1, __ATOMIC_SEQ_CST);
+	for (unsigned c = 0; c < g_hv.cpu_count; c++)
+		if (g_hv.vcpu[c])
+			__atomic_store_n(&g_hv.vcpu[c]->ept_stale, 1, __ATOMIC_SEQ_CST);
 }

@@ -133,7 +133,7 @@ static void test_break_state(void)
 static void exit_before_slow(struct vcpu *v, struct vmexit *e)
 {
 	uint64_t t0 = cpu_rdtsc(); /* a traced exit's root-mode cycles count from here */
-	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
+	if (__atomic_load_n(&v->ept_stale, __ATOMIC_ACQUIRE)) /* another CPU changed the EPT */
 		vmx_ept_flush_if_stale();
 	v->rec_cur = v->recorder.depth ? record_exit(v, e) : NULL;
 	e->detail[0] = '\0';
@@ -231,6 +231,20 @@ static bool fast_port_io(struct vcpu *v, uint64_t qual)
 	return true;
 }
 
+/* After fast_port_io: the next exit of this very access (port, size, direction) is done in
+ * vmx/exit/entry.asm when no value of it needs a decision (io_fast_allowed). */
+static void io_fast_mark(struct vcpu *v, uint64_t qual)
+{
+	unsigned in = (qual & IO_QUAL_IN) != 0;
+	unsigned bytes = (qual & 7) + 1;
+	struct vcpu_io_port *slot = &v->io_port[v->io_port_last];
+
+	if (!io_fast_allowed((uint16_t)(qual >> 16), bytes, in))
+		return;
+	v->io_fast_qual[in] = (uint32_t)qual & IO_QUAL_FAST_MASK;
+	v->io_fast_count[in] = (uint32_t)((uintptr_t)(in ? &slot->in : &slot->out) - (uintptr_t)v);
+}
+
 /* The whole path: every exit while v->fast_off says so (vmx/exit/entry.asm), and every
  * reason vmx_exit_fast leaves alone. The exit's reason and the guest state every
  * instruction exit needs (v->at_exit), the counters, the handler from the table. */
@@ -251,7 +265,7 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	 * which neither of the two steps has anything to do (v->exit_slow covers the recorder
 	 * and every cfg option they read; fast_off, read after the handler, the NMI or INIT it
 	 * may leave pending). */
-	bool slow = v->exit_slow || v->ept_generation != g_hv.ept_generation;
+	bool slow = v->exit_slow || __atomic_load_n(&v->ept_stale, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(slow, 0))
 		exit_before_slow(v, &e);
 
@@ -290,7 +304,9 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
 	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
 	fast_begin(v, EXIT_REASON_IO_INSTRUCTION);
 	count_io_port(v, e->qual);
-	if (!fast_port_io(v, e->qual))
+	if (fast_port_io(v, e->qual))
+		io_fast_mark(v, e->qual);
+	else
 		exit_io(v, e);
 }
 
@@ -303,7 +319,7 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
  * before doing anything for an exit it leaves to vmx_exit_handler; 0 when done; 2 when
  * done and the handler left an event pending on this CPU (an NMI, an INIT), which
  * vmx_exit_after delivers with all registers saved. */
-int vmx_exit_fast(struct vcpu *v, uint32_t reason)
+EXIT_FAST_FN int vmx_exit_fast(struct vcpu *v, uint32_t reason)
 {
 	struct vmexit e;
 

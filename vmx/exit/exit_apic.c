@@ -42,6 +42,8 @@
 #include "vmx/vmcs/vmcs.h"
 #include "vmx/vmcs/vmx_hw.h"
 
+#include <string.h>
+
 
 /* ---- the APIC-page intercept: decode the write, emulate it ---- */
 
@@ -54,7 +56,7 @@ void apic_intercept_release(const char *why)
 		g_hv.apic_intercept = false;
 		(void)ept_map_4k(&g_hv.ept, g_hv.apic_base, g_hv.apic_base, EPT_READ | EPT_WRITE | EPT_EXECUTE,
 				 mtrr_type_of(&g_hv.mtrr, g_hv.apic_base), &g_hv.ept_alloc);
-		g_hv.ept_generation++;
+		vmx_ept_changed();
 		log_warn("IPI: APIC-page intercept off (%s), INIT and SIPI are signals now", why);
 	}
 	spin_unlock(&g_hv.lock);
@@ -149,13 +151,61 @@ static uint64_t segment_base(unsigned sreg)
 	}
 }
 
-/* Where the decoded instruction stores, for comparison with the exit's linear address. */
+/* Where the decoded instruction stores, for comparison with the exit's linear address:
+ * of the registers, only its base and index are read. */
 static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
 {
-	uint64_t gpr[16];
-	for (unsigned i = 0; i < 16; i++)
-		gpr[i] = gpr_value(v, i);
-	return mmio_insn_linear(mi, gpr, vmcs_readnw(GUEST_RIP) + mi->len, segment_base(mi->mem.seg), mode64);
+	uint64_t gpr[16] = { 0 };
+	if (mi->mem.base >= 0)
+		gpr[mi->mem.base] = gpr_value(v, (unsigned)mi->mem.base);
+	if (mi->mem.index >= 0)
+		gpr[mi->mem.index] = gpr_value(v, (unsigned)mi->mem.index);
+	uint64_t seg_base = !mode64 || mi->mem.seg == 4 || mi->mem.seg == 5 ? segment_base(mi->mem.seg) : 0;
+	return mmio_insn_linear(mi, gpr, v->at_exit.rip + mi->len, seg_base, mode64);
+}
+
+/* The last instruction each CPU decoded here, with its bytes: the same store to the APIC
+ * page (an EOI write, mostly) exits again and again. The decode is a pure function of
+ * the instruction's bytes and the mode (vmx/decode/mmio_decode.h), so bytes fetched now
+ * that equal the remembered ones decode to the remembered result; other bytes are
+ * decoded and remembered in their place. */
+struct decode_memo {
+	bool valid;
+	enum mmio_cpu_mode mode;
+	uint8_t bytes[MMIO_INSN_MAX_LEN];
+	struct mmio_insn mi;
+};
+static struct decode_memo decode_memos[HV_MAX_CPUS];
+
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The decode of insn[0..n): the remembered one when its bytes match, else a fresh one,
+ * remembered when it decodes. NULL (with *st) when the bytes are no store vmxray
+ * decodes. The result lives in this CPU's memo until its next decode. */
+static const struct mmio_insn *decode_write(const struct vcpu *v, const uint8_t *insn, unsigned n,
+					    enum mmio_cpu_mode mode, enum mmio_decode_status *st)
+{
+	struct decode_memo *m = &decode_memos[v->index];
+	struct mmio_insn mi;
+
+	if (m->valid && m->mode == mode && m->mi.len <= n && bytes_equal(m->bytes, insn, m->mi.len)) {
+		*st = MMIO_DECODE_OK;
+		return &m->mi;
+	}
+	*st = mmio_decode_write(insn, n, mode, &mi);
+	m->valid = *st == MMIO_DECODE_OK;
+	if (!m->valid)
+		return NULL;
+	m->mode = mode;
+	memcpy(m->bytes, insn, mi.len);
+	m->mi = mi;
+	return &m->mi;
 }
 
 /* The APIC ID as it is now: xAPIC ID register bits 31:24, the x2APIC ID whole (SDM Vol. 3A,
@@ -167,6 +217,37 @@ static void apic_refresh_id(struct vcpu *v)
 		return;
 	uint32_t id = apic_read(APIC_REG_ID);
 	__atomic_store_n(&v->apic_id_now, p == APIC_ROOT_X2APIC ? id : id >> 24, __ATOMIC_RELEASE);
+}
+
+/* The decoded store, done: to the real APIC, or as a soft IPI (an ICR write of INIT or
+ * SIPI to a virtualized processor); then RIP past the instruction. */
+static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi, uint64_t gpa)
+{
+	uint64_t value = mi->src == MMIO_SRC_IMM ? mi->imm : gpr_value(v, mi->reg) >> (mi->high8 ? 8 : 0);
+	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
+	volatile void *reg = (volatile void *)(uintptr_t)gpa;
+	uint64_t old = mi->xchg ? mmio_read(reg, mi->size) : 0;
+
+	v->apic_writes++;
+	bool done = false;
+	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
+	 * where the guest's own write would have gone, and sends nothing. */
+	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
+	if (off == APIC_REG_ICR_LOW && mi->size == 4 && xapic_here) {
+		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
+		struct apic_icr d = apic_icr_decode(icr, false);
+		done = soft_ipi(v, &d, false);
+	}
+	if (!done)
+		mmio_write(reg, mi->size, value);
+	if (off == APIC_REG_ID && xapic_here)
+		apic_refresh_id(v); /* soft IPIs and kicks follow the ID the guest wrote */
+	if (mi->xchg)
+		gpr_store(v, mi->reg, mi->high8, mi->size, old);
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
+			     value, mmio_insn_name(mi), mi->len, done ? " (IPI in software)" : "");
+	vcpu_advance_rip(v, mi->len);
 }
 
 /* True when the EPT violation was a guest write to the intercepted APIC page, now done. */
@@ -185,9 +266,9 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
 	};
 	x.decoded_la = x.gla; /* the checks of the exit alone first */
-	struct mmio_insn mi = { 0 };
+	static const struct mmio_insn none; /* what the exit's own checks see of the instruction */
 	uint8_t insn[MMIO_INSN_MAX_LEN] = { 0 };
-	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &mi);
+	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &none);
 	if (verdict != MMIO_EMULATE) { /* the exit itself says: not the instruction at RIP */
 		apic_intercept_off(insn, 0, verdict);
 		if (verdict == MMIO_REFUSE_EVENT_DELIVERY)
@@ -199,14 +280,15 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 	if (!n)
 		return true; /* the mapping changed under us: the guest runs it again */
 	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
-	enum mmio_decode_status st = mmio_decode_write(insn, n, mode, &mi);
+	enum mmio_decode_status st;
+	const struct mmio_insn *mi = decode_write(v, insn, n, mode, &st);
 	if (st == MMIO_DECODE_TRUNCATED && n < sizeof(insn)) { /* it goes on on the next page */
 		n = guest_fetch_insn_more(insn, n, sizeof(insn));
-		st = mmio_decode_write(insn, n, mode, &mi);
+		mi = decode_write(v, insn, n, mode, &st);
 	}
-	if (st == MMIO_DECODE_OK)
-		x.decoded_la = operand_linear(v, &mi, mode64);
-	verdict = mmio_emulation_verdict(&x, st, &mi);
+	if (mi)
+		x.decoded_la = operand_linear(v, mi, mode64);
+	verdict = mmio_emulation_verdict(&x, st, mi ? mi : &none);
 	if (verdict == MMIO_REFUSE_LOCK_UD) {
 		vcpu_inject_ud(v);
 		return true;
@@ -215,31 +297,7 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		apic_intercept_off(insn, n, verdict);
 		return true;
 	}
-	uint64_t value = mi.src == MMIO_SRC_IMM ? mi.imm : gpr_value(v, mi.reg) >> (mi.high8 ? 8 : 0);
-	unsigned off = x.offset;
-	volatile void *reg = (volatile void *)(uintptr_t)gpa;
-	uint64_t old = mi.xchg ? mmio_read(reg, mi.size) : 0;
-
-	v->apic_writes++;
-	bool done = false;
-	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
-	 * where the guest's own write would have gone, and sends nothing. */
-	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
-	if (off == APIC_REG_ICR_LOW && mi.size == 4 && xapic_here) {
-		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
-		struct apic_icr d = apic_icr_decode(icr, false);
-		done = soft_ipi(v, &d, false);
-	}
-	if (!done)
-		mmio_write(reg, mi.size, value);
-	if (off == APIC_REG_ID && xapic_here)
-		apic_refresh_id(v); /* soft IPIs and kicks follow the ID the guest wrote */
-	if (mi.xchg)
-		gpr_store(v, mi.reg, mi.high8, mi.size, old);
-	if (e->tracing)
-		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
-			     value, mmio_insn_name(&mi), mi.len, done ? " (IPI in software)" : "");
-	vcpu_advance_rip(v, mi.len);
+	apic_store(v, e, mi, gpa);
 	return true;
 }
 

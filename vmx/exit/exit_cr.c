@@ -30,25 +30,24 @@ static uint64_t guest_cr4_view(void)
 	return (vmcs_readnw(GUEST_CR4) & ~mask) | (vmcs_readnw(CR4_READ_SHADOW) & mask);
 }
 
-/* What cr0_write_faults reads (vmx/policy/policy.c): CR0, CR4, EFER; CS.L only when the
- * write turns paging off. */
-static struct cr_context guest_cr0_context(uint64_t value)
+/* What cr0_write_faults reads (vmx/policy/policy.c): CR0 as the guest sees it; of CR4 only
+ * CET, PAE and PCIDE, which GUEST_CR4 holds as the guest wrote them (CR4_GUEST_HOST_MASK
+ * owns VMXE and the bits the processor lacks, which read 0 there and in the shadow:
+ * vmx/launch/vmcs_setup_hw.c); EFER and CS.L as the exit read them. */
+static struct cr_context guest_cr0_context(uint64_t efer, bool cs_l)
 {
-	struct cr_context c = { .cr0 = guest_cr0_view(), .cr4 = guest_cr4_view(),
-				.efer = vmcs_read64(GUEST_IA32_EFER) };
-	if (!(value & CR0_PG) && (c.cr0 & CR0_PG))
-		c.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1;
-	return c;
+	return (struct cr_context){ .cr0 = guest_cr0_view(), .cr4 = vmcs_readnw(GUEST_CR4), .efer = efer,
+				    .cs_l = cs_l };
 }
 
-static struct cr_context guest_cr_context(const struct vcpu *v)
+static struct cr_context guest_cr_context(const struct vcpu *v, uint64_t efer, bool cs_l)
 {
 	return (struct cr_context){
 		.cr0 = guest_cr0_view(),
 		.cr3 = vmcs_readnw(GUEST_CR3),
 		.cr4 = guest_cr4_view(),
-		.efer = vmcs_read64(GUEST_IA32_EFER),
-		.cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1,
+		.efer = efer,
+		.cs_l = cs_l,
 		.cr4_supported = v->cr_fixed.cr4_fixed1,
 	};
 }
@@ -78,9 +77,9 @@ static void update_long_mode(uint64_t efer, uint64_t old_cr0, uint64_t new_cr0)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-static bool write_cr0(const struct vcpu *v, uint64_t value)
+static EXIT_FAST_FN bool write_cr0(const struct vcpu *v, uint64_t value, uint64_t efer, bool cs_l)
 {
-	struct cr_context c = guest_cr0_context(value);
+	struct cr_context c = guest_cr0_context(efer, cs_l);
 	if (cr0_write_faults(&c, value))
 		return false;
 	uint64_t fixed0 = v->cr_fixed.cr0_fixed0; /* without PE and PG: unrestricted guest */
@@ -95,9 +94,9 @@ static bool write_cr0(const struct vcpu *v, uint64_t value)
 	return true;
 }
 
-static bool write_cr4(const struct vcpu *v, uint64_t value)
+static bool write_cr4(const struct vcpu *v, uint64_t value, uint64_t efer, bool cs_l)
 {
-	struct cr_context c = guest_cr_context(v);
+	struct cr_context c = guest_cr_context(v, efer, cs_l);
 	if (cr4_write_faults(&c, value))
 		return false;
 	vmcs_writenw(CR4_READ_SHADOW, value);
@@ -122,18 +121,18 @@ static void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
 		v->regs.gpr[n] = value;
 }
 
-static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
+static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value, uint64_t efer, bool cs_l)
 {
 	switch (cr) {
 	case 0:
-		return write_cr0(v, value);
+		return write_cr0(v, value, efer, cs_l);
 	case 3: /* only when CR3-load exiting could not be cleared */
 		vmcs_writenw(GUEST_CR3, value);
 		pdpte_load_if_pae(value);
 		flush_guest_tlb();
 		return true;
 	case 4:
-		return write_cr4(v, value);
+		return write_cr4(v, value, efer, cs_l);
 	default:
 		(void)v;
 		return false;
@@ -142,31 +141,34 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 
 static const char *const access_names[4] = { "mov-to", "mov-from", "clts", "lmsw" };
 
-void exit_cr_access(struct vcpu *v, struct vmexit *e)
+EXIT_FAST_FN void exit_cr_access(struct vcpu *v, struct vmexit *e)
 {
 	struct cr_access_qual q = cr_access_qual_decode(e->qual);
 	uint64_t value = 0;
 	bool ok = true;
 
-	switch (q.access_type) {
-	case CR_ACCESS_MOV_TO_CR:
-		value = mov_cr_operand(gpr_read(v, q.gpr), ((vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1) &&
-							   (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA));
-		ok = mov_to_cr(v, q.cr, value);
-		break;
-	case CR_ACCESS_MOV_FROM_CR: /* only CR3 (CR3-store exiting) */
+	if (q.access_type == CR_ACCESS_MOV_FROM_CR) { /* only CR3 (CR3-store exiting) */
 		value = vmcs_readnw(GUEST_CR3);
 		gpr_write(v, q.gpr, value);
-		break;
-	case CR_ACCESS_CLTS:
-		value = vmcs_readnw(CR0_READ_SHADOW) & ~CR0_TS;
-		ok = write_cr0(v, value);
-		break;
-	case CR_ACCESS_LMSW: /* LMSW loads CR0[3:0] but never clears PE */
-		value = guest_cr0_view();
-		value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
-		ok = write_cr0(v, value);
-		break;
+	} else {
+		/* Read once for the operand size and the checks of the write. */
+		uint64_t efer = vmcs_read64(GUEST_IA32_EFER);
+		bool cs_l = (vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1;
+		switch (q.access_type) {
+		case CR_ACCESS_MOV_TO_CR:
+			value = mov_cr_operand(gpr_read(v, q.gpr), cs_l && (efer & EFER_LMA));
+			ok = mov_to_cr(v, q.cr, value, efer, cs_l);
+			break;
+		case CR_ACCESS_CLTS:
+			value = vmcs_readnw(CR0_READ_SHADOW) & ~CR0_TS;
+			ok = write_cr0(v, value, efer, cs_l);
+			break;
+		default: /* CR_ACCESS_LMSW: loads CR0[3:0] but never clears PE */
+			value = guest_cr0_view();
+			value = (value & ~0xEULL) | (q.lmsw_source & 0xF) | (value & CR0_PE);
+			ok = write_cr0(v, value, efer, cs_l);
+			break;
+		}
 	}
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "cr=%u access=%s gpr=%s value=0x%016lx%s", q.cr,

@@ -37,10 +37,7 @@
 #include "vmx/decode/string_io.h"
 #include "vmx/vmcs/vmcs.h"
 
-#define PORT_PCI_CONFIG_ADDRESS 0xCF8
-#define PORT_RESET_CONTROL 0xCF9
 #define RESET_CONTROL_RESET (1u << 2)
-#define PORT_KBC_COMMAND 0x64
 #define KBC_PULSE_RESET 0xFE
 #define PM1_CNT_SLP_EN (1u << 13)
 
@@ -83,22 +80,31 @@ static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t po
 	return true;
 }
 
-/* Before an OUT that resets or powers off the machine, the statistics. A dword access
- * at 0xCF8 is CONFIG_ADDRESS, not a write to the reset control register at 0xCF9 (PCI
- * Local Bus Specification, 3.2.2.3.2 "Software Generation of Configuration
- * Transactions"). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its second byte. */
+/* Before an OUT that resets or powers off the machine, the statistics (which bytes can:
+ * vmx/decode/string_io.h, io_out_needs_check). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its
+ * second byte. */
 void before_out(uint16_t port, unsigned bytes, uint32_t value)
 {
-	bool config_address = port == PORT_PCI_CONFIG_ADDRESS && bytes == 4;
+	uint16_t pm1a_high = (uint16_t)(g_hv.pm1a_cnt + 1);
 	uint8_t b;
 
-	if (!config_address && out_byte(port, bytes, value, PORT_RESET_CONTROL, &b) && (b & RESET_CONTROL_RESET))
+	if (io_out_reaches_reset_control(port, bytes) && out_byte(port, bytes, value, IO_PORT_RESET_CONTROL, &b) &&
+	    (b & RESET_CONTROL_RESET))
 		vmx_stats_print("reset");
-	else if (out_byte(port, bytes, value, PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
+	else if (out_byte(port, bytes, value, IO_PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
 		vmx_stats_print("reset");
-	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, (uint16_t)(g_hv.pm1a_cnt + 1), &b) &&
-		 (b & (PM1_CNT_SLP_EN >> 8)))
+	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, pm1a_high, &b) && (b & (PM1_CNT_SLP_EN >> 8)))
 		vmx_stats_print("power-off");
+}
+
+/* Whether a plain IN or OUT of `bytes` at `port` can be done with no decision, whatever
+ * its value, so that the exit path in assembly may do it (vcpu->io_fast_qual,
+ * vmx/exit/entry.asm): not gdb='s UART, and for an OUT no byte that before_out looks at. */
+bool io_fast_allowed(uint16_t port, unsigned bytes, bool in)
+{
+	if (g_gdb_on && gdb_port_hidden(port))
+		return false;
+	return in || !io_out_needs_check(port, bytes, g_hv.pm1a_cnt);
 }
 
 /* ---- INS and OUTS ---- */

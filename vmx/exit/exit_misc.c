@@ -15,7 +15,7 @@
 /* XSETBV always exits in VMX non-root operation (SDM Vol. 3C, 26.1.2 "Instructions That
  * Cause VM Exits Unconditionally"). XCR0 is not switched by VM entry/exit, so the
  * validated value is simply loaded in root mode. */
-void exit_xsetbv(struct vcpu *v, struct vmexit *e)
+EXIT_FAST_FN void exit_xsetbv(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
 	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);

@@ -29,18 +29,19 @@ static void trace_msr(struct vmexit *e, uint32_t msr, uint64_t value, bool fault
 
 static bool emulate_read(uint32_t msr, uint64_t *value)
 {
+	if (msr == MSR_IA32_FEATURE_CONTROL || msr == MSR_IA32_MISC_ENABLE) {
+		if (msr_safe_read(msr, value) != 0)
+			return false;
+		*value = msr == MSR_IA32_FEATURE_CONTROL ? feature_control_guest_view(*value)
+							 : misc_enable_guest_view(*value);
+		return true;
+	}
 	if (mtrr_is_mtrr_msr(msr))
 		return mtrr_guest_read(msr, value); /* the guest's copy, vmx/exit/exit_mtrr.c */
-	if (msr_safe_read(msr, value) != 0)
-		return false;
-	if (msr == MSR_IA32_FEATURE_CONTROL)
-		*value = feature_control_guest_view(*value);
-	else if (msr == MSR_IA32_MISC_ENABLE)
-		*value = misc_enable_guest_view(*value);
-	return true;
+	return msr_safe_read(msr, value) == 0;
 }
 
-void exit_msr_read(struct vcpu *v, struct vmexit *e)
+EXIT_FAST_FN void exit_msr_read(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t msr = guest_ecx(v);
 	uint64_t value = 0;
@@ -67,13 +68,12 @@ void exit_msr_read(struct vcpu *v, struct vmexit *e)
 	vcpu_skip_instruction(v);
 }
 
+/* The writes vmx/policy/msr_policy.def emulates: IA32_APIC_BASE and the MTRRs. */
 static bool emulate_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
-	if (mtrr_is_mtrr_msr(msr))
-		return mtrr_guest_write(msr, value); /* vmx/exit/exit_mtrr.c */
 	if (msr == MSR_IA32_APIC_BASE)
 		return apic_base_write(v, value); /* never a base on vmxray's memory */
-	return false;
+	return mtrr_guest_write(msr, value); /* vmx/exit/exit_mtrr.c; #GP for any other MSR */
 }
 
 /* An MSR that VM entry loads from the guest-state area and VM exit resets for the host
@@ -108,7 +108,7 @@ static bool switch_write(uint32_t msr, uint64_t value)
 	return true;
 }
 
-void exit_msr_write(struct vcpu *v, struct vmexit *e)
+EXIT_FAST_FN void exit_msr_write(struct vcpu *v, struct vmexit *e)
 {
 	uint32_t msr = guest_ecx(v);
 	uint64_t value = (uint32_t)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);

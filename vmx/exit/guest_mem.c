@@ -1,6 +1,8 @@
 /* Guest memory for emulation: see vmx/exit/guest_mem.h. */
 #include "vmx/exit/guest_mem.h"
 
+#include <string.h>
+
 #include "arch/bits.h"
 #include "arch/cpu.h"
 #include "arch/cr.h"
@@ -17,6 +19,7 @@
 
 typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
 typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
+typedef uint64_t __attribute__((aligned(1), may_alias)) u64_unaligned;
 
 bool guest_page_is_owned(uint64_t gpa)
 {
@@ -49,25 +52,36 @@ static uint64_t gpa_read_entry(void *ctx, uint64_t gpa, unsigned size)
 	return size == 8 ? *(const volatile uint64_t *)h : *(const volatile uint32_t *)h;
 }
 
-struct guest_paging guest_paging_now(void)
+/* What a fetch's walk needs (RFLAGS.AC counts for data accesses only: SMAP); the PDPTE
+ * registers only where a walk reads them, PAE paging outside IA-32e mode. */
+static struct guest_paging guest_paging_fetch(void)
 {
-	return (struct guest_paging){
+	struct guest_paging p = {
 		.cr0 = vmcs_readnw(GUEST_CR0),
 		.cr3 = vmcs_readnw(GUEST_CR3),
 		.cr4 = vmcs_readnw(GUEST_CR4),
 		.efer = vmcs_read64(GUEST_IA32_EFER),
-		.pdptr = { vmcs_read64(GUEST_PDPTR0), vmcs_read64(GUEST_PDPTR1), vmcs_read64(GUEST_PDPTR2),
-			   vmcs_read64(GUEST_PDPTR3) },
 		.cpl = vcpu_guest_cpl(),
-		.rflags_ac = vmcs_readnw(GUEST_RFLAGS) & RFLAGS_AC_BIT,
 		.maxphyaddr = vmx_caps_maxphyaddr(&g_hv.caps),
 		.page1gb = g_hv.caps.cpu.page1gb,
 		.read = gpa_read_entry,
 		.ctx = NULL,
 	};
+	if ((p.cr0 & CR0_PG) && (p.cr4 & CR4_PAE) && !(p.efer & EFER_LMA)) {
+		p.pdptr[0] = vmcs_read64(GUEST_PDPTR0);
+		p.pdptr[1] = vmcs_read64(GUEST_PDPTR1);
+		p.pdptr[2] = vmcs_read64(GUEST_PDPTR2);
+		p.pdptr[3] = vmcs_read64(GUEST_PDPTR3);
+	}
+	return p;
 }
 
-
+struct guest_paging guest_paging_now(void)
+{
+	struct guest_paging p = guest_paging_fetch();
+	p.rflags_ac = vmcs_readnw(GUEST_RFLAGS) & RFLAGS_AC_BIT;
+	return p;
+}
 
 /* The walker's compare-exchange (vmx/decode/guest_walk.h, guest_walk_set_ad): one
  * locked CMPXCHG on the entry, as the processor's own locked update of the flags (SDM
@@ -216,19 +230,114 @@ static uint64_t fetch_la(const struct guest_paging *p, bool *mode64, bool *db)
 	return *mode64 ? rip : (vmcs_readnw(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
 }
 
+/* ---- instruction fetch, with the last translation remembered ----
+ *
+ * The same instruction exits again and again (an EOI write to the intercepted APIC page
+ * above all), and each time its bytes are fetched through the guest's page tables. The
+ * translation is a function of CR0, CR3, CR4, EFER, the CPL, the linear page and the
+ * paging-structure entries the walk read (SDM Vol. 3A, 4.1 "Paging Modes and Control
+ * Bits"; MAXPHYADDR and 1-GByte-page support are fixed): so each CPU remembers its last
+ * fetch walk, and while all of that still holds what it held (each entry re-read from
+ * guest memory, with the accessed flag the walk set), the walk would come out the same
+ * and is not done again. Anything else changed (another CPU rewrote an entry, cleared
+ * an accessed flag, the guest switched CR3 or mode) walks again. PAE paging outside
+ * IA-32e mode, whose PDPTE registers are part of the walk, is not remembered. */
+struct fetch_memo {
+	bool valid;
+	uint64_t la_page, cr0, cr3, cr4, efer;
+	unsigned cpl, entries;
+	const volatile uint8_t *entry[GUEST_WALK_MAX_ENTRIES]; /* where each entry is, for the host */
+	uint64_t entry_val[GUEST_WALK_MAX_ENTRIES];           /* what it held after the walk */
+	uint8_t entry_size[GUEST_WALK_MAX_ENTRIES];
+	const volatile uint8_t *page;                         /* the page, for the host */
+};
+static struct fetch_memo fetch_memos[HV_MAX_CPUS];
+
+static uint64_t host_entry(const volatile uint8_t *h, unsigned size)
+{
+	return size == 8 ? *(const volatile uint64_t *)h : *(const volatile uint32_t *)h;
+}
+
+static bool fetch_memo_holds(const struct fetch_memo *m, const struct guest_paging *p, uint64_t la_page)
+{
+	if (!m->valid || m->la_page != la_page || m->cr3 != p->cr3 || m->cr0 != p->cr0 || m->cr4 != p->cr4 ||
+	    m->efer != p->efer || m->cpl != p->cpl)
+		return false;
+	for (unsigned i = 0; i < m->entries; i++)
+		if (host_entry(m->entry[i], m->entry_size[i]) != m->entry_val[i])
+			return false;
+	return true;
+}
+
+static void fetch_memo_store(struct fetch_memo *m, const struct guest_paging *p, uint64_t la_page,
+			     const struct guest_walk *w, const volatile uint8_t *page)
+{
+	m->valid = false;
+	if ((p->cr0 & CR0_PG) && (p->cr4 & CR4_PAE) && !(p->efer & EFER_LMA))
+		return; /* PAE: the PDPTE registers are part of the walk */
+	for (unsigned i = 0; i < w->entries; i++) {
+		const volatile uint8_t *h = gpa_host(w->entry_gpa[i]);
+		if (!h)
+			return;
+		m->entry[i] = h;
+		m->entry_val[i] = w->entry_val[i] | PTE_A; /* as guest_walk_set_ad left it */
+		m->entry_size[i] = w->entry_size[i];
+	}
+	m->entries = w->entries;
+	m->la_page = la_page;
+	m->cr0 = p->cr0;
+	m->cr3 = p->cr3;
+	m->cr4 = p->cr4;
+	m->efer = p->efer;
+	m->cpl = p->cpl;
+	m->page = page;
+	m->valid = true;
+}
+
+/* The page holding la translated for a fetch, for the host in *page (NULL beyond the
+ * identity map: it reads as zeros). False when there is no translation. Sets the
+ * accessed flags of the entries, as the fetch does. */
+static bool fetch_page(const struct guest_paging *p, uint64_t la, const volatile uint8_t **page)
+{
+	struct fetch_memo *m = &fetch_memos[vcpu_current()->index];
+	uint64_t la_page = align_down(la, PAGE_SIZE);
+
+	if (fetch_memo_holds(m, p, la_page)) {
+		*page = m->page;
+		return true;
+	}
+	for (unsigned t = 0; t < SPAN_WALK_TRIES; t++) {
+		struct guest_walk w = guest_walk(p, la_page, GUEST_ACCESS_FETCH);
+		if (w.status != GUEST_WALK_OK)
+			return false;
+		if (!guest_walk_set_ad(&w, false, gpa_cmpxchg_entry, NULL))
+			continue; /* an entry changed under the walk: again */
+		*page = gpa_host(align_down(w.gpa, PAGE_SIZE));
+		if (*page)
+			fetch_memo_store(m, p, la_page, &w, *page);
+		return true;
+	}
+	return false;
+}
+
 /* Bytes [from, from + len) of the instruction, all on one page: translated for a fetch
  * (which sets the accessed flags of that page's entries only) and copied. */
-static bool fetch_piece(const struct guest_paging *p, bool mode64, uint64_t la, uint8_t *buf, unsigned len)
+static bool fetch_piece(const struct guest_paging *p, uint64_t la, uint8_t *buf, unsigned len)
 {
-	struct span s;
-	struct span_fault f;
+	const volatile uint8_t *page;
 
-	if (!span_translate(p, mode64, la, len, GUEST_ACCESS_FETCH, &s, &f))
+	if (!fetch_page(p, la, &page))
 		return false;
-	for (unsigned i = 0; i < len; i++) {
-		volatile uint8_t *b = span_byte(&s, i);
-		buf[i] = b ? *b : 0;
+	if (!page) {
+		memset(buf, 0, len);
+		return true;
 	}
+	const volatile uint8_t *from = page + (la & (PAGE_SIZE - 1));
+	unsigned i = 0;
+	for (; i + 8 <= len; i += 8) /* a 15-byte instruction: one quadword and the rest */
+		*(u64_unaligned *)(buf + i) = *(const volatile u64_unaligned *)(from + i);
+	for (; i < len; i++)
+		buf[i] = from[i];
 	return true;
 }
 
@@ -238,19 +347,17 @@ static bool fetch_piece(const struct guest_paging *p, bool mode64, uint64_t la, 
  * which may not be mapped, or be MMIO, or have its accessed flag clear. */
 unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db)
 {
-	struct guest_paging p = guest_paging_now();
+	struct guest_paging p = guest_paging_fetch();
 	uint64_t la = fetch_la(&p, mode64, db);
-	unsigned len0, len;
-	uint64_t la2;
+	unsigned room = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
+	unsigned len = max < room ? max : room;
 
-	(void)string_io_split_page(la, max, *mode64, &len0, &la2);
-	len = len0;
-	return fetch_piece(&p, *mode64, la, buf, len) ? len : 0;
+	return fetch_piece(&p, la, buf, len) ? len : 0;
 }
 
 unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max)
 {
-	struct guest_paging p = guest_paging_now();
+	struct guest_paging p = guest_paging_fetch();
 	bool mode64, db;
 	uint64_t la = fetch_la(&p, &mode64, &db);
 	uint64_t at = mode64 ? la + have : (la + have) & 0xFFFFFFFFULL;
@@ -260,5 +367,5 @@ unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max)
 	if (have >= max)
 		return have;
 	(void)string_io_split_page(at, max - have, mode64, &len0, &la2);
-	return fetch_piece(&p, mode64, at, buf + have, len0) ? have + len0 : have;
+	return fetch_piece(&p, at, buf + have, len0) ? have + len0 : have;
 }

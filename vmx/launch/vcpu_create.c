@@ -32,6 +32,8 @@ struct vcpu *vcpu_create(struct hv *hv, unsigned index, uint32_t apic_id)
 	v->host_gdt = t;
 	recorder_init(&v->recorder, ring, depth);
 	v->exit_slow = v->recorder.depth != 0 || hv->cfg.exit_slow;
+	v->io_fast_qual[0] = v->io_fast_qual[1] = IO_FAST_NONE; /* until the C path has seen one */
+	v->ept_stale = 1; /* the first exit compares generations (vmx_ept_flush_if_stale) */
 	memcpy(v->canary, VCPU_CANARY, sizeof(VCPU_CANARY));
 	desc_build_host_tables(t, isr_table, (uint64_t)(uintptr_t)(stack + VCPU_HOST_STACK_SIZE + VCPU_IST_STACK_SIZE));
 	uint8_t *top = stack + VCPU_HOST_STACK_SIZE;

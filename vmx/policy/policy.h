@@ -143,6 +143,7 @@ bool cr4_write_faults(const struct cr_context *c, uint64_t v);
 #define XCR0_BNDREGS (1ULL << 3)
 #define XCR0_BNDCSR (1ULL << 4)
 #define XCR0_AVX512 (7ULL << 5)
+_Static_assert(XCR0_BNDREGS == 1ULL << 3 && XCR0_BNDCSR == 1ULL << 4, "xsetbv_faults tests bits 3 and 4");
 
 static inline bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t supported, unsigned cpl)
 {
@@ -152,7 +153,7 @@ static inline bool xsetbv_faults(uint32_t index, uint64_t value, uint64_t suppor
 		return true;
 	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
 		return true;
-	if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
+	if (((value >> 3) ^ (value >> 4)) & 1) /* BNDREGS (bit 3) and BNDCSR (bit 4): both or neither */
 		return true;
 	uint64_t avx512 = value & XCR0_AVX512;
 	if (avx512 && (avx512 != XCR0_AVX512 || !(value & XCR0_AVX)))
