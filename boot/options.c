@@ -3,6 +3,7 @@
 #include "drivers/fmt.h"
 #include "drivers/logring.h"
 #include "vmx/decode/exit_reasons.h"
+#include "vmx/policy/intercept.h"
 
 #include <string.h>
 
@@ -300,6 +301,15 @@ static bool set_dump(struct vmxray_options *o, const char *v, size_t n)
 	return set_list(o->dump, sizeof(o->dump), v, n, dump_item_ok);
 }
 
+/* intercept=: every name checked here; whether the CPU can do them, at launch
+ * (vmx/policy/intercept.h). */
+static bool set_intercept(struct vmxray_options *o, const char *v, size_t n)
+{
+	struct intercept_set s = { 0 };
+
+	return intercept_parse_list(&s, v, n) && copy_value(o->intercept, sizeof(o->intercept), v, n);
+}
+
 static bool set_test(struct vmxray_options *o, const char *v, size_t n)
 {
 	return set_list(o->test, sizeof(o->test), v, n, test_item_ok);
@@ -368,6 +378,9 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "gdb_wait", "on (the guest waits for gdb at launch), off", set_gdb_wait },
 	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
 		  "unexpected-exit, feature-control-locked, no-memory", set_test },
+	{ "intercept", "all, or names separated by commas: hlt, rdtsc, rdpmc, invlpg, cr3, pause, wbinvd, "
+		       "rdrand, rdseed, msr, io, extint, an exception (de, db, bp, of, br, ud, nm, df, ts, np, ss, "
+		       "gp, pf, mf, ac, mc, xm, ve, cp), ept:FIRST-LAST:w|x", set_intercept },
 	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
 };
 
@@ -495,11 +508,12 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s%s%s%s",
+			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
 			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
 			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->gdb_port ? " gdb=" : "", gdb,
-			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test);
+			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test,
+			    o->intercept[0] ? " intercept=" : "", o->intercept);
 }

@@ -30,6 +30,11 @@ struct hv_config {
 	uint16_t gdb_port;        /* gdb=: the GDB stub's UART (0: off; vmx/debug/gdb.h) */
 	bool gdb_wait;            /* gdb_wait=on: the guest waits for gdb at launch */
 	uint16_t log_port;        /* serial=: the log's UART, never the stub's */
+	/* intercept= (vmx/policy/intercept.h, struct intercept_set): */
+	uint32_t intercept_rows;  /* bit per enum intercept_id */
+	uint32_t intercept_exceptions; /* exception bitmap vectors */
+	uint8_t intercept_ept;    /* INTERCEPT_EPT_WRITE or _EXEC, 0 = none */
+	uint64_t intercept_ept_first, intercept_ept_last;
 };
 
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */

@@ -262,7 +262,7 @@ void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on)
 		if (c->pushf)
 			pushf_hide_tf(c);
 		rf = (rf & ~RFLAGS_TF) | (c->guest_tf ? RFLAGS_TF : 0);
-		bm &= ~DB_VECTOR_BIT;
+		bm &= ~DB_VECTOR_BIT | g_hv.cfg.intercept_exceptions; /* intercept=db keeps it */
 	}
 	vmcs_writenw(GUEST_RFLAGS, rf);
 	vmcs_write32(EXCEPTION_BITMAP, bm);

@@ -8,6 +8,7 @@
 #include "drivers/log.h"
 #include "vmx/debug/gdb.h"
 #include "vmx/exit/exit.h"
+#include "vmx/policy/intercept.h"
 #include "vmx/policy/setup.h"
 #include "vmx/vmcs/controls.h"
 
@@ -25,6 +26,15 @@ static enum hv_status check_caps(struct hv *hv)
 		return HV_ERR_NO_VMX;
 	}
 	setup_control_request(&hv->req);
+	struct intercept_set is = { hv->cfg.intercept_rows, hv->cfg.intercept_exceptions, hv->cfg.intercept_ept,
+				    hv->cfg.intercept_ept_first, hv->cfg.intercept_ept_last };
+	char refusal[200];
+	if (intercept_refusal(&hv->caps, &is, refusal, sizeof(refusal))) {
+		vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
+		log_error("%s", refusal);
+		return HV_ERR_MISSING_CAPS;
+	}
+	intercept_request(&is, &hv->req);
 	struct vmx_missing missing;
 	bool ok = vmx_negotiate(&hv->caps, &hv->req, &hv->ctls, &missing);
 	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
@@ -95,6 +105,7 @@ enum hv_status hv_prepare(struct hv *hv)
 		return HV_ERR_NO_MEMORY;
 	setup_msr_bitmap(hv->msr_bitmap);
 	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b, hv->pm1a_cnt);
+	setup_intercept_bitmaps(hv->cfg.intercept_rows, hv->msr_bitmap, hv->io_bitmap_a, hv->io_bitmap_b);
 	if ((st = build_ept(hv)) != HV_OK)
 		return st;
 	bool use_1g = hv->caps.cpu.page1gb;

@@ -1,0 +1,58 @@
+/* Pure rules of the opt-in intercepts' handlers (vmx/exit/exit_intercept_*.c): what the
+ * instruction or event would have produced on the processor. Unit-tested
+ * (tests/unit/test_intercept_rules.c). */
+#ifndef VMXRAY_VMX_POLICY_INTERCEPT_RULES_H
+#define VMXRAY_VMX_POLICY_INTERCEPT_RULES_H
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The TSC the guest reads with RDTSC/RDTSCP: SDM Vol. 3C, 26.3 "Changes to Instruction
+ * Behavior in VMX Non-Root Operation", RDTSC: with "use TSC scaling" the TSC is
+ * multiplied by the TSC multiplier and the 128-bit product shifted right by 48, then with "use TSC offsetting" the
+ * offset is added. */
+uint64_t intercept_guest_tsc(uint64_t tsc, bool offsetting, uint64_t offset, bool scaling, uint64_t multiplier);
+
+/* A register write of an operand of 2, 4 or 8 bytes (RDRAND, RDSEED, ...): 16-bit keeps
+ * bits 63:16, 32-bit zero-extends (SDM Vol. 1, 3.4.1.1 "General-Purpose Registers in
+ * 64-Bit Mode"), 64-bit replaces. osize: the instruction-information code 0/1/2. */
+uint64_t intercept_reg_write(uint64_t old, uint64_t value, unsigned osize);
+
+/* RFLAGS after RDRAND/RDSEED: CF = ok, OF, SF, ZF, AF, PF cleared (SDM Vol. 2B, RDRAND). */
+uint64_t intercept_rdrand_rflags(uint64_t rflags, bool ok);
+
+/* DR6 as a #DB that exited (exception bitmap) leaves it once delivered: a VM exit for a
+ * debug exception does not update DR6 (SDM Vol. 3C, 28.1 "Architectural State Before a
+ * VM Exit"); the exit qualification has B0-B3 (bits 3:0), BD (13), BS (14) and RTM (16)
+ * (Table 28-1 "Exit Qualification for Debug Exceptions"). B0-B3 are replaced (the
+ * processor "may clear bits 0-3", SDM Vol. 3A, 18.2.3 "Debug Status Register"), BD and BS
+ * set when reported, the other bits kept; RTM (active low) cleared when reported. */
+uint64_t intercept_dr6_after_db(uint64_t dr6, uint64_t qual);
+
+/* Whether DR7.GD is cleared: a #DB for a MOV DR with DR7.GD set (BD) clears it
+ * (SDM Vol. 3A, 18.2.4 "Debug Control Register": "The processor clears the GD flag upon
+ * entering to the debug exception handler"); any #DB does. */
+uint64_t intercept_dr7_after_db(uint64_t dr7);
+
+/* What the processor delivers when exception `second` (a hardware exception) happens while
+ * delivering an event of interruption type `first_type` and vector `first`: SDM Vol. 3A,
+ * 6.15 "Exception and Interrupt Reference", Interrupt 8, Table 6-5 "Conditions for
+ * Generating a Double Fault". Only hardware exceptions (type 3) combine; everything else
+ * is handled serially (the second is delivered). */
+enum intercept_combine { COMBINE_SECOND, COMBINE_DOUBLE_FAULT, COMBINE_TRIPLE_FAULT };
+enum intercept_combine intercept_exception_combine(unsigned first_type, unsigned first, unsigned second);
+
+#endif
+
+/* ---- intercept=msr: the MSRs that live in the VMCS guest-state area ---- */
+/* WRMSR IA32_EFER: the value to keep, or false for #GP. Reserved bits fault (SCE, LME,
+ * LMA, NXE only; NXE only where CPUID.80000001H:EDX.NX says so), a change of LME while
+ * paging is on faults, and LMA keeps its value: it follows LME and CR0.PG, not WRMSR
+ * (SDM Vol. 3A, 10.8.5 "Initializing IA-32e Mode"; Vol. 4, IA32_EFER). */
+bool intercept_efer_write(uint64_t old, uint64_t value, bool paging, bool nx, uint64_t *out);
+/* WRMSR IA32_PAT: every byte a memory type 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 13.12.2
+ * "IA32_PAT MSR"); bits 7:3 of each byte reserved. */
+bool intercept_pat_valid(uint64_t value);
+/* A linear address of `width` bits (CPUID.80000008H:EAX[15:8]) is canonical: bits 63 to
+ * width-1 all equal (SDM Vol. 1, 3.3.7.1 "Canonical Addressing"). FS/GS base and the
+ * SYSENTER ESP/EIP MSRs take only canonical values (#GP otherwise, SDM Vol. 4, Table 2-2). */
+bool intercept_canonical(uint64_t la, unsigned width);
