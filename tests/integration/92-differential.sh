@@ -49,17 +49,19 @@ compare() {
 	fi
 }
 
+# DIFF_VMXRAY_ARGS: vmxray's options for the vmxray run (tests/integration/94-intercept-diff.sh
+# passes intercept=all); DIFF_TAG: a suffix for the check names and the output folder.
 # DIFF_MODELS: the CPU models to compare on, MODEL or MODEL:CPUS (default: the three of
 # make test, one CPU each; e.g. DIFF_MODELS=corei7_haswell_4770:2 adds an idle AP)
 for m in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake}; do
 	cpu=${m%%:*}
 	smp=1
 	[ "$m" != "$cpu" ] && smp=${m#*:}
-	out=$B/it/diff-$cpu-smp$smp
-	tag=$cpu
-	[ "$smp" = 1 ] || tag=$cpu-smp$smp
+	out=$B/it/diff${DIFF_TAG:+-$DIFF_TAG}-$cpu-smp$smp
+	tag=$cpu${DIFF_TAG:+.$DIFF_TAG}
+	[ "$smp" = 1 ] || tag=$cpu-smp$smp${DIFF_TAG:+.$DIFF_TAG}
 	bare=$(run_one "$tag.diff_bare" "$out/bare" '\EFI\vmxray\vmxdiff.efi' --no-vmxray)
-	hv=$(run_one "$tag.diff_vmxray" "$out/vmxray" '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxdiff.efi')
+	hv=$(run_one "$tag.diff_vmxray" "$out/vmxray" "\\EFI\\vmxray\\vmxray.efi${DIFF_VMXRAY_ARGS:+ $DIFF_VMXRAY_ARGS};\\EFI\\vmxray\\vmxdiff.efi")
 	for run in bare vmxray; do
 		f=$bare
 		[ $run = vmxray ] && f=$hv
