@@ -92,6 +92,7 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	struct intercept_set is = { 0 };
 	if (intercept_parse_list(&is, o->intercept, strlen(o->intercept))) { /* checked when parsed */
 		cfg->intercept_rows = is.rows;
+		cfg->intercept_rows_all = is.rows_all;
 		cfg->intercept_exceptions = is.exceptions;
 		cfg->intercept_ept = is.ept_access;
 		cfg->intercept_ept_first = is.ept_first;

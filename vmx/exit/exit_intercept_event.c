@@ -135,6 +135,10 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
 	if (!ii.valid || ii.vector >= 32 || !(g_hv.cfg.intercept_exceptions >> ii.vector & 1))
 		return false;
 	uint32_t info = idt_vectoring_reinject_info(exit_info); /* without bit 12 */
+	/* No error code in real mode, or VM entry fails (27.2.1.3); Bochs 2.7 reports bit 11
+	 * set for a real-mode #GP exit, which the SDM says is always 0 there (28.2.2). */
+	if (!inject_delivers_error_code(ii.vector, vmcs_readnw(GUEST_CR0)))
+		info &= ~INTR_INFO_DELIVER_CODE;
 	uint32_t ec = ii.error_code_valid ? vmcs_read32(VM_EXIT_INTR_ERROR_CODE) : 0;
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "reflect=%s ec=0x%x qual=0x%lx", exception_name(ii.vector), ec,

@@ -3,7 +3,6 @@
 
 #include "arch/exceptions.h"
 #include "drivers/fmt.h"
-#include "vmx/decode/decode.h" /* enum guest_activity */
 
 #include <string.h>
 
@@ -91,7 +90,7 @@ static bool parse_ept(struct intercept_set *s, const char *v, size_t n)
 bool intercept_parse_item(struct intercept_set *s, const char *item, size_t n)
 {
 	if (n == 3 && !memcmp(item, "all", 3)) {
-		s->rows = (1u << INTERCEPT_COUNT) - 1;
+		s->rows_all = (1u << INTERCEPT_COUNT) - 1;
 		s->exceptions = intercept_exception_vectors();
 		return true;
 	}
@@ -126,47 +125,23 @@ bool intercept_parse_list(struct intercept_set *s, const char *list, size_t n)
 	}
 }
 
-void intercept_request(const struct intercept_set *s, struct vmx_ctrl_request *r)
+void intercept_request(uint32_t rows, const struct intercept_set *s, struct vmx_ctrl_request *r)
 {
 	for (unsigned i = 0; i < INTERCEPT_COUNT; i++)
-		if (s->rows >> i & 1)
+		if (rows >> i & 1)
 			for (unsigned g = 0; g < VMX_CTRL_GROUP_COUNT; g++)
 				r->required[g] |= intercept_rows[i].ctl[g];
 	if (s->ept_access)
 		r->required[VMX_CTRL_PROC] |= CPU_BASED_MONITOR_TRAP_FLAG;
 }
 
-static bool bits_allowed(const struct vmx_caps *c, enum vmx_ctrl_group g, uint64_t bits,
-			 struct vmx_missing_bit *missing)
+uint32_t intercept_rows_resolve(const struct vmx_caps *c, const struct intercept_set *s)
 {
-	struct vmx_ctrl_allowed a;
-	if (!bits)
-		return true;
-	uint64_t lacking = vmx_caps_ctrl_allowed(c, g, &a) ? bits & ~a.allowed1 : bits;
-	/* Secondary controls only count when the primary control that activates them can be
-	 * set (SDM Vol. 3C, A.3.3 "Secondary Processor-Based VM-Execution Controls"). */
-	if (!lacking && g == VMX_CTRL_PROC2 && !bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, missing))
-		return false;
-	if (!lacking)
-		return true;
-	if (missing) {
-		missing->group = g;
-		missing->bit = (unsigned)__builtin_ctzll(lacking);
-	}
-	return false;
-}
-
-bool intercept_row_allowed(const struct vmx_caps *c, enum intercept_id id, struct vmx_missing_bit *missing)
-{
-	for (unsigned g = 0; g < VMX_CTRL_GROUP_COUNT; g++)
-		if (!bits_allowed(c, (enum vmx_ctrl_group)g, intercept_rows[id].ctl[g], missing))
-			return false;
-	return true;
-}
-
-bool intercept_ept_allowed(const struct vmx_caps *c)
-{
-	return bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_MONITOR_TRAP_FLAG, NULL);
+	uint32_t rows = s->rows;
+	for (unsigned i = 0; i < INTERCEPT_COUNT; i++)
+		if ((s->rows_all >> i & 1) && intercept_row_allowed(c, (enum intercept_id)i, NULL))
+			rows |= 1u << i;
+	return rows;
 }
 
 const char *intercept_refusal(const struct vmx_caps *c, const struct intercept_set *s, char *buf, size_t n)
@@ -175,14 +150,14 @@ const char *intercept_refusal(const struct vmx_caps *c, const struct intercept_s
 		struct vmx_missing_bit m;
 		if (!(s->rows >> i & 1) || intercept_row_allowed(c, (enum intercept_id)i, &m))
 			continue;
+		if (i == INTERCEPT_HLT && intercept_row_allowed(c, INTERCEPT_HLT, NULL) == false &&
+		    intercept_bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_HLT_EXITING, NULL)) {
+			fmt_snprintf(buf, n, "intercept=hlt: this CPU has no HLT activity state (IA32_VMX_MISC bit 6)");
+			return buf;
+		}
 		char what[120];
 		vmx_missing_describe(&m, what, sizeof(what));
 		fmt_snprintf(buf, n, "intercept=%s: this CPU cannot set %s", intercept_rows[i].name, what);
-		return buf;
-	}
-	/* HLT is emulated by entering the HLT activity state (vmx/exit/exit_intercept_insn.c). */
-	if ((s->rows >> INTERCEPT_HLT & 1) && !vmx_caps_activity_supported(c, GUEST_ACTIVITY_HLT)) {
-		fmt_snprintf(buf, n, "intercept=hlt: this CPU has no HLT activity state (IA32_VMX_MISC bit 6)");
 		return buf;
 	}
 	if (s->ept_access && !intercept_ept_allowed(c)) {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmx/caps/caps.h"
+#include "vmx/decode/decode.h" /* enum guest_activity */
 #include "vmx/vmcs/controls.h"
 
 enum intercept_id {
@@ -42,7 +43,8 @@ static const struct intercept_row intercept_rows[INTERCEPT_COUNT] = {
 
 /* What intercept= asked for. */
 struct intercept_set {
-	uint32_t rows;       /* bit per enum intercept_id */
+	uint32_t rows;       /* bit per enum intercept_id, named: refused when the CPU cannot */
+	uint32_t rows_all;   /* the rows `all` adds: those the CPU cannot do are left out */
 	uint32_t exceptions; /* the exception bitmap's vectors (0-31) */
 	uint8_t ept_access;  /* 0, INTERCEPT_EPT_WRITE or INTERCEPT_EPT_EXEC */
 	uint64_t ept_first, ept_last;
@@ -58,18 +60,53 @@ bool intercept_parse_item(struct intercept_set *s, const char *item, size_t n);
 /* A comma-separated list (no empty item). */
 bool intercept_parse_list(struct intercept_set *s, const char *list, size_t n);
 
-/* Adds the control bits of the set's rows to the request's required bits. */
-void intercept_request(const struct intercept_set *s, struct vmx_ctrl_request *r);
+/* Adds the control bits of `rows` (intercept_rows_resolve) and of the EPT range to the
+ * request's required bits. */
+void intercept_request(uint32_t rows, const struct intercept_set *s, struct vmx_ctrl_request *r);
 
 /* Whether this CPU can set every control bit of row id (allowed-1). When not, and
- * `missing` is not NULL, the first bit it lacks. */
-bool intercept_row_allowed(const struct vmx_caps *c, enum intercept_id id, struct vmx_missing_bit *missing);
+ * `missing` is not NULL, the first bit it lacks. Inline: the capability matrix
+ * (vmx/study/caps_matrix.c) lists the rows with it. */
+static inline bool intercept_bits_allowed(const struct vmx_caps *c, enum vmx_ctrl_group g, uint64_t bits,
+					  struct vmx_missing_bit *missing)
+{
+	struct vmx_ctrl_allowed a;
+	if (!bits)
+		return true;
+	uint64_t lacking = vmx_caps_ctrl_allowed(c, g, &a) ? bits & ~a.allowed1 : bits;
+	/* Secondary controls only count when the primary control that activates them can be
+	 * set (SDM Vol. 3C, A.3.3 "Secondary Processor-Based VM-Execution Controls"). */
+	if (!lacking && g == VMX_CTRL_PROC2)
+		return intercept_bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, missing);
+	if (!lacking)
+		return true;
+	if (missing) {
+		missing->group = g;
+		missing->bit = (unsigned)__builtin_ctzll(lacking);
+	}
+	return false;
+}
+
+static inline bool intercept_row_allowed(const struct vmx_caps *c, enum intercept_id id, struct vmx_missing_bit *missing)
+{
+	for (unsigned g = 0; g < VMX_CTRL_GROUP_COUNT; g++)
+		if (!intercept_bits_allowed(c, (enum vmx_ctrl_group)g, intercept_rows[id].ctl[g], missing))
+			return false;
+	/* HLT is emulated by entering the HLT activity state (vmx/exit/exit_intercept_insn.c). */
+	return id != INTERCEPT_HLT || vmx_caps_activity_supported(c, GUEST_ACTIVITY_HLT);
+}
 /* Whether intercept=ept:... can be done here: the access is stepped with the monitor
  * trap flag (SDM Vol. 3C, 26.5.2 "Monitor Trap Flag"), so that bit must be allowed-1.
  * The page keeps read (and execute or write) permission: no execute-only EPT needed. */
-bool intercept_ept_allowed(const struct vmx_caps *c);
+static inline bool intercept_ept_allowed(const struct vmx_caps *c)
+{
+	return intercept_bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_MONITOR_TRAP_FLAG, NULL);
+}
 
-/* The first thing of s this CPU cannot do, in words (NULL when all can be done). */
+/* The first thing of s this CPU cannot do, in words (NULL when all can be done); the
+ * rows only `all` asked for do not count. */
 const char *intercept_refusal(const struct vmx_caps *c, const struct intercept_set *s, char *buf, size_t n);
+/* The rows to set on this CPU: the named ones and those of `all` the CPU allows. */
+uint32_t intercept_rows_resolve(const struct vmx_caps *c, const struct intercept_set *s);
 
 #endif
