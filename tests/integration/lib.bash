@@ -130,7 +130,8 @@ linux_image() {
 	fi
 	local cmdline vmx=() mk=()
 	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-	[ "$with" = with-vmxray ] && vmx=('\EFI\vmxray\vmxray.efi') || mk=(--no-vmxray)
+	# LINUX_VMXRAY_ARGS: vmxray's options (66-linux-intercept.sh: intercept=...)
+	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${LINUX_VMXRAY_ARGS:+ $LINUX_VMXRAY_ARGS}") || mk=(--no-vmxray)
 	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
 		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
 	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \

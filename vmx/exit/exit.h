@@ -75,6 +75,12 @@ void exit_intercept_intr_window(struct vcpu *v, struct vmexit *e);
 /* An exception exit of a vector intercept= names: reflected to the guest (true), or not
  * one of them (false). */
 bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_info);
+/* intercept=ept: the range's pages lose the permission before launch (0, or -1 logged),
+ * a violation in it is stepped (true), reason 37 ends the step (vmx/exit/exit_intercept_ept.c). */
+struct hv;
+int intercept_ept_protect(struct hv *hv);
+bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa);
+void exit_intercept_mtf(struct vcpu *v, struct vmexit *e);
 /* intercept=msr: the MSRs held in guest-state fields; false for any other MSR. */
 bool intercept_msr_guest_read(uint32_t msr, uint64_t *value);
 bool intercept_msr_guest_write(uint32_t msr, uint64_t value, bool *fault);

@@ -132,6 +132,8 @@ enum hv_status hv_prepare(struct hv *hv)
 	setup_intercept_bitmaps(hv->cfg.intercept_rows, hv->msr_bitmap, hv->io_bitmap_a, hv->io_bitmap_b);
 	if ((st = build_ept(hv)) != HV_OK)
 		return st;
+	if (intercept_ept_protect(hv) != 0) /* intercept=ept: the range's permission off */
+		return HV_ERR_NO_MEMORY;
 	bool use_1g = hv->caps.cpu.page1gb;
 	struct page_alloc pa = { pool_alloc_page_cb, &hv->pool };
 	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);
