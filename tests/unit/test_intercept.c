@@ -218,6 +218,36 @@ static void test_msr_values(void **state)
 	assert_true(intercept_canonical(0x0000800000000000ULL, 57));
 }
 
+/* INVPCID (%rax + %rcx*8 + 0x10), 64-bit address size; [bx + si] 16-bit, wrapping; [disp]
+ * with base and index invalid. */
+static void test_mem_offset(void **state)
+{
+	uint64_t gpr[16] = { 0 };
+	(void)state;
+	gpr[0] = 0x1000;  /* RAX */
+	gpr[1] = 0x3;     /* RCX */
+	uint32_t info = 3 | (2u << 7) | (1u << 18) | (0u << 23);
+	assert_int_equal(intercept_mem_offset(info, 0x10, gpr), 0x1000 + 0x18 + 0x10);
+	gpr[3] = 0xFFF0; /* RBX */
+	gpr[6] = 0x20;   /* RSI */
+	info = 0 | (0u << 7) | (6u << 18) | (3u << 23);
+	assert_int_equal(intercept_mem_offset(info, 0, gpr), 0x10);
+	info = (1u << 7) | (1u << 22) | (1u << 27);
+	assert_int_equal(intercept_mem_offset(info, 0xFFFFFFFF00001234ULL, gpr), 0x1234);
+}
+
+static void test_invpcid_rules(void **state)
+{
+	(void)state;
+	assert_false(intercept_invpcid_faults(0, 0x5, 0x7FFFFFFFF000ULL, true, 48));
+	assert_true(intercept_invpcid_faults(4, 0, 0, true, 48));                    /* type */
+	assert_true(intercept_invpcid_faults(2, 1ULL << 12, 0, true, 48));           /* reserved */
+	assert_true(intercept_invpcid_faults(0, 0, 0x800000000000ULL, true, 48));    /* canonical */
+	assert_false(intercept_invpcid_faults(1, 0, 0x800000000000ULL, true, 48));   /* not for type 1 */
+	assert_true(intercept_invpcid_faults(1, 0x5, 0, false, 48));                 /* PCID, PCIDE off */
+	assert_false(intercept_invpcid_faults(3, 0x5, 0, false, 48));                /* all: any PCID */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_request),       cmocka_unit_test(test_tsc),
 		cmocka_unit_test(test_reg_and_flags), cmocka_unit_test(test_debug_registers),
 		cmocka_unit_test(test_combine),       cmocka_unit_test(test_msr_values),
+		cmocka_unit_test(test_mem_offset),    cmocka_unit_test(test_invpcid_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

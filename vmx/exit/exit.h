@@ -75,6 +75,11 @@ void exit_intercept_intr_window(struct vcpu *v, struct vmexit *e);
 /* An exception exit of a vector intercept= names: reflected to the guest (true), or not
  * one of them (false). */
 bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_info);
+/* Reads `bytes` of an instruction's memory operand (segment seg, address size asize, the
+ * effective address `offset`) with the checks the VM exit came before: segment (#GP/#SS),
+ * paging (#PF); false when the fault was injected (vmx/exit/exit_io.c). */
+bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes);
+void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e);
 /* intercept=ept: the range's pages lose the permission before launch (0, or -1 logged),
  * a violation in it is stepped (true), reason 37 ends the step (vmx/exit/exit_intercept_ept.c). */
 struct hv;

@@ -194,3 +194,31 @@ void exit_intercept_rdrand(struct vcpu *v, struct vmexit *e)
 	vcpu_skip_instruction(v);
 	vmcs_writenw(GUEST_RFLAGS, intercept_rdrand_rflags(vmcs_readnw(GUEST_RFLAGS), ok));
 }
+
+/* INVPCID exits when "INVLPG exiting" and "enable INVPCID" are both set (SDM Vol. 3C,
+ * 25.6.2, Table 25-7), so intercept=invlpg brings it on CPUs where vmxray enables INVPCID.
+ * The 16-byte descriptor is read through the guest's segments and paging (faults as the
+ * instruction's), its type from the register of bits 31:28 (32 bits outside 64-bit mode),
+ * then the rules of intercept_invpcid_faults; the invalidation is INVVPID of the guest's
+ * VPID (one address for type 0, else the whole context: never less than INVPCID). */
+void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e)
+{
+	uint32_t info = vmcs_read32(VMX_INSTRUCTION_INFO);
+	struct vmx_insn_info ii = vmx_insn_info_decode(info);
+	uint64_t gpr[16], desc[2];
+	bool mode64 = guest_mode64();
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = i == GPR_RSP ? vmcs_readnw(GUEST_RSP) : v->regs.gpr[i];
+	uint64_t offset = intercept_mem_offset(info, e->qual, gpr);
+	if (!guest_mem_operand_read(v, ii.segment, ii.address_size, offset, desc, sizeof(desc)))
+		return;
+	uint64_t type = mode64 ? gpr[ii.reg2] : (uint32_t)gpr[ii.reg2];
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "type=%lu pcid=0x%lx la=0x%lx", type, desc[0] & 0xFFF, desc[1]);
+	if (intercept_invpcid_faults(type, desc[0], desc[1], guest_cr4() & CR4_PCIDE, g_hv.caps.cpu.linaddr_width)) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	flush_guest_address(desc[1], type == 0);
+	vcpu_skip_instruction(v);
+}

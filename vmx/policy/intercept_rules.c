@@ -104,3 +104,26 @@ bool intercept_canonical(uint64_t la, unsigned width)
 	int64_t s = (int64_t)(la << (64 - width)) >> (64 - width);
 	return (uint64_t)s == la;
 }
+
+uint64_t intercept_mem_offset(uint32_t info, uint64_t disp, const uint64_t gpr[16])
+{
+	uint64_t ea = disp;
+	if (!((info >> 27) & 1))
+		ea += gpr[(info >> 23) & 0xF];
+	if (!((info >> 22) & 1))
+		ea += gpr[(info >> 18) & 0xF] << (info & 3);
+	switch ((info >> 7) & 7) {
+	case 0: return ea & 0xFFFF;
+	case 1: return ea & 0xFFFFFFFFULL;
+	default: return ea;
+	}
+}
+
+bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la, bool pcide, unsigned la_width)
+{
+	if (type > 3 || (desc_lo >> 12))
+		return true;
+	if (type == 0 && !intercept_canonical(desc_la, la_width))
+		return true;
+	return type <= 1 && !pcide && (desc_lo & 0xFFF);
+}

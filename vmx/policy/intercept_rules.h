@@ -41,6 +41,18 @@ uint64_t intercept_dr7_after_db(uint64_t dr7);
 enum intercept_combine { COMBINE_SECOND, COMBINE_DOUBLE_FAULT, COMBINE_TRIPLE_FAULT };
 enum intercept_combine intercept_exception_combine(unsigned first_type, unsigned first, unsigned second);
 
+/* The effective address of a memory operand from the VM-exit instruction-information
+ * field (SDM Vol. 3C, 28.2.5, e.g. Table 28-13 for INVEPT/INVPCID/INVVPID): base register
+ * (bits 26:23, unless bit 27), index register (bits 21:18, unless bit 22) scaled by
+ * 1 << bits 1:0, plus the displacement the exit qualification holds, within the address
+ * size (bits 9:7: 0 16-bit, 1 32-bit, 2 64-bit). gpr: the 16 registers, RSP included. */
+uint64_t intercept_mem_offset(uint32_t insn_info, uint64_t disp, const uint64_t gpr[16]);
+
+/* INVPCID (SDM Vol. 2B, INVPCID): #GP(0) for a type above 3, a descriptor with bits
+ * 63:12 of its first quadword set, a non-canonical address for type 0, or a PCID other
+ * than 0 for types 0 and 1 while CR4.PCIDE is 0. */
+bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la, bool pcide, unsigned la_width);
+
 #endif
 
 /* ---- intercept=msr: the MSRs that live in the VMCS guest-state area ---- */
