@@ -1,7 +1,7 @@
 /* vmxicpt: probes of the instructions and events that only vmxray's opt-in intercepts
  * (intercept=, issue 21) make exit and that vmxdiff does not run: RDTSC, RDTSCP (with
  * IA32_TSC_AUX), RDPMC (a counter that exists and one that does not), INVLPG, MOV from and
- * to CR3 and CR8, PAUSE, WBINVD, RDRAND, RDSEED, and the exceptions #DE, #DB (single step),
+ * to CR3, CR8 and DR0/DR4/DR7, PAUSE, WBINVD, RDRAND, RDSEED, and the exceptions #DE, #DB (single step),
  * #BP, #UD, #GP and #PF (CR2 and error code). Long mode only, interrupts off (the probe
  * library's IDT). tests/integration/94-intercept-diff.sh runs it on bare Bochs and under
  * `vmxray intercept=all` and compares every line "vmxicpt: INFO DIFF icpt.<name> ..."; the
@@ -170,6 +170,26 @@ static void f_pf(void *p)
 	__asm__ volatile("movq $1, (%0)" ::"r"(UNMAPPED_LA) : "memory");
 }
 
+/* MOV DR: DR0 written and read back, DR7 read, DR4 (DR6 while CR4.DE is 0, else #UD). */
+static void f_movdr(void *p)
+{
+	struct out *o = p;
+	uint64_t old, v;
+	__asm__ volatile("mov %%dr0, %0" : "=r"(old));
+	__asm__ volatile("mov %0, %%dr0" ::"r"(0x123456789ABCULL));
+	__asm__ volatile("mov %%dr0, %0" : "=r"(v));
+	__asm__ volatile("mov %0, %%dr0" ::"r"(old));
+	o->a = v;
+	__asm__ volatile("mov %%dr7, %0" : "=r"(o->b));
+	__asm__ volatile("mov %%dr4, %0" : "=r"(o->c));
+}
+
+static void f_dr7_reserved(void *p)
+{
+	(void)p;
+	__asm__ volatile("mov %0, %%dr7" ::"r"(1ULL << 40));
+}
+
 /* TF over a NOP: #DB after it, DR6.BS. */
 static void f_db(void *p)
 {
@@ -214,6 +234,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	run("cr8", f_cr8);
 	run("cr8_reserved", f_cr8_reserved);
 	run("pause_wbinvd", f_pause_wbinvd);
+	run("movdr", f_movdr);
+	run("dr7_reserved", f_dr7_reserved);
 	if (has(1, 2, 30))
 		run("rdrand", f_rdrand);
 	if (has(7, 1, 18))

@@ -248,6 +248,24 @@ static void test_invpcid_rules(void **state)
 	assert_false(intercept_invpcid_faults(3, 0x5, 0, false, 48));                /* all: any PCID */
 }
 
+static void test_dr_rules(void **state)
+{
+	uint64_t v = 0;
+	(void)state;
+	assert_int_equal(intercept_dr_alias(4, false), 6);
+	assert_int_equal(intercept_dr_alias(5, false), 7);
+	assert_int_equal(intercept_dr_alias(4, true), 4);
+	assert_int_equal(intercept_dr_alias(2, false), 2);
+	assert_true(intercept_dr_write_value(7, 0xFFFF, &v));
+	assert_int_equal(v, 0x27FF);
+	assert_true(intercept_dr_write_value(7, 0, &v));
+	assert_int_equal(v, 0x400);
+	assert_false(intercept_dr_write_value(7, 1ULL << 32, &v));
+	assert_false(intercept_dr_write_value(6, 1ULL << 40, &v));
+	assert_true(intercept_dr_write_value(0, 0xFFFF800000001000ULL, &v));
+	assert_int_equal(v, 0xFFFF800000001000ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_reg_and_flags), cmocka_unit_test(test_debug_registers),
 		cmocka_unit_test(test_combine),       cmocka_unit_test(test_msr_values),
 		cmocka_unit_test(test_mem_offset),    cmocka_unit_test(test_invpcid_rules),
+		cmocka_unit_test(test_dr_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

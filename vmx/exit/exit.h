@@ -80,6 +80,7 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
  * paging (#PF); false when the fault was injected (vmx/exit/exit_io.c). */
 bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes);
 void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e);
+void exit_intercept_dr(struct vcpu *v, struct vmexit *e); /* vmx/exit/exit_intercept_dr.c */
 /* intercept=ept: the range's pages lose the permission before launch (0, or -1 logged),
  * a violation in it is stepped (true), reason 37 ends the step (vmx/exit/exit_intercept_ept.c). */
 struct hv;

@@ -127,3 +127,18 @@ bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la,
 		return true;
 	return type <= 1 && !pcide && (desc_lo & 0xFFF);
 }
+
+unsigned intercept_dr_alias(unsigned dr, bool cr4_de)
+{
+	return (dr == 4 || dr == 5) && !cr4_de ? dr + 2 : dr;
+}
+
+bool intercept_dr_write_value(unsigned dr, uint64_t value, uint64_t *out)
+{
+	if ((dr == 6 || dr == 7) && (value >> 32))
+		return false;
+	if (dr == 7)
+		value = (value | 0x400) & ~0xD800ULL;
+	*out = value; /* DR6 is written by MOV in root mode: the processor applies its own bits */
+	return true;
+}

@@ -53,6 +53,16 @@ uint64_t intercept_mem_offset(uint32_t insn_info, uint64_t disp, const uint64_t 
  * than 0 for types 0 and 1 while CR4.PCIDE is 0. */
 bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la, bool pcide, unsigned la_width);
 
+/* ---- MOV DR (intercept=movdr) ---- */
+/* The register a MOV DR names: DR4 and DR5 are DR6 and DR7 while CR4.DE is 0 (with CR4.DE
+ * set they #UD, before the VM exit); SDM Vol. 3A, 18.2.2 "Debug Registers DR4 and DR5". */
+unsigned intercept_dr_alias(unsigned dr, bool cr4_de);
+/* The value a MOV to DR6/DR7 loads, or false for #GP(0) (bits 63:32 set, in 64-bit mode
+ * only: outside it the operand is 32 bits). DR7 (the GUEST_DR7 field): bit 10 reads 1,
+ * bits 11, 12, 14, 15 read 0 (SDM Vol. 3A, 18.2.4 "Debug Control Register"); DR6 goes to
+ * the register itself, which keeps its own fixed bits (18.2.3). */
+bool intercept_dr_write_value(unsigned dr, uint64_t value, uint64_t *out);
+
 #endif
 
 /* ---- intercept=msr: the MSRs that live in the VMCS guest-state area ---- */
