@@ -379,7 +379,7 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "test", "test-only fault injection: bad-guest-state, root-exception, bad-resume-state, "
 		  "unexpected-exit, feature-control-locked, no-memory", set_test },
 	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
-	{ "intercept", "all, or names separated by commas: hlt, rdtsc, rdpmc, invlpg, cr3, cr8, movdr, pause, wbinvd, "
+	{ "intercept", "all, or names separated by commas: hlt, rdtsc, rdpmc, invlpg, cr3, cr8, movdr, pause, monitor, mwait, wbinvd, "
 		       "rdrand, rdseed, msr, io, extint, an exception (de, db, bp, of, br, ud, nm, df, ts, np, ss, "
 		       "gp, pf, mf, ac, mc, xm, ve, cp), ept:FIRST-LAST:w|x", set_intercept },
 };

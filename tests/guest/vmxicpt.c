@@ -190,6 +190,22 @@ static void f_dr7_reserved(void *p)
 	__asm__ volatile("mov %0, %%dr7" ::"r"(1ULL << 40));
 }
 
+/* MONITOR on a variable (ECX 0), and with an extension ECX does not name (#GP). MWAIT is
+ * not probed: with interrupts off nothing would end the wait on bare hardware. */
+static volatile uint64_t monitored;
+static void f_monitor(void *p)
+{
+	struct out *o = p;
+	__asm__ volatile("monitor" ::"a"(&monitored), "c"(0), "d"(0) : "memory");
+	o->a = 1;
+}
+
+static void f_monitor_ext(void *p)
+{
+	(void)p;
+	__asm__ volatile("monitor" ::"a"(&monitored), "c"(1), "d"(0) : "memory");
+}
+
 /* TF over a NOP: #DB after it, DR6.BS. */
 static void f_db(void *p)
 {
@@ -235,6 +251,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	run("cr8_reserved", f_cr8_reserved);
 	run("pause_wbinvd", f_pause_wbinvd);
 	run("movdr", f_movdr);
+	if (has(1, 2, 3)) {
+		run("monitor", f_monitor);
+		run("monitor_extension", f_monitor_ext);
+	}
 	run("dr7_reserved", f_dr7_reserved);
 	if (has(1, 2, 30))
 		run("rdrand", f_rdrand);

@@ -81,6 +81,8 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
 bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes);
 void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e);
 void exit_intercept_dr(struct vcpu *v, struct vmexit *e); /* vmx/exit/exit_intercept_dr.c */
+void exit_intercept_monitor(struct vcpu *v, struct vmexit *e);
+void exit_intercept_mwait(struct vcpu *v, struct vmexit *e);
 /* intercept=ept: the range's pages lose the permission before launch (0, or -1 logged),
  * a violation in it is stepped (true), reason 37 ends the step (vmx/exit/exit_intercept_ept.c). */
 struct hv;

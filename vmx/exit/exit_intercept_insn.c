@@ -222,3 +222,43 @@ void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e)
 	flush_guest_address(desc[1], type == 0);
 	vcpu_skip_instruction(v);
 }
+
+/* MONITOR and MWAIT (intercept=monitor, intercept=mwait). The #UD for a CPU whose CPUID
+ * hides MONITOR/MWAIT (vmxray passes CPUID.01H:ECX.MONITOR[3] as it is) and for CPL > 0
+ * comes before the VM exit (SDM Vol. 3C, 26.1.1). MONITOR: ECX selects extensions, none
+ * exist: #GP(0) unless 0; the address DS:RAX (segment override as the instruction's, here
+ * DS) is checked and translated as a one-byte read, which raises the #GP, #SS or #PF the
+ * instruction would; arming it has no effect a guest can see but on MWAIT. MWAIT: ECX bit 0
+ * (interrupts break the wait even with IF = 0) where CPUID.05H:ECX[1] says so, other bits
+ * #GP(0); then it completes at once, which the architecture allows ("the processor may
+ * exit the monitor ... for implementation-dependent reasons", SDM Vol. 2B, MWAIT): root
+ * mode never waits. */
+#define STRING_IO_SEG_DS_VALUE 3
+void exit_intercept_monitor(struct vcpu *v, struct vmexit *e)
+{
+	uint8_t byte;
+	if ((uint32_t)v->regs.gpr[GPR_RCX] != 0) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	bool mode64 = guest_mode64();
+	unsigned asize = mode64 ? 2 : (vmcs_read32(GUEST_CS_AR_BYTES) >> 14) & 1;
+	uint64_t offset = v->regs.gpr[GPR_RAX] & (asize == 2 ? ~0ULL : asize == 1 ? 0xFFFFFFFFULL : 0xFFFFULL);
+	if (!guest_mem_operand_read(v, STRING_IO_SEG_DS_VALUE, asize, offset, &byte, 1))
+		return;
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "address=0x%lx", offset);
+	vcpu_skip_instruction(v);
+}
+
+void exit_intercept_mwait(struct vcpu *v, struct vmexit *e)
+{
+	uint32_t ecx = (uint32_t)v->regs.gpr[GPR_RCX];
+	uint32_t allowed = (cpu_cpuid(5, 0).ecx & 2) ? 1u : 0u;
+	(void)e;
+	if (ecx & ~allowed) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	vcpu_skip_instruction(v);
+}
