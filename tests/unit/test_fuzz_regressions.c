@@ -281,6 +281,11 @@ static void test_seed_options_accepted(void **state)
 	assert_true(o.check_every_entry);
 	assert_int_equal(o.recorder_depth, 1024);
 	assert_string_equal(o.test, "bad-guest-state");
+
+	assert_true(options_seed("cmdline-intercept", &o, err, &errlen));
+	assert_string_equal(o.intercept, "hlt,rdtsc,invlpg,cr3,pf,ept:0xb000-0xbfff:w");
+	assert_false(options_seed("cmdline-intercept-bad", &o, err, &errlen));
+	assert_non_null(strstr(err, "option 'intercept': invalid value 'hlt,nosuch'"));
 }
 
 static void test_seed_options_rejected_with_message(void **state)
