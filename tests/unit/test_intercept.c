@@ -266,6 +266,24 @@ static void test_dr_rules(void **state)
 	assert_int_equal(v, 0xFFFF800000001000ULL);
 }
 
+/* rdrand ax (66 0F C7 F0), rdrand eax, rdrand rax (48 0F C7 F0), rdseed r9w (66 41 0F C7 F9),
+ * 16-bit code: rdrand ax without 66, with 66 32-bit; not RDRAND (0F C7 /1: cmpxchg8b). */
+static void test_rdrand_osize(void **state)
+{
+	(void)state;
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x66, 0x0F, 0xC7, 0xF0 }, 4, true, false), 0);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x0F, 0xC7, 0xF0 }, 3, true, false), 1);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x48, 0x0F, 0xC7, 0xF0 }, 4, true, false), 2);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x66, 0x41, 0x0F, 0xC7, 0xF9 }, 5, true, false), 0);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x66, 0x48, 0x0F, 0xC7, 0xF0 }, 5, true, false), 2);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x0F, 0xC7, 0xF0 }, 3, false, false), 0);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x66, 0x0F, 0xC7, 0xF0 }, 4, false, false), 1);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x66, 0x0F, 0xC7, 0xF0 }, 4, false, true), 0);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x48, 0x0F, 0xC7, 0xF0 }, 4, false, true), -1); /* DEC EAX */
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x0F, 0xC7, 0x0E }, 3, true, false), -1);
+	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x0F, 0xC7 }, 2, true, false), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,7 +293,7 @@ int main(void)
 		cmocka_unit_test(test_reg_and_flags), cmocka_unit_test(test_debug_registers),
 		cmocka_unit_test(test_combine),       cmocka_unit_test(test_msr_values),
 		cmocka_unit_test(test_mem_offset),    cmocka_unit_test(test_invpcid_rules),
-		cmocka_unit_test(test_dr_rules),
+		cmocka_unit_test(test_dr_rules),      cmocka_unit_test(test_rdrand_osize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,10 @@
 /* intercept=movdr: MOV to and from DR0-DR7 exit ("MOV-DR exiting"). DR0-DR3 and DR6 keep
  * the guest's values in the processor across VM exits (root mode never uses them); DR7 is
- * the GUEST_DR7 field (VM exit loads 400H). What the VM exit came before: the #UD for DR4/5
- * with CR4.DE and the #GP for CPL > 0 are the processor's (SDM Vol. 3C, 26.1.1 "Relative
- * Priority of Faults and VM Exits"); the general-detect #DB (DR7.GD) is not: the exit is
- * taken first (25.6.2: MOV-DR exiting "regardless of ... DR7.GD"), so it is raised here,
- * with DR6.BD and GD cleared as delivery does. Outside 64-bit mode the operand is 32 bits.
+ * the GUEST_DR7 field (VM exit loads 400H). The instruction's faults are raised here:
+ * vmxicpt found Bochs taking the exit before the #UD for DR4 with CR4.DE (which SDM Vol. 3C,
+ * 26.1.1 "Relative Priority of Faults and VM Exits" would let come first), so the #GP for
+ * CPL > 0, that #UD and the general-detect #DB (DR7.GD, with DR6.BD and GD cleared as
+ * delivery does) are all checked, in the order of the instruction's Operation section. Outside 64-bit mode the operand is 32 bits.
  * SDM Vol. 2B, MOV—Move to/from Debug Registers; Vol. 3A, 18.2 "Debug Registers". */
 #include "arch/cpu.h"
 #include "arch/cr.h"
@@ -57,6 +57,17 @@ void exit_intercept_dr(struct vcpu *v, struct vmexit *e)
 	unsigned dr = intercept_dr_alias(q.dr, cr4 & CR4_DE);
 	uint64_t value = 0;
 
+	/* Bochs 2.7 takes the VM exit before these (KVM's handle_dr checks them too): CPL > 0
+	 * #GP(0), DR4/DR5 with CR4.DE #UD, then DR7.GD (the order of the instruction's
+	 * Operation section). */
+	if (vcpu_guest_cpl() > 0) {
+		vcpu_inject_gp0(v);
+		return;
+	}
+	if ((q.dr == 4 || q.dr == 5) && (cr4 & CR4_DE)) {
+		vcpu_inject_ud(v);
+		return;
+	}
 	if (vmcs_readnw(GUEST_DR7) & DR7_GD) {
 		cpu_write_dr6((cpu_read_dr6() & ~0xFULL) | DR6_BD);
 		vmcs_writenw(GUEST_DR7, vmcs_readnw(GUEST_DR7) & ~DR7_GD);

@@ -15,6 +15,7 @@
 #include "vmx/caps/caps.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/guest_mem.h"
 #include "vmx/exit/inject.h"
 #include "vmx/hv.h"
 #include "vmx/policy/intercept.h"
@@ -173,12 +174,20 @@ void exit_intercept_wbinvd(struct vcpu *v, struct vmexit *e)
 }
 
 /* RDRAND and RDSEED: executed in root mode into the register the instruction-information
- * field names (bits 6:3), with its operand size (bits 12:11); CF says whether a value
+ * field names (bits 6:3), with the operand size of the instruction's bytes (the field's bits
+ * 12:11 where the processor reports them right; Bochs 2.7 does not); CF says whether a value
  * came, the other status flags are cleared (SDM Vol. 2B, RDRAND, RDSEED; Vol. 3C, 28.2.5,
  * Table 28-15). A failed attempt writes 0, as the processor does. */
 void exit_intercept_rdrand(struct vcpu *v, struct vmexit *e)
 {
 	struct vmx_insn_info ii = vmx_insn_info_decode(vmcs_read32(VMX_INSTRUCTION_INFO));
+	uint8_t insn[15];
+	bool mode64, db;
+	unsigned n = guest_fetch_insn(insn, v->at_exit.len < 15 ? v->at_exit.len : 15, &mode64, &db);
+	int osize = intercept_rdrand_osize(insn, n, mode64, db);
+	if (osize < 0) /* the bytes changed under us (another CPU): run it again */
+		return;
+	ii.operand_size = (unsigned)osize; /* not the field's: see intercept_rdrand_osize */
 	uint64_t value;
 	bool ok = e->basic == EXIT_REASON_RDSEED ? cpu_rdseed(&value) : cpu_rdrand(&value);
 	if (!ok)

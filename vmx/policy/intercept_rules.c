@@ -142,3 +142,32 @@ bool intercept_dr_write_value(unsigned dr, uint64_t value, uint64_t *out)
 	*out = value; /* DR6 is written by MOV in root mode: the processor applies its own bits */
 	return true;
 }
+
+static bool legacy_prefix(uint8_t b)
+{
+	return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E || b == 0x36 ||
+	       b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+int intercept_rdrand_osize(const uint8_t *insn, unsigned len, bool mode64, bool cs_d)
+{
+	bool opsize = false, rex_w = false;
+	unsigned i = 0;
+	while (i < len && legacy_prefix(insn[i])) {
+		opsize |= insn[i] == 0x66;
+		i++;
+	}
+	if (mode64 && i < len && (insn[i] & 0xF0) == 0x40) {
+		rex_w = insn[i] & 8;
+		i++;
+	}
+	if (i + 2 >= len || insn[i] != 0x0F || insn[i + 1] != 0xC7)
+		return -1;
+	unsigned reg = (insn[i + 2] >> 3) & 7;
+	if ((insn[i + 2] >> 6) != 3 || (reg != 6 && reg != 7))
+		return -1;
+	if (rex_w)
+		return 2;
+	bool d32 = mode64 || cs_d;
+	return d32 != opsize ? 1 : 0;
+}

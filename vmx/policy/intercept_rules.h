@@ -53,9 +53,19 @@ uint64_t intercept_mem_offset(uint32_t insn_info, uint64_t disp, const uint64_t 
  * than 0 for types 0 and 1 while CR4.PCIDE is 0. */
 bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la, bool pcide, unsigned la_width);
 
+/* The operand size of RDRAND/RDSEED (0 16-bit, 1 32-bit, 2 64-bit, as the instruction-
+ * information field codes it) from the instruction's bytes: 66H toggles the default size
+ * (CS.D, or 32 in 64-bit mode), REX.W (the last prefix before 0F, 64-bit mode) makes it 64
+ * (SDM Vol. 2A, 2.2.1.2 "More on REX Prefix Fields"; 3.6 "Operand-Size and Address-Size
+ * Attributes"). Bochs 2.7 reports the address size in bits 12:11 of the field instead
+ * (found by vmxicpt's 16-bit RDRAND in 64-bit mode), so vmxray reads the bytes. -1 when
+ * the bytes hold no 0F C7 /6 or /7 within len. */
+int intercept_rdrand_osize(const uint8_t *insn, unsigned len, bool mode64, bool cs_d);
+
 /* ---- MOV DR (intercept=movdr) ---- */
 /* The register a MOV DR names: DR4 and DR5 are DR6 and DR7 while CR4.DE is 0 (with CR4.DE
- * set they #UD, before the VM exit); SDM Vol. 3A, 18.2.2 "Debug Registers DR4 and DR5". */
+ * set they #UD: the handler checks that first); SDM Vol. 3A, 18.2.2 "Debug Registers DR4
+ * and DR5". */
 unsigned intercept_dr_alias(unsigned dr, bool cr4_de);
 /* The value a MOV to DR6/DR7 loads, or false for #GP(0) (bits 63:32 set, in 64-bit mode
  * only: outside it the operand is 32 bits). DR7 (the GUEST_DR7 field): bit 10 reads 1,
