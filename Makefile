@@ -124,11 +124,16 @@ $(B)/guest/vmxdiff_modes.bin: tests/guest/vmxdiff_modes.asm
 $(B)/guest/vmxdiff_blob.o: $(B)/guest/vmxdiff_modes.bin
 	printf 'section .data\nglobal vmxdiff_blob:data hidden, vmxdiff_blob_end:data hidden\nvmxdiff_blob: incbin "%s"\nvmxdiff_blob_end:\nsection .note.GNU-stack noalloc noexec nowrite progbits\n' $< > $@.asm
 	$(NASM) -f elf64 -o $@ $@.asm
-$(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) linker.ld
-	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(B)/guest/vmxdiff_blob.o $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
+# and its interrupt and NMI probes (tests/guest/vmxdiff_intr.asm), 64-bit code in the image
+$(B)/guest/vmxdiff_intr.o: tests/guest/vmxdiff_intr.asm
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) -o $@ $<
+VMXDIFF_OBJ := $(B)/guest/vmxdiff_blob.o $(B)/guest/vmxdiff_intr.o
+$(B)/guest/vmxdiff.so: $(B)/guest/vmxdiff.o $(VMXDIFF_OBJ) $(GUEST_SHARED_OBJ) linker.ld
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $< $(VMXDIFF_OBJ) $(GUEST_SHARED_OBJ) $(EFI_LIBS) -o $@
 
 # ---- hvctl.efi: the in-guest tool for users (tools/hvctl/*.c + the guest library) ----
-HVCTL_C := $(wildcard tools/hvctl/*.c)
+HVCTL_C := $(wildcard tools/hvctl/*.c) vmx/study/trace_record.c
 HVCTL_OBJ := $(HVCTL_C:%.c=$(B)/guest/hvctl/%.o)
 $(B)/guest/hvctl/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,7 +143,7 @@ $(B)/hvctl.so: $(HVCTL_OBJ) $(GUEST_SHARED_OBJ) linker.ld
 hvctl: $(if $(HVCTL_C),$(B)/hvctl.efi)
 
 # ---- host tools ----
-VMXLOG_C := $(wildcard tools/vmxlog/*.c)
+VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
 $(B)/vmxlog: $(VMXLOG_C) $(wildcard tools/vmxlog/*.h)
 	@mkdir -p $(dir $@)

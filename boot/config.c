@@ -87,6 +87,10 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	cfg->gdb_wait = o->gdb_wait;
 	cfg->log_port = o->serial_port;
 	options_for_each_item(o->trace, strlen(o->trace), add_trace, cfg);
+	cfg->trace_out = o->trace_out;
+	cfg->trace_lines = o->trace_out == TRACE_OUT_SERIAL || o->trace_out == TRACE_OUT_BOTH;
+	cfg->tracebuf_kib = o->tracebuf_kib ? o->tracebuf_kib : TRACEBUF_DEFAULT_KIB;
+	cfg->trace_filter = o->trace_filter;
 	options_for_each_item(o->dump, strlen(o->dump), add_dump, cfg);
 	options_for_each_item(o->test, strlen(o->test), add_test, cfg);
 	struct intercept_set is = { 0 };

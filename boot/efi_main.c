@@ -21,6 +21,7 @@
 #include "drivers/uart16550.h"
 #include "drivers/uart16550_hw.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/trace.h"
 #include "vmx/hv.h"
 #include "vmx/launch/launch.h"
 #include "git_rev.h" /* build/gen: VMXRAY_GIT_REV, the commit that was built */
@@ -315,6 +316,7 @@ static enum hv_status create_vcpus(const struct mp_cpus *cpus)
 	for (unsigned i = 0; i < cpus->count; i++)
 		if (!vcpu_create(&g_hv, i, cpus->apic_id[i]))
 			return HV_ERR_NO_MEMORY;
+	trace_setup(&g_hv); /* trace rings: what the pool can give after the vcpus */
 	return HV_OK;
 }
 

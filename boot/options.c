@@ -296,6 +296,40 @@ static bool set_trace(struct vmxray_options *o, const char *v, size_t n)
 	return set_list(o->trace, sizeof(o->trace), v, n, trace_item_ok);
 }
 
+static const char *const TRACE_OUT_NAMES[] = { "memory", "serial", "both", "stream" }; /* enum trace_out */
+
+static bool set_trace_out(struct vmxray_options *o, const char *v, size_t n)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		if (word_eq(v, n, TRACE_OUT_NAMES[i])) {
+			o->trace_out = (uint8_t)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool set_tracebuf(struct vmxray_options *o, const char *v, size_t n)
+{
+	uint64_t kib;
+
+	if (!parse_u64(v, n, &kib) || kib < TRACEBUF_MIN_KIB || kib > TRACEBUF_MAX_KIB)
+		return false;
+	o->tracebuf_kib = (uint32_t)kib;
+	return true;
+}
+
+static bool set_trace_filter(struct vmxray_options *o, const char *v, size_t n)
+{
+	char why[96];
+	struct trace_filter f;
+
+	if (!trace_filter_parse(&f, v, n, why, sizeof(why)))
+		return false; /* a refused value changes nothing */
+	o->trace_filter = f;
+	return true;
+}
+
 static bool set_dump(struct vmxray_options *o, const char *v, size_t n)
 {
 	return set_list(o->dump, sizeof(o->dump), v, n, dump_item_ok);
@@ -369,6 +403,12 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "chain_args", "the load options of the chained image (in vmxray.cfg the rest of the line)",
 	  set_chain_args },
 	{ "trace", "all, or exit reason names separated by commas, e.g. cpuid,msr_read", set_trace },
+	{ "trace_out", "memory (records in a ring per CPU), serial (one EXIT line each), both, "
+		       "stream (records, each also as a TRACE line at once)", set_trace_out },
+	{ "tracebuf", "4..1024 (KiB of trace records per CPU; default 64)", set_tracebuf },
+	{ "trace_filter", "key:LO[-HI] items separated by commas, keys rip, leaf, msr, port, cr "
+			  "(at most 4 each), e.g. rip:0xffffffff81000000-0xffffffff81ffffff,leaf:0x1,port:0x64",
+	  set_trace_filter },
 	{ "dump", "exit reason names with an optional :count (1..1000000), e.g. cpuid:1", set_dump },
 	{ "check", "on, off", set_check },
 	{ "recorder", "0..1024 (flight recorder entries per CPU)", set_recorder },
@@ -507,10 +547,11 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 	if (o->gdb_port)
 		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
-			    "serial=%s log=%s console=%s chain=%s trace=%s dump=%s check=%s "
+			    "serial=%s log=%s console=%s chain=%s trace=%s%s%s dump=%s check=%s "
 			    "recorder=%u ipi=%s caps=%s logbuf=%u%s%s%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
+			    o->trace[0] ? " trace_out=" : "", o->trace[0] ? TRACE_OUT_NAMES[o->trace_out] : "",
 			    o->dump[0] ? o->dump : "none", o->check_every_entry ? "on" : "off",
 			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
 			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->gdb_port ? " gdb=" : "", gdb,

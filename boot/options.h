@@ -11,6 +11,7 @@
 
 #include "drivers/log.h"
 #include "drivers/uart16550.h"
+#include "vmx/policy/trace_filter.h"
 
 #define OPT_PATH_MAX 256
 #define OPT_LIST_MAX 256
@@ -39,6 +40,9 @@ struct vmxray_options {
 	char chain[OPT_PATH_MAX];   /* "" = default rule, "none" = do not chain */
 	char chain_args[OPT_LIST_MAX]; /* load options for the chained image (kernel command line) */
 	char trace[OPT_LIST_MAX];   /* exit reason names, comma separated, or "all" */
+	uint8_t trace_out;          /* trace_out=: enum trace_out (vmx/policy/trace_filter.h) */
+	uint32_t tracebuf_kib;      /* tracebuf=: the trace ring per CPU in KiB; 0 = TRACEBUF_DEFAULT_KIB */
+	struct trace_filter trace_filter; /* trace_filter= */
 	char dump[OPT_LIST_MAX];    /* exit reason name[:count], comma separated */
 	bool check_every_entry;     /* check=on: run the VM-entry checker before every VMRESUME */
 	uint32_t recorder_depth;    /* flight recorder entries per CPU */

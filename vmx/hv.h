@@ -11,6 +11,7 @@
 #include "arch/spinlock.h"
 #include "ept/ept.h"
 #include "vmx/caps/caps.h"
+#include "vmx/policy/trace_filter.h"
 #include "vmx/vcpu.h"
 
 #define HV_MAX_CPUS 64
@@ -19,6 +20,10 @@
 /* Settings the hypervisor part takes from the options (boot/ parses them). */
 struct hv_config {
 	uint64_t trace_mask[2];   /* bit per basic exit reason: trace it */
+	uint8_t trace_out;        /* enum trace_out: records, EXIT lines, both, stream */
+	bool trace_lines;         /* EXIT lines wanted (trace_out=serial or both) */
+	uint32_t tracebuf_kib;    /* the trace ring per CPU (vmx/exit/trace_hw.c) */
+	struct trace_filter trace_filter;
 	uint64_t dump_mask[2];    /* bit per basic exit reason: dump the VMCS on it */
 	uint32_t dump_count[VMX_EXIT_REASON_SLOTS]; /* dumps left per reason */
 	bool check_every_entry;

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/spinlock.h"
 #include "vmx/study/recorder.h"
+#include "vmx/study/tracering.h"
 
 /* General-purpose registers by their number in SDM Vol. 3C, Table 28-3 ("Exit
  * Qualification for Control-Register Accesses", general-purpose register field):
@@ -130,6 +132,13 @@ struct vcpu {
 	uint64_t trace_window_tsc;
 	uint64_t trace_dropped;
 	struct recorder recorder;   /* the last exits (hv.cfg.recorder_depth) */
+	/* Traces in memory (vmx/exit/trace_hw.c): this exit's record while it is built, the
+	 * ring it goes to, and the lock that readers on other CPUs take. */
+	struct trace_record trace_cur;
+	uint64_t trace_t0;          /* TSC at the start of the whole path */
+	bool trace_open;            /* trace_cur goes into the ring after the handler */
+	struct spinlock trace_lock;
+	struct tracering trace;
 
 	char canary[24];            /* VCPU_CANARY: the in-guest test looks for it */
 	struct log_budget log_budget; /* what this CPU's current exit may still log (drivers/log.h) */

@@ -9,7 +9,7 @@
  * line at most); every dump index, both diff directions, every trace grouping and both
  * timeline forms run; vl_free() releases everything.
  */
-// fuzz-srcs: tools/vmxlog/*.c !tools/vmxlog/main.c
+// fuzz-srcs: tools/vmxlog/*.c !tools/vmxlog/main.c vmx/study/trace_record.c drivers/fmt.c
 // fuzz-seeds: tests/fixtures/*.log
 
 #include <stdint.h>
@@ -27,6 +27,7 @@ static void check_counts(const struct vl_log *log)
 
 	if (log->vmxray_lines > lines || log->skipped > lines || log->ndump > lines ||
 	    log->nexit > lines || log->nstats > lines || log->nrec > lines || log->nmsg > lines ||
+	    log->ntrace > lines || log->ntend > lines ||
 	    log->ncpu > VL_CPU_SLOTS)
 		abort();
 	for (size_t i = 0; i < log->nexit; i++)
@@ -63,6 +64,10 @@ static void run_reports(const struct vl_log *log, FILE *out)
 	}
 	if (log->nrec)
 		report_recorder(log, out);
+	if (log->ntrace) {
+		struct records_opts o = { NULL, 3, 50e6, "fuzz" };
+		report_records(log, out, &o);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

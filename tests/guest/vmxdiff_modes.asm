@@ -231,6 +231,9 @@ n_ins:		db "rep_insd_cf8", 0
 n_ins_std:	db "rep_insd_cf8_df", 0
 n_outs:		db "rep_outsd_cf8", 0
 n_tf_ins:	db "tf_rep_insd_cf8", 0
+n_v86_cpuid:	db "vm86_cpuid", 0
+n_v86_tf:	db "vm86_tf_cpuid", 0
+n_v86_int3:	db "vm86_int3", 0
 align 16
 vmx_scratch:	times 16 db 0
 
@@ -564,6 +567,9 @@ table32_end:
 %endmacro
 table32b:	TASK_TABLE
 		dw p_pdpte, n_pdpte
+		dw p_v86_cpuid, n_v86_cpuid
+		dw p_v86_tf, n_v86_tf
+		dw p_v86_int3, n_v86_int3
 table32b_end:
 tablepae:	dw p_eip_wrap, n_eip_wrap
 		dw p_tf_eip_wrap, n_tf_eip_wrap
@@ -964,6 +970,13 @@ stubs32:
 %endrep
 
 h32:
+	push eax			; from virtual-8086 mode DS, ES, FS and GS arrive null
+	mov ax, SEL_DATA32
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	pop eax
 	mov [t_eax], eax
 	mov [t_ebx], ebx
 	mov [t_ecx], ecx
@@ -1186,6 +1199,50 @@ p_tf_eip_wrap:
 	mov ebx, 0xFFFFFFFE
 	SET_TF esp
 	jmp ebx
+
+; Virtual-8086 mode (SDM Vol. 3B, "8086 Emulation"): IRETD from CPL 0 with EFLAGS.VM and
+; IOPL 3 into 16-bit code at 0800:IP (the blob's own bytes), stack 0000:VM86_SP. Its
+; exceptions reach the 32-bit handlers on TSS A's ring-0 stack with the VM86 frame
+; (ES, DS, FS, GS on top); a single-step trap's IRETD goes back to VM86. INT3 there
+; meets a DPL-0 gate: #GP(vector * 8 + 2) through the IDT.
+VM86_FLAGS	equ (1 << 17) | (3 << 12) | 2
+VM86_SP		equ 0xAD00
+VM86_ESP0	equ 0xAE80
+%macro VM86 1
+	mov dword [tss_a + 4], VM86_ESP0
+	mov dword [tss_a + 8], SEL_DATA32
+	xor eax, eax
+	push eax			; GS
+	push eax			; FS
+	push eax			; DS
+	push eax			; ES
+	push eax			; SS
+	push dword VM86_SP
+	push dword VM86_FLAGS
+	push dword BASE >> 4
+	push dword %1 - BASE
+	iretd
+%endmacro
+p_v86_cpuid:	VM86 v86_cpuid
+p_v86_tf:	VM86 v86_tf
+p_v86_int3:	VM86 v86_int3
+bits 16
+v86_cpuid:
+	xor eax, eax
+	cpuid
+	ud2
+v86_tf:
+	pushf
+	mov bp, sp
+	or word [bp], TF
+	popf
+	xor eax, eax
+	cpuid
+	ud2
+v86_int3:
+	int3
+	ud2
+bits 32
 
 ; ---- from real mode, back towards long mode
 pm32_back:

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # vmxray in Bochs (corei7_haswell_4770) from the UEFI shell: a bad option is refused,
-# then vmxray launches with a CPUID dump and trace, the in-guest test program checks
-# every handler and hypercall, and the shell keeps working until it powers off.
+# then vmxray launches with a CPUID dump and trace (EXIT lines and records: trace_out=both),
+# the in-guest test program checks every handler and hypercall, hvctl reads the trace
+# records (TRACE_READ), and the shell keeps working until it powers off.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/haswell
-shell='\EFI\vmxray\vmxray.efi log=loud;echo BADOPT-RETURNED;\EFI\vmxray\vmxray.efi dump=cpuid:1 trace=cpuid,vmcall;\EFI\vmxray\vmxtest.efi;echo SHELL-STILL-ALIVE'
+shell='\EFI\vmxray\vmxray.efi log=loud;echo BADOPT-RETURNED;\EFI\vmxray\vmxray.efi dump=cpuid:1 trace=cpuid,vmcall trace_out=both tracebuf=4;\EFI\vmxray\vmxtest.efi;\EFI\vmxray\hvctl.efi trace;echo SHELL-STILL-ALIVE'
 boot haswell --bed bochs --cpu corei7_haswell_4770 --smp 2 --timeout 420 --out "$out" --shell "$shell"
 log=$out/serial.log
 
@@ -37,6 +38,11 @@ expect dump.exit_reason_decoded "$log" 'VMCS   ~ VM_EXIT_REASON: CPUID \(10\)'
 expect dump.guest_cs_ar_decoded "$log" 'VMCS   ~ GUEST_CS_AR_BYTES: type=0xb S=1 DPL=0 P=1 L=1'
 expect trace.cpuid_leaf_and_result "$log" 'EXIT seq=[0-9]+ reason=CPUID rip=0x[0-9a-f]{16} len=2 qual=0x0 leaf=0x40000000 subleaf=0x[0-9a-f]+ eax=0x40000001 ebx=0x52786d56 ecx=0x6d567961 edx=0x79615278'
 expect trace.vmcall "$log" 'EXIT seq=[0-9]+ reason=VMCALL .* function=0 status=0'
+# hvctl trace: TRACE_READ per CPU, one line per record, then each ring's counts; what it
+# read is not dumped again at power-off (read= in the dump)
+expect trace.hvctl_record_line "$log" '^cpu0 #[0-9]+ tsc=[0-9]+ CPUID rip=0x[0-9a-f]+ qual=0x0 cycles=[0-9]+ leaf=0x[0-9a-f]+ subleaf=0x[0-9a-f]+ eax=0x'
+expect trace.hvctl_counts "$log" '^hvctl: trace: cpu1: [0-9]+ records written, [0-9]+ lost \(overwritten before read\)$'
+expect trace.dump_after_hvctl "$log" 'info: TRACE end cpu=0 records=[0-9]+ next=[0-9]+ lost=[0-9]+ read=[1-9][0-9]* filtered=0 open=0$'
 guest_checks vmxtest "$(guest_results "$(dirname "$log")")"
 expect owned.canaries_intact "$log" 'info: STATS canaries intact=2 of 2$'
 expect owned.violations_logged "$log" 'warn: EPT violation #1 \(access to vmxray memory\)'

@@ -7,8 +7,13 @@
 # which delivers them in software (ipi=soft, vmx/exit_apic.c; Debian's Bochs 2.7 never
 # clears an INIT that caused a VM exit, docs/ARCHITECTURE.md "INIT and SIPI between processors").
 # LINUX_SMP=1 boots one CPU (tools/bench's Linux overhead figure).
+# The 2-CPU boot (make test's) also traces the common exits into small rings (tracebuf=8:
+# 128 records per CPU, most of them overwritten and counted lost): the TRACE dump at
+# power-off must parse and its counts must agree with STATS (docs/VMXLOG.md, "records").
 source "$(dirname "$0")/lib.bash"
 smp=${LINUX_SMP:-2}
+traced="cpuid,msr_read,msr_write,cr_access,xsetbv,io_instruction"
+[ -n "${LINUX_SMP:-}" ] || export VMXRAY_ARGS=${VMXRAY_ARGS-"trace=$traced tracebuf=8"}
 out=$B/it/linux-vmxray${LINUX_SMP:+-$smp}
 linux_image linux_vmxray "$out" with-vmxray
 
@@ -37,6 +42,47 @@ expect linux_vmxray.stats_total "$log" 'info: STATS end exits=[0-9]+'
 expect_not linux_vmxray.no_kernel_panic "$log" 'Kernel panic' 'info: STATS end exits='
 expect_not linux_vmxray.no_vmxray_panic "$log" 'PANIC|root-mode exception' 'info: STATS end exits='
 expect_not linux_vmxray.no_foreign_ept_violation "$log" 'EPT violation #[0-9]+ \(outside vmxray memory' 'info: STATS end exits='
+
+# The trace rings' dump, against STATS, from the raw lines (not through vmxlog): per CPU,
+# the records written = dumped + lost + read, and written + filtered + open = the STATS
+# counts of the traced reasons on that CPU (by APIC ID, from the dump's begin line).
+if [ -n "${VMXRAY_ARGS:-}" ] && [[ "$VMXRAY_ARGS" == *trace=* ]]; then
+	ends=$(clean "$log" | grep -aoE 'info: TRACE (begin|end) .*' | sed 's/^info: TRACE //')
+	n_end=$(grep -c '^end ' <<<"$ends")
+	[ "$n_end" = "$smp" ] && pass trace.ring_dumped_per_cpu || fail trace.ring_dumped_per_cpu "$n_end TRACE end line(s) for $smp CPUs"
+	bad="" lost_total=0 reasons=$(tr a-z A-Z <<<"${VMXRAY_ARGS#*trace=}" | cut -d' ' -f1 | tr , '|')
+	while read -r kind a b rest; do
+		if [ "$kind" = begin ]; then apic=${b#apic=}; continue; fi
+		declare -A f=()
+		for kv in $a $b $rest; do f[${kv%%=*}]=${kv#*=}; done
+		[ $((f[records] + f[lost] + f[read])) = "${f[next]}" ] || bad+=" cpu${f[cpu]}: records+lost+read=$((f[records] + f[lost] + f[read])) next=${f[next]};"
+		st=$(clean "$log" | grep -aE "info: STATS cpu$apic ($reasons) [0-9]+\$" | awk '{s += $NF} END {print s + 0}')
+		[ $((f[next] + f[filtered] + f[open])) = "$st" ] || bad+=" cpu${f[cpu]}: next+filtered+open=$((f[next] + f[filtered] + f[open])) STATS=$st;"
+		lost_total=$((lost_total + f[lost]))
+		unset f
+	done <<<"$ends"
+	if [ "$n_end" -gt 0 ] && [ -z "$bad" ]; then pass trace.counts_agree_with_stats; else fail trace.counts_agree_with_stats "${bad:-no TRACE end lines}"; fi
+	# 128 records per CPU for ~20,000 exits: records were lost, and said so
+	[ "$lost_total" -gt 0 ] && pass trace.lost_counted || fail trace.lost_counted "lost=0 with tracebuf=8 (the dump: $n_end rings)"
+	# vmxlog reads every record line and agrees
+	lines=$(clean "$log" | grep -acE '^\[vmxray/cpu[0-9]+\] info: TRACE [A-Za-z0-9_-]+$')
+	"$B/vmxlog" records "$log" --format csv >"$out/records.csv" 2>"$out/records.err"
+	parsed=$(awk -F, '$1 == "accounting" { s += $5 } END { print s + 0 }' "$out/records.csv")
+	agree=$(awk -F, '$1 == "accounting" && $NF != "yes"' "$out/records.csv")
+	if [ "$lines" -gt 0 ] && [ "$parsed" = "$lines" ] && [ -z "$agree" ] && grep -q '^reasons,CPUID,' "$out/records.csv"; then
+		pass trace.vmxlog_reads_dump
+	else fail trace.vmxlog_reads_dump "$lines record lines, vmxlog: dumped=$parsed ${agree:+disagrees: $agree} $(head -c 200 "$out/records.err")"; fi
+	map=$B/linux-payload/System.map
+	if [ -s "$map" ]; then
+		"$B/vmxlog" records "$log" --system-map "$map" --format csv >"$out/functions.csv" 2>>"$out/records.err"
+		# the last records before power-off: /init's CPUIDs (user space) and the kernel's
+		# port I/O on the way down (i8042, ACPI), which the map must name
+		if grep -qE '^top_functions,[A-Z_]+,[a-z_][a-z0-9_.]*,[0-9]+,' "$out/functions.csv"; then pass trace.vmxlog_names_kernel_functions
+		else fail trace.vmxlog_names_kernel_functions "no kernel function in vmxlog's top_functions ($(grep -c top_functions "$out/functions.csv") rows; $(head -c 200 "$out/records.err"))"; fi
+	else
+		skip trace.vmxlog_names_kernel_functions "no real System.map in the payload (Debian ships it in the -dbg package: LINUX_SYSTEM_MAP=dbg tools/linux-payload)"
+	fi
+fi
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 echo "INFO linux_vmxray_ticks=${ticks:-unknown}"

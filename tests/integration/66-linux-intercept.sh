@@ -11,7 +11,7 @@ if ! evidence "$base/serial.log" '^LINUXTEST: done'; then
 fi
 intercepts=${LINUX_INTERCEPT:-hlt,rdtsc,invlpg,cr3,pf}
 out=$B/it/linux-intercept
-export LINUX_VMXRAY_ARGS="intercept=$intercepts"
+export VMXRAY_ARGS="intercept=$intercepts"
 linux_image linux_intercept "$out" with-vmxray
 boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 1200 \
 	--out "$out" --image "$out/disk.img"

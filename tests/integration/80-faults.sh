@@ -9,6 +9,7 @@
 #                Bochs does not boot again after a reset: the run ends at the reset)
 #   checkresume  check=on refuses a broken state before VMRESUME: CHECK lines, panic, reset
 #   lateentry    the same broken state without check=on: a later VM entry fails, panic
+#                (with trace=vmcall: the trace ring is dumped at the panic)
 # The last four never power off: each run ends when its last expected line is in a log.
 source "$(dirname "$0")/lib.bash"
 vmxray='\EFI\vmxray\vmxray.efi recorder=16'
@@ -141,11 +142,15 @@ expect_not checkresume.caught_before_the_cpu "$log" 'VM entry failed' 'error: re
 # ---- lateentry: without check=on, the VM entry after the exit fails: panic ----
 log=$B/it/faults-lateentry/serial.log
 boot_until lateentry emulator "$hw_reset" 2 $(run_args lateentry) --timeout 240 \
-	--shell "$vmxray test=bad-resume-state;$vmxcall 0x7e57;echo NOT-REACHED"
+	--shell "$vmxray test=bad-resume-state trace=vmcall;$vmxcall 0x7e57;echo NOT-REACHED"
 expect lateentry.reason "$log" 'error: VM entry failed: exit reason 33 \(INVALID_GUEST_STATE\), qualification 0x[0-9a-f]+$'
 expect lateentry.panic "$log" 'error: PANIC: VM entry failed$'
 expect lateentry.recorder_last "$log" 'error: RECORDER #15 seq=[0-9]+ reason=INVALID_GUEST_STATE rip=0x[0-9a-f]{16} qual=0x[0-9a-f]+$'
 expect lateentry.recorder_cr0 "$log" 'error: RECORDER #15   GUEST_CR0 0x[0-9a-f]{16} -> 0x[0-9a-f]{16}$'
 expect_not lateentry.no_fail_open "$log" 'returning to the firmware at' 'error: resetting the system'
 expect_order lateentry.reset "$log" 'STATS end exits=' 'error: resetting the system'
+# the trace rings are dumped at a panic too, the VMCALL that broke the state in them
+expect_order lateentry.trace_dump_at_panic "$log" 'error: PANIC: VM entry failed$' 'info: TRACE end cpu=0 records=[1-9][0-9]* next=[0-9]+ lost=0 read=0 filtered=0 open=0$'
+if "$B/vmxlog" trace "$log" --by rip 2>/dev/null | grep -q 'VMCALL.*function=32343 '; then pass lateentry.trace_has_the_vmcall
+else fail lateentry.trace_has_the_vmcall "vmxlog finds no VMCALL record with function 0x7e57 (32343) in the dump"; fi
 finish

@@ -6,12 +6,16 @@
 # memory, catches the CPUID exit by which tests/guest/gdbtarget.efi announces itself,
 # breaks in that program (EPT execute breakpoint), writes a register (and a CR0 that VM
 # entry would refuse: undone and logged), steps, watches a write, switches threads,
-# shows the VMCS, is interrupted with Ctrl-C while the program spins, writes memory and
-# detaches. The program's own output shows it saw none of it
+# shows the VMCS, is interrupted with Ctrl-C while the program spins, writes memory (an
+# X packet whose bytes need escaping), reads it back guest-physically (monitor phys on),
+# is refused vmxray's own memory by both views, and detaches. gdb records the wire (set
+# debug remote 1, remote.log): QStartNoAckMode is accepted and honoured. The program's
+# own output shows it saw none of it (no TF in a stepped PUSHF, its code unchanged)
 # except the writes gdb made on purpose.
 source "$(dirname "$0")/lib.bash"
 out=$B/it/gdb${GDB_TEST_CPU:+-$GDB_TEST_CPU}
-# GDB_TEST_CPU=corei7_skylake_x: the same with the monitor trap flag for single steps.
+# GDB_TEST_CPU=MODEL: the same on another Bochs model (steps use TF on every model:
+# GDB_STEP_MTF in vmx/debug/gdb_hw.c).
 cpu=${GDB_TEST_CPU:-corei7_haswell_4770}
 if ! command -v gdb >/dev/null; then
 	skip gdb "gdb is not installed (Debian package gdb; tools/deps test)"
@@ -39,13 +43,22 @@ for _ in $(seq 1 3000); do
 	sleep 0.1
 done
 timeout 2 cat <&3 >"$out/com2-before-vmxray.txt"
+# vmxray's own memory (its reservation, from its log): gdb must not read it, by
+# guest-virtual (UEFI's identity map) or guest-physical address.
+own=$(clean "$out/serial.log" | grep -aoE 'KiB reserved at 0x[0-9a-f]+' | head -1 | grep -oE '0x[0-9a-f]+')
+own=${own:-0}
 
 cat >"$out/cmds.gdb" <<GDB
 set pagination off
 set confirm off
 set width 0
-set remotetimeout 10
+set remotetimeout 30
 set architecture i386:x86-64
+set logging file $out/remote.log
+set logging overwrite on
+set logging debugredirect on
+set debug remote 1
+set logging enabled on
 target remote | exec bash -c 'cat <&3 & exec cat >&3'
 echo GDB-ATTACHED\n
 info registers rip eflags cs cr0 cr3 cr4 efer fs_base
@@ -58,6 +71,7 @@ p/x \$rax
 set \$fn = \$rdi
 set \$ctr = \$rsi
 set \$rel = \$rdx
+set \$tfmark = \$r8
 eval "break *0x%lx", \$fn
 set \$cr0 = 0x80000000
 continue
@@ -68,10 +82,18 @@ p/x \$rdi
 stepi
 echo GDB-STEPPED\n
 p \$pc != \$fn
+p/x \$eflags & 0x100
 delete
 eval "watch *(long *)0x%lx", \$ctr
 continue
 echo GDB-WATCHED\n
+delete
+eval "break *0x%lx", \$tfmark
+continue
+echo GDB-AT-TFMARK\n
+printf "TFMARK eflags.tf=%#x\n", \$eflags & 0x100
+stepi
+printf "TFSTEP pc=mark+%d\n", \$pc - \$tfmark
 delete
 thread 2
 info registers rip
@@ -82,8 +104,19 @@ monitor ept 0
 echo GDB-RUN-FREE\n
 continue
 echo GDB-INTERRUPTED\n
-eval "set var *(long *)0x%lx = 1", \$rel
+eval "set var *(long *)0x%lx = 0x247d2a23", \$rel
 eval "x/1gx 0x%lx", \$rel
+monitor phys on
+eval "x/1gx 0x%lx", \$rel
+python
+for view in ("physical", "virtual"):
+    try:
+        gdb.selected_inferior().read_memory($own, 8)
+        print("VMXRAY-MEMORY-READ %s" % view)
+    except gdb.MemoryError:
+        print("VMXRAY-MEMORY-REFUSED %s" % view)
+    gdb.execute("monitor phys off")
+end
 detach
 echo GDB-DETACHED\n
 GDB
@@ -128,12 +161,38 @@ expect gdb.thread_switch "$g" 'Switching to thread 2'
 expect gdb.monitor_vmcs "$g" 'VMCS GUEST_RIP +0x681e = 0x[0-9a-f]{16}'
 expect gdb.monitor_stats "$g" 'thread 1 \(cpu[0-9]+\): [0-9]+ exits'
 expect gdb.ctrl_c "$g" 'received signal SIGINT'
-expect gdb.memory_write "$g" ':\s+0x0*1$'
+expect gdb.memory_write "$g" ':\s+0x0*247d2a23$'
+expect gdb.phys_view "$g" '^m/M/X addresses are guest-physical'
+n=$(clean "$g" | grep -acE ':\s+0x0*247d2a23$')
+[ "$n" = 2 ] && pass gdb.phys_read_same || fail gdb.phys_read_same "the written value read $n times (virtual, physical) in $g"
+expect gdb.vmxray_memory_refused_phys "$g" '^VMXRAY-MEMORY-REFUSED physical'
+expect gdb.vmxray_memory_refused_virt "$g" '^VMXRAY-MEMORY-REFUSED virtual'
+expect_not gdb.vmxray_memory_hidden "$g" 'VMXRAY-MEMORY-READ' '^VMXRAY-MEMORY-REFUSED'
+[ "$own" != 0 ] && pass gdb.vmxray_memory_known || fail gdb.vmxray_memory_known "no 'KiB reserved at' line in $log"
 expect gdb.detached "$g" '^GDB-DETACHED'
+# gdb's own record of the wire (set debug remote 1): QStartNoAckMode accepted, and no
+# acknowledgement from the stub after it; the memory write went as an X packet (binary,
+# its bytes '#', '*', '}' and '$' escaped) and the program saw the value.
+r=$out/remote.log
+expect_order gdb.noack_accepted "$r" 'Sending packet: \$QStartNoAckMode#' 'Packet received: OK'
+if evidence "$r" 'Sending packet: \$D#'; then
+	acks=$(clean "$r" | sed -n '/Sending packet: \$QStartNoAckMode#/,$p' | sed 1,2d | grep -ac 'Received Ack')
+	[ "$acks" = 0 ] && pass gdb.noack_honoured || fail gdb.noack_honoured "$acks acks after QStartNoAckMode in $r"
+else
+	fail gdb.noack_honoured "no detach in $r: the session did not run"
+fi
+expect gdb.x_packet "$r" 'Sending packet: \$X[0-9a-f]+,8:'
+expect gdb.step_hides_tf "$g" '^\$[0-9]+ = 0x0$'
+# The program single-steps itself (its own TF, set by POPFQ, which the stub stepped over
+# on the breakpoint's page): gdb sees that TF, steps the instruction at the mark, and the
+# program still gets its own #DB after that one instruction.
+expect gdb.guest_tf_shown "$g" '^TFMARK eflags.tf=0x100$'
+expect gdb.guest_tf_step "$g" '^TFSTEP pc=mark\+1$'
+expect guest.own_single_step "$log" '^gdbtarget: own_db=#DB mark\+1$'
 expect guest.register_write_seen "$log" '^gdbtarget: result=14$'
 expect guest.code_unchanged "$log" '^gdbtarget: code_first_byte=0x[0-9a-f]+ unchanged=1$'
 expect guest.no_tf_seen "$log" '^gdbtarget: tf_seen=0$'
-expect guest.released_by_gdb "$log" '^gdbtarget: released=1 '
+expect guest.released_by_gdb "$log" '^gdbtarget: released=612182563 '
 expect guest.done "$log" '^gdbtarget: done$'
 expect_order guest.shell_after_detach "$log" '^gdbtarget: done' '^GDB-SHELL-ALIVE'
 expect gdb.bad_register_write_refused "$log" 'warn: gdb: register write refused: VM entry would fail with it'

@@ -57,8 +57,8 @@ compare() {
 # DIFF_VMXRAY_ARGS: vmxray's options for the vmxray run (tests/integration/94-intercept-diff.sh
 # passes intercept=all); DIFF_TAG: a suffix for the check names and the output folder.
 # DIFF_MODELS: the CPU models to compare on, MODEL or MODEL:CPUS (default: the three of
-# make test, one CPU each; e.g. DIFF_MODELS=corei7_haswell_4770:2 adds an idle AP)
-for m in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake}; do
+# make test with one CPU, and Haswell with two: APIC-page intercept, INIT-SIPI to the AP)
+for m in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake corei7_haswell_4770:2}; do
 	cpu=${m%%:*}
 	smp=1
 	[ "$m" != "$cpu" ] && smp=${m#*:}

@@ -109,7 +109,8 @@ boot() {
 finish() { exit $FAILED; }
 
 # linux_image NAME OUT [with-vmxray]: fetches the Linux payload (tools/linux-payload) and
-# builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray, then the
+# builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray (with the
+# options in VMXRAY_ARGS), then the
 # kernel's EFI stub. Skips the test (exit 77) when the Debian archive cannot be reached
 # and nothing is cached; fails the test when anything else goes wrong.
 linux_image() {
@@ -130,8 +131,8 @@ linux_image() {
 	fi
 	local cmdline vmx=() mk=()
 	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
-	# LINUX_VMXRAY_ARGS: vmxray's options (66-linux-intercept.sh: intercept=...)
-	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${LINUX_VMXRAY_ARGS:+ $LINUX_VMXRAY_ARGS}") || mk=(--no-vmxray)
+	# VMXRAY_ARGS: options for vmxray.efi (e.g. trace=, tracebuf=).
+	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${VMXRAY_ARGS:+ $VMXRAY_ARGS}") || mk=(--no-vmxray)
 	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
 		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
 	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \

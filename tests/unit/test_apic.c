@@ -154,6 +154,21 @@ static void test_root_path(void **state)
 	assert_int_equal(apic_root_path(0x12345000 | APIC_BASE_ENABLE, fee), APIC_ROOT_NONE); /* moved */
 }
 
+/* x2APIC ICR writes with reserved bits: INIT with bit 12, 13, 16 or 31 set is no IPI for
+ * vmxray to take (the processor's #GP decides; before, vmxray sent the INIT in software). */
+static void test_x2apic_icr_reserved(void **state)
+{
+	(void)state;
+	assert_false(apic_x2apic_icr_reserved((uint64_t)1 << 32 | 0x4500)); /* INIT to 1 */
+	assert_false(apic_x2apic_icr_reserved((uint64_t)1 << 32 | 0x4609)); /* SIPI */
+	assert_false(apic_x2apic_icr_reserved(0xC4500));                     /* all-but-self shorthand */
+	assert_true(apic_x2apic_icr_reserved((uint64_t)1 << 32 | 0x5500));  /* bit 12 */
+	assert_true(apic_x2apic_icr_reserved(0x6500));
+	assert_true(apic_x2apic_icr_reserved(0x14500));
+	assert_true(apic_x2apic_icr_reserved(0x80004500));
+	assert_false(apic_x2apic_icr_reserved(0xFFFFFFFF00000000ULL | 0xCCFFF)); /* every bit that is not */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_kinds),              cmocka_unit_test(test_encode_round_trip),
 		cmocka_unit_test(test_reaches),
 		cmocka_unit_test(test_base_write_refuses_owned), cmocka_unit_test(test_root_path),
+		cmocka_unit_test(test_x2apic_icr_reserved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,9 +180,34 @@ static void test_parse_queries(void **state)
 	assert_int_equal(parse("?x").kind, GDB_CMD_INVALID);
 	assert_int_equal(parse("D").kind, GDB_CMD_DETACH);
 	assert_int_equal(parse("D;1").kind, GDB_CMD_DETACH);
-	assert_int_equal(parse("X10,1:a").kind, GDB_CMD_UNSUPPORTED);
+	c = parse("X10,1:a");
+	assert_int_equal(c.kind, GDB_CMD_WRITE_MEM_BIN);
+	assert_int_equal(c.addr, 0x10);
+	assert_int_equal(c.len, 1);
+	assert_int_equal(c.data_len, 1);
+	assert_int_equal(c.data[0], 'a');
+	char xnul[] = "X10,2:\0}";                             /* binary: a NUL is data */
+	c = gdb_cmd_parse(xnul, 8);
+	assert_int_equal(c.kind, GDB_CMD_WRITE_MEM_BIN);
+	assert_int_equal(c.data_len, 2);
+	assert_int_equal(parse("X10:a").kind, GDB_CMD_INVALID);
+	assert_int_equal(parse("X10,ffffff:").kind, GDB_CMD_INVALID); /* longer than a packet */
+	assert_int_equal(parse("QStartNoAckMode").kind, GDB_CMD_NO_ACK);
+	assert_int_equal(parse("QStartNoAckModeX").kind, GDB_CMD_UNSUPPORTED);
+	assert_int_equal(parse("QNonStop:1").kind, GDB_CMD_UNSUPPORTED);
 	char nul[] = "m1\0,1";
 	assert_int_equal(gdb_cmd_parse(nul, 5).kind, GDB_CMD_INVALID);
+}
+
+static void test_unescape_binary(void **state)
+{
+	(void)state;
+	uint8_t out[8];
+	assert_int_equal(gdb_unescape_binary("a}\x03}]}\x04}\n", 9, out, sizeof(out)), 5);
+	assert_memory_equal(out, "a#}$*", 5);
+	assert_int_equal(gdb_unescape_binary("ab}", 3, out, sizeof(out)), -1);      /* dangling escape */
+	assert_int_equal(gdb_unescape_binary("123456789", 9, out, sizeof(out)), -1); /* too long */
+	assert_int_equal(gdb_unescape_binary("", 0, out, sizeof(out)), 0);
 }
 
 static void test_regs_roundtrip(void **state)
@@ -266,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_parse_threads_and_resume),
 		cmocka_unit_test(test_parse_breakpoints_and_regs),
 		cmocka_unit_test(test_parse_queries),
+		cmocka_unit_test(test_unescape_binary),
 		cmocka_unit_test(test_regs_roundtrip),
 		cmocka_unit_test(test_target_xml),
 		cmocka_unit_test(test_out_bounded),

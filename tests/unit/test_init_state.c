@@ -35,8 +35,18 @@ static void test_init_execution_start(void **state)
 	assert_int_equal(s->cs_selector, 0xF000);
 	assert_int_equal(s->cs_base + s->rip, 0xFFFFFFF0ULL);
 	assert_int_equal(s->rsp, 0);
-	assert_int_equal(s->rdx, 0x600);
 	assert_int_equal(s->seg_limit, 0xFFFF);
+}
+
+/* The BSP flag (IA32_APIC_BASE bit 8) decides: the BSP runs from FFFFFFF0H again, an AP
+ * waits for SIPI (before: every INIT, the BSP's too, went to wait-for-SIPI). */
+static void test_init_bsp_restarts(void **state)
+{
+	(void)state;
+	assert_false(init_waits_for_sipi(0xFEE00900ULL)); /* BSP, enabled */
+	assert_false(init_waits_for_sipi(0xFEE00100ULL)); /* BSP, APIC disabled */
+	assert_true(init_waits_for_sipi(0xFEE00800ULL));  /* AP */
+	assert_true(init_waits_for_sipi(0xFEE00C00ULL));  /* AP, x2APIC */
 }
 
 int main(void)
@@ -44,6 +54,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_registers),
 		cmocka_unit_test(test_init_execution_start),
+		cmocka_unit_test(test_init_bsp_restarts),
 	};
 	return cmocka_run_group_tests_name("init_state", tests, NULL, NULL);
 }

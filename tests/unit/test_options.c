@@ -185,7 +185,7 @@ static void test_describe(void **state)
 	char buf[512];
 	assert_true(options_parse_cmdline(&o, "serial=none log=debug check=on trace=cpuid", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
-	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid dump=none "
+	assert_string_equal(buf, "serial=none log=debug console=auto chain=(default) trace=cpuid trace_out=memory dump=none "
 				 "check=on recorder=0 ipi=soft caps=short logbuf=64");
 	assert_true(options_parse_cmdline(&o, "serial=mmio:0xfe030000,4 logbuf=16", err, sizeof(err)));
 	options_describe(&o, buf, sizeof(buf));
@@ -206,6 +206,35 @@ static void test_describe(void **state)
 	assert_true(o.ipi_hardware); /* a refused value changes nothing */
 }
 
+static void test_trace_options(void **state)
+{
+	(void)state;
+	char buf[512];
+
+	assert_int_equal(o.trace_out, TRACE_OUT_MEMORY); /* records by default */
+	assert_true(options_parse_cmdline(&o, "trace=cpuid,io_instruction trace_out=both tracebuf=8 "
+					      "trace_filter=port:0x60-0x64,leaf:0x1", err, sizeof(err)));
+	assert_int_equal(o.trace_out, TRACE_OUT_BOTH);
+	assert_int_equal(o.tracebuf_kib, 8);
+	assert_int_equal(o.trace_filter.n[TF_PORT], 1);
+	assert_int_equal(o.trace_filter.range[TF_PORT][0].hi, 0x64);
+	assert_int_equal(o.trace_filter.range[TF_LEAF][0].lo, 1);
+	options_describe(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "trace=cpuid,io_instruction trace_out=both dump="));
+	assert_true(options_parse_cmdline(&o, "trace_out=stream", err, sizeof(err)));
+	assert_int_equal(o.trace_out, TRACE_OUT_STREAM);
+
+	assert_false(options_parse_cmdline(&o, "trace_out=uart", err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'trace_out': invalid value 'uart' (valid: memory"));
+	assert_false(options_parse_cmdline(&o, "tracebuf=3", err, sizeof(err)));
+	assert_false(options_parse_cmdline(&o, "tracebuf=1025", err, sizeof(err)));
+	assert_non_null(strstr(err, "4..1024"));
+	assert_int_equal(o.tracebuf_kib, 8); /* unchanged */
+	assert_false(options_parse_cmdline(&o, "trace_filter=eax:1", err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'trace_filter': invalid value 'eax:1'"));
+	assert_int_equal(o.trace_filter.n[TF_PORT], 1); /* a refused filter changes nothing */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +251,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lists_checked_when_parsed, setup),
 		cmocka_unit_test_setup(test_split_count, setup),
 		cmocka_unit_test_setup(test_describe, setup),
+		cmocka_unit_test_setup(test_trace_options, setup),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

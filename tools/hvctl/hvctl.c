@@ -5,6 +5,7 @@
  *   hvctl dump      the calling CPU's VMCS, decoded, on vmxray's serial port
  *   hvctl owned     the physical memory ranges vmxray keeps for itself
  *   hvctl log       vmxray's log since start, from its memory (no serial port needed)
+ *   hvctl trace     the traced exits vmxray keeps in memory (trace=), every CPU, oldest first
  *   hvctl help      this text
  *
  * Every request is a VMCALL (vmx/policy/hypercall_abi.h). VMCALL outside VMX non-root
@@ -26,6 +27,7 @@
 #include "tools/efilib/cmdline.h"
 #include "tools/efilib/efimem.h"
 #include "tools/efilib/probe.h"
+#include "tools/hvctl/trace_line.h"
 #include "vmx/policy/hypercall_abi.h"
 
 #define HVCTL_LINE_MAX 160
@@ -80,6 +82,7 @@ static const char hvctl_usage_text[] =
 	"  dump      the calling CPU's VMCS, decoded, on vmxray's serial port\n"
 	"  owned     physical memory that vmxray keeps for itself\n"
 	"  log       vmxray's log since start, kept in its memory\n"
+	"  trace     traced exits kept in memory (vmxray's trace=), per CPU\n"
 	"  help      this text\n";
 
 /* ---- talking to vmxray ---- */
@@ -316,6 +319,57 @@ static EFI_STATUS hvctl_cmd_log(void)
 	return EFI_SUCCESS;
 }
 
+/* TRACE_READ, CPU by CPU (the cursor's bits 63:56) until vmxray answers EINVAL for a CPU
+ * that does not exist, each ring from its oldest record on, a page of records a call. */
+#define HVCTL_TRACE_ROUNDS 65536
+static bool hvctl_trace_cpu(uint64_t cpu, struct trace_record *b, bool *more)
+{
+	uint64_t cursor = cpu << VMXRAY_TRACE_CURSOR_CPU_SHIFT;
+	char line[HVCTL_LINE_MAX];
+
+	*more = false;
+	for (unsigned round = 0; round < HVCTL_TRACE_ROUNDS; round++) {
+		struct probe_regs r = { .rax = VMXRAY_HC_TRACE_READ, .rbx = (uintptr_t)b, .rcx = PAGE_SIZE, .rdx = cursor };
+		if (!hvctl_vmcall("trace", &r))
+			return false;
+		if ((int64_t)r.rax == VMXRAY_HC_EINVAL && round == 0)
+			return true; /* no such CPU: done */
+		if (!hvctl_status_ok("trace", (int64_t)r.rax))
+			return false;
+		*more = true;
+		if (round == 0 && (r.rbx & VMXRAY_TRACE_CURSOR_SEQ_MASK))
+			con_printf("hvctl: trace: cpu%lu: records before #%lu are gone\n", cpu, (uint64_t)(r.rbx & VMXRAY_TRACE_CURSOR_SEQ_MASK));
+		for (uint64_t i = 0; i < r.rax; i++) {
+			const struct trace_record *t = &b[i];
+			hvctl_trace_line(t, t->reason < VMXRAY_STATS_COUNTERS ? hvctl_exit_names[t->reason] : NULL, line,
+					 sizeof(line) - 1);
+			con_printf("%s\n", line);
+		}
+		cursor = r.rbx + r.rax;
+		if (r.rax == 0 || cursor >= r.rcx) {
+			con_printf("hvctl: trace: cpu%lu: %lu records written, %lu lost (overwritten before read)\n", cpu,
+				   (uint64_t)(r.rcx & VMXRAY_TRACE_CURSOR_SEQ_MASK), r.rdx);
+			return true;
+		}
+	}
+	return true;
+}
+
+static EFI_STATUS hvctl_cmd_trace(void)
+{
+	struct trace_record *b = efimem_alloc_pages(1, UINT64_MAX);
+	bool more = true, ok = true;
+
+	if (!b) {
+		con_printf("hvctl: trace: cannot allocate a page\n");
+		return EFI_OUT_OF_RESOURCES;
+	}
+	for (uint64_t cpu = 0; ok && more && cpu < 256; cpu++)
+		ok = hvctl_trace_cpu(cpu, b, &more);
+	efimem_free_pages(b, 1);
+	return ok ? EFI_SUCCESS : EFI_DEVICE_ERROR;
+}
+
 struct hvctl_command {
 	const char *name;
 	EFI_STATUS (*run)(void);
@@ -327,6 +381,7 @@ static const struct hvctl_command hvctl_commands[] = {
 	{ "dump", hvctl_cmd_dump },
 	{ "owned", hvctl_cmd_owned },
 	{ "log", hvctl_cmd_log },
+	{ "trace", hvctl_cmd_trace },
 };
 
 /* ---- command line ---- */

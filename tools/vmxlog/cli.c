@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tools/vmxlog/report.h"
+#include "tools/vmxlog/table.h"
 #include "tools/vmxlog/text.h"
 #include "tools/vmxlog/vmxlog.h"
 
@@ -28,6 +29,14 @@ static const char usage_text[] =
 	"                               a picture of the traced exits: one lane per CPU, x = exit\n"
 	"                               seq (--order: place in the log), a color per reason\n"
 	"  recorder LOG                 flight-recorder blocks\n"
+	"  records LOG [--system-map FILE] [--top N] [--tsc-hz HZ]\n"
+	"                               TRACE records (trace=, kept in memory): the rings' counts\n"
+	"                               against STATS, per reason count, root-mode cost (mean, p50,\n"
+	"                               p99) and exits per guest second, the top guest RIPs (and\n"
+	"                               kernel functions, from a System.map) of each reason (top 5)\n"
+	"\n"
+	"every command: --format text|jsonl|csv  (jsonl, csv: only the tables, each row with\n"
+	"                               its table's name; docs/VMXLOG.md)\n"
 	"\n"
 	"exit status: 0 done, 1 the log holds none of the records asked for, 2 bad usage or\n"
 	"an unreadable file. Log format: docs/LOGFORMAT.md; this tool: docs/VMXLOG.md.\n";
@@ -42,6 +51,10 @@ struct args {
 	const char *output; /* -o */
 	bool order;       /* --order */
 	bool help;
+	bool top_given;   /* --top was given */
+	const char *system_map; /* --system-map */
+	double tsc_hz;    /* --tsc-hz, 0: from the log */
+	enum table_format format; /* --format */
 };
 
 struct command {
@@ -318,6 +331,51 @@ static int run_recorder(const struct args *a, FILE *out, FILE *err)
 	return rc;
 }
 
+/* The TSC rate: --tsc-hz, else Linux's "tsc: Detected" line, else Bochs's ips= as
+ * tools/run sets it (clock: sync=none: the TSC counts instructions, ips per second). */
+#define BOCHS_IPS 50000000.0
+static void tsc_rate(const struct vl_log *log, const struct args *a, struct records_opts *o)
+{
+	if (a->tsc_hz > 0) {
+		o->tsc_hz = a->tsc_hz;
+		o->tsc_source = "--tsc-hz";
+	} else if (log->tsc_mhz > 0) {
+		o->tsc_hz = log->tsc_mhz * 1e6;
+		o->tsc_source = "Linux's \"tsc: Detected\" line";
+	} else {
+		o->tsc_hz = BOCHS_IPS;
+		o->tsc_source = "Bochs's ips=50000000 of tools/run (no rate in the log)";
+	}
+}
+
+static int run_records(const struct args *a, FILE *out, FILE *err)
+{
+	struct vl_log log;
+	struct symmap map;
+	struct records_opts o = { NULL, a->top_given ? a->top : 5, 0, "" };
+	char why[512];
+	int rc = VMXLOG_OK;
+
+	if (a->system_map && !symmap_load(&map, a->system_map, why, sizeof(why))) {
+		fprintf(err, "vmxlog: %s\n", why);
+		return VMXLOG_USAGE;
+	}
+	o.map = a->system_map ? &map : NULL;
+	if (load(&log, a->pos[0], err)) {
+		tsc_rate(&log, a, &o);
+		if (!log.ntrace)
+			rc = no_records(err, a->pos[0], "no TRACE records (vmxray keeps them with trace=, dumps them at power-off)");
+		else
+			report_records(&log, out, &o);
+		vl_free(&log);
+	} else {
+		rc = VMXLOG_USAGE;
+	}
+	if (o.map)
+		symmap_free(&map);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "summary", "", 1, 1, run_summary },
 	{ "caps", "", 1, 1, run_caps },
@@ -327,6 +385,7 @@ static const struct command commands[] = {
 	{ "trace", "--by --top", 1, 1, run_trace },
 	{ "timeline", "-o --output --order", 1, 1, run_timeline },
 	{ "recorder", "", 1, 1, run_recorder },
+	{ "records", "--system-map --top --tsc-hz", 1, 1, run_records },
 };
 
 /* ---- Options ---- */
@@ -349,6 +408,25 @@ static int option_value(struct args *a, const char *opt, const char *v, FILE *er
 		return fail_usage(err, "--index takes a dump number, from 1 (got '%s')", v);
 	if (strcmp(opt, "--top") == 0 && !parse_count(v, &a->top))
 		return fail_usage(err, "--top takes a count, from 1 (got '%s')", v);
+	a->top_given |= strcmp(opt, "--top") == 0;
+	if (strcmp(opt, "--system-map") == 0)
+		a->system_map = v;
+	if (strcmp(opt, "--tsc-hz") == 0) {
+		char *end;
+		a->tsc_hz = strtod(v, &end);
+		if (end == v || *end || !(a->tsc_hz >= 1000 && a->tsc_hz <= 1e12))
+			return fail_usage(err, "--tsc-hz takes the TSC's rate in Hz, 1000..1e12 (got '%s')", v);
+	}
+	if (strcmp(opt, "--format") == 0) {
+		if (!strcmp(v, "text"))
+			a->format = TABLE_TEXT;
+		else if (!strcmp(v, "jsonl"))
+			a->format = TABLE_JSONL;
+		else if (!strcmp(v, "csv"))
+			a->format = TABLE_CSV;
+		else
+			return fail_usage(err, "--format takes text, jsonl or csv (got '%s')", v);
+	}
 	if (strcmp(opt, "--by") == 0) {
 		if (strcmp(v, "reason") != 0 && strcmp(v, "rip") != 0)
 			return fail_usage(err, "--by takes reason or rip (got '%s')", v);
@@ -369,7 +447,7 @@ static int parse_option(const struct command *c, struct args *a, int argc, char 
 		a->help = true;
 		return VMXLOG_OK;
 	}
-	if (!takes(c, opt))
+	if (!takes(c, opt) && strcmp(opt, "--format") != 0)
 		return fail_usage(err, "unknown option '%s' for this command", opt);
 	if (strcmp(opt, "--all") == 0) {
 		a->all = true;
@@ -423,7 +501,19 @@ static int run_command(const struct command *c, int argc, char **argv, FILE *out
 		fputs(usage_text, out);
 		return VMXLOG_OK;
 	}
-	return c->run(&a, out, err);
+	if (a.format == TABLE_TEXT)
+		return c->run(&a, out, err);
+	/* jsonl, csv: the tables go to out, the report's prose nowhere */
+	FILE *prose = fopen("/dev/null", "w");
+	if (!prose) {
+		fprintf(err, "vmxlog: cannot open /dev/null\n");
+		return VMXLOG_USAGE;
+	}
+	table_set_format(a.format, out, c->name);
+	rc = c->run(&a, prose, err);
+	table_set_format(TABLE_TEXT, NULL, "table");
+	fclose(prose);
+	return rc;
 }
 
 int vmxlog_main(int argc, char **argv, FILE *out, FILE *err)

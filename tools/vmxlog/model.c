@@ -41,6 +41,8 @@ void vl_free(struct vl_log *log)
 	}
 	free(log->stats);
 	free(log->exit);
+	free(log->trace);
+	free(log->tend);
 	for (size_t i = 0; i < log->nmsg; i++)
 		free(log->msg[i].text);
 	free(log->msg);

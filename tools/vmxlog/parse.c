@@ -98,6 +98,7 @@ static const struct {
 	{ "CAPS ", vl_parse_caps },     { "VMCS ", vl_parse_vmcs },
 	{ "EXIT ", vl_parse_exit },     { "STATS ", vl_parse_stats },
 	{ "RECORDER ", vl_parse_recorder }, { "CHECK ", vl_parse_check },
+	{ "TRACE ", vl_parse_trace },
 };
 
 /* A line that is no record: remember the banner, errors and warnings. */
@@ -112,6 +113,8 @@ static void plain_line(struct vl_ctx *c, const char *text)
 	}
 	if (c->level <= VL_WARN)
 		vl_add_msg(c, text, false);
+	if (!log->trace_opt[0] && strncmp(text, "options: ", 9) == 0)
+		tx_kv(text + 9, "trace", log->trace_opt, sizeof(log->trace_opt));
 }
 
 static void vmxray_line(struct vl_log *log, uint32_t cpu, enum vl_level level, const char *text,
@@ -150,6 +153,8 @@ void vl_parse(struct vl_log *log, const char *data, size_t len)
 			log->long_lines++;
 		if (parse_prefix(line, &cpu, &level, &text))
 			vmxray_line(log, cpu, level, text, r.line_no);
+		else
+			vl_guest_line(log, line);
 	}
 }
 

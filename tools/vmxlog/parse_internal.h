@@ -20,6 +20,11 @@ bool vl_parse_exit(struct vl_ctx *c, const char *text);
 bool vl_parse_stats(struct vl_ctx *c, const char *text);
 bool vl_parse_recorder(struct vl_ctx *c, const char *text);
 bool vl_parse_check(struct vl_ctx *c, const char *text);
+bool vl_parse_trace(struct vl_ctx *c, const char *text);
+/* A guest or firmware line: Linux's TSC rate. */
+void vl_guest_line(struct vl_log *log, const char *line);
+/* Adds an exit to log->exit (EXIT lines and TRACE records alike). */
+void vl_add_exit(struct vl_ctx *c, struct vl_exit *e, const char *detail);
 
 void vl_add_msg(struct vl_ctx *c, const char *text, bool check);
 

@@ -75,7 +75,7 @@ static bool parse_reason(struct vl_ctx *c, const char **p, uint32_t *id)
 	return true;
 }
 
-static void add_exit(struct vl_ctx *c, struct vl_exit *e, const char *detail)
+void vl_add_exit(struct vl_ctx *c, struct vl_exit *e, const char *detail)
 {
 	struct vl_log *log = c->log;
 	size_t len = strnlen(detail, DETAIL_KEEP);
@@ -83,7 +83,8 @@ static void add_exit(struct vl_ctx *c, struct vl_exit *e, const char *detail)
 	while (len && detail[len - 1] == ' ')
 		len--;
 	e->detail = vl_strtab_intern(&log->details, detail, len);
-	e->cpu = c->cpu_id;
+	if (!e->timed)
+		e->cpu = c->cpu_id;
 	e->line = c->line;
 	log->exit = vl_grow(log->exit, &log->cap_exit, log->nexit + 1, sizeof(*log->exit));
 	log->exit[log->nexit++] = *e;
@@ -111,7 +112,9 @@ bool vl_parse_exit(struct vl_ctx *c, const char *text)
 	if (!details_ok(p))
 		return false;
 	e.len = (uint32_t)len;
-	add_exit(c, &e, p);
+	e.tsc = 0;
+	e.timed = false;
+	vl_add_exit(c, &e, p);
 	return true;
 }
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "tools/vmxlog/symmap.h"
 #include "tools/vmxlog/vmxlog.h"
 
 /* ---- shared ---- */
@@ -50,6 +51,15 @@ size_t trace_counts(const struct vl_log *log, struct reason_count **rc);
 
 /* ---- recorder ---- */
 void report_recorder(const struct vl_log *log, FILE *out);
+
+/* ---- records (TRACE lines) ---- */
+struct records_opts {
+	const struct symmap *map; /* NULL: no System.map */
+	size_t top;               /* rows per reason in the top tables */
+	double tsc_hz;            /* the guest TSC's rate */
+	const char *tsc_source;   /* where tsc_hz comes from, in words */
+};
+void report_records(const struct vl_log *log, FILE *out, const struct records_opts *o);
 
 /* ---- summary ---- */
 void report_summary(const struct vl_log *log, FILE *out, const char *name);

@@ -99,8 +99,137 @@ static void print_line(const struct table *t, FILE *out, unsigned indent, const 
 	fprintf(out, "%s\n", line);
 }
 
+static enum table_format g_format;
+static FILE *g_machine_out;
+static const char *g_command = "table";
+static unsigned g_tables;
+
+void table_set_format(enum table_format f, FILE *machine_out, const char *command)
+{
+	g_format = f;
+	g_machine_out = machine_out;
+	g_command = command;
+	g_tables = 0;
+}
+
+static void column_key(const char *head, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	for (const char *s = head; *s && o + 2 < n; s++) {
+		char ch = *s;
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			buf[o++] = ch;
+		else if (ch == '%' && o + 5 < n) { /* "SHARE%" -> share_pct */
+			if (o && buf[o - 1] != '_')
+				buf[o++] = '_';
+			memcpy(buf + o, "pct", 3);
+			o += 3;
+		}
+		else if (o && buf[o - 1] != '_')
+			buf[o++] = '_';
+	}
+	while (o && buf[o - 1] == '_')
+		o--;
+	buf[o] = '\0';
+}
+
+static bool is_number(const char *s)
+{
+	const char *p = s + (*s == '-');
+	bool digits = false, dot = false;
+
+	if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+		return false; /* leading zeros: keep it a string */
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits = true;
+		else if (*p == '.' && !dot && digits)
+			dot = true;
+		else
+			return false;
+	}
+	return digits && p[-1] != '.';
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch > 0x7e)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_cell(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void table_print_machine(const struct table *t)
+{
+	char name[64], key[TABLE_MAX_COLS][64];
+	FILE *out = g_machine_out;
+
+	if (t->name)
+		snprintf(name, sizeof(name), "%s", t->name);
+	else
+		snprintf(name, sizeof(name), "%s.%u", g_command, g_tables);
+	for (unsigned c = 0; c < t->ncols; c++)
+		column_key(t->head[c], key[c], sizeof(key[c]));
+	if (g_format == TABLE_CSV) {
+		fputs("table", out);
+		for (unsigned c = 0; c < t->ncols; c++)
+			fprintf(out, ",%s", key[c]);
+		fputc('\n', out);
+	}
+	for (size_t r = 0; r < t->rows; r++) {
+		if (g_format == TABLE_CSV)
+			csv_cell(out, name);
+		else
+			fprintf(out, "{\"table\":\"%s\"", name);
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const char *v = t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "";
+			if (g_format == TABLE_CSV) {
+				fputc(',', out);
+				csv_cell(out, v);
+				continue;
+			}
+			fprintf(out, ",\"%s\":", key[c]);
+			if (is_number(v))
+				fputs(v, out);
+			else
+				json_string(out, v);
+		}
+		fputs(g_format == TABLE_CSV ? "\n" : "}\n", out);
+	}
+}
+
 void table_print(const struct table *t, FILE *out, unsigned indent)
 {
+	g_tables++;
+	if (g_format != TABLE_TEXT && g_machine_out) {
+		table_print_machine(t);
+		return;
+	}
 	size_t width[TABLE_MAX_COLS];
 	const char *text[TABLE_MAX_COLS];
 	char rule[TABLE_MAX_COLS][TABLE_CELL_MAX];

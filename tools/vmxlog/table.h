@@ -4,11 +4,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define TABLE_MAX_COLS 8
+#define TABLE_MAX_COLS 10
 #define TABLE_CELL_MAX 512
 #define TABLE_RULE_MAX 40
 
 struct table {
+	const char *name;           /* in JSON Lines and CSV; NULL: "<command>.<n>" */
 	unsigned ncols;
 	const char *head[TABLE_MAX_COLS];
 	char align[TABLE_MAX_COLS]; /* 'l' or 'r' */
@@ -30,5 +31,13 @@ void table_cell_wrapped(struct table *t, const char *text, const char *sep, size
  * column is not padded, and its rule is at most TABLE_RULE_MAX dashes. */
 void table_print(const struct table *t, FILE *out, unsigned indent);
 void table_free(struct table *t);
+
+/* --format: text (the default) prints tables as above; jsonl writes each row as one JSON
+ * object {"table": NAME, "<column>": value, ...} and csv a header line per table and its
+ * rows, both with the table's name first, to machine_out; table_print's own out is then
+ * ignored (vmxlog sends a report's prose elsewhere). Column keys: the header in lower case,
+ * runs of other characters as one '_'; a cell that is a decimal number is a JSON number. */
+enum table_format { TABLE_TEXT, TABLE_JSONL, TABLE_CSV };
+void table_set_format(enum table_format f, FILE *machine_out, const char *command);
 
 #endif

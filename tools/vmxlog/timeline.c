@@ -54,9 +54,30 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
+/* Every exit from a TRACE record: x is the guest TSC at the exit (one clock for all CPUs).
+ * Asked once per exit, so the answer is kept for the log last asked about (vmxlog is
+ * single-threaded). */
+static bool all_timed(const struct vl_log *log)
+{
+	static const struct vl_log *last;
+	static size_t last_n;
+	static bool answer;
+
+	if (log == last && log->nexit == last_n)
+		return answer;
+	answer = log->nexit > 0;
+	for (size_t i = 0; i < log->nexit && answer; i++)
+		answer = log->exit[i].timed;
+	last = log;
+	last_n = log->nexit;
+	return answer;
+}
+
 static uint64_t exit_x(const struct vl_log *log, size_t i, bool by_order)
 {
-	return by_order ? i + 1 : log->exit[i].seq;
+	if (by_order)
+		return i + 1;
+	return all_timed(log) ? log->exit[i].tsc : log->exit[i].seq;
 }
 
 /* Lanes: the CPUs, ascending; exits of CPUs past MAX_LANES go to the last lane. */
@@ -155,7 +176,7 @@ static void svg_lanes(const struct layout *l, FILE *out)
 	}
 }
 
-static void svg_axis(const struct layout *l, FILE *out, bool by_order)
+static void svg_axis(const struct vl_log *log, const struct layout *l, FILE *out, bool by_order)
 {
 	unsigned y = TOP + l->lanes * l->lane_h;
 
@@ -171,7 +192,7 @@ static void svg_axis(const struct layout *l, FILE *out, bool by_order)
 			(unsigned long long)x);
 	}
 	fprintf(out, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\">%s</text>\n", LEFT + PLOT_W, y + 32,
-		by_order ? "exit, in the order of the log" : "exit seq (per CPU)");
+		by_order ? "exit, in the order of the log" : all_timed(log) ? "guest TSC at the exit" : "exit seq (per CPU)");
 }
 
 /* One mark per (lane, row, pixel). */
@@ -239,7 +260,7 @@ void report_timeline(const struct vl_log *log, FILE *out, const struct timeline_
 	}
 	svg_head(&l, out, title);
 	svg_lanes(&l, out);
-	svg_axis(&l, out, o->by_order);
+	svg_axis(log, &l, out, o->by_order);
 	svg_marks(log, &l, out, o->by_order);
 	svg_legend(log, &l, out);
 	fprintf(out, "</svg>\n");

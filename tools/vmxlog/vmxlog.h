@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmx/study/trace_record.h"
+
 #define VL_LINE_MAX 1024   /* characters of a cleaned line kept (vmxray's own are <= 511) */
 #define VL_NAME_MAX 48     /* field, reason and control names */
 #define VL_TEXT_MAX 256    /* one-line texts: titles, CAPS facts, reasons for a block */
@@ -109,8 +111,25 @@ struct vl_dump {
 
 struct vl_exit {
 	uint64_t seq, rip, qual;
+	uint64_t tsc;     /* the guest TSC at the exit (TRACE records only) */
+	bool timed;       /* from a TRACE record: tsc is set */
 	uint32_t cpu, reason, detail; /* reason, detail: ids in vl_log.reasons / .details */
 	uint32_t len;
+	unsigned long line;
+};
+
+/* ---- TRACE records (traces in memory: vmx/study/trace_record.h, docs/LOGFORMAT.md) ---- */
+
+struct vl_trace {
+	struct trace_record r;
+	unsigned long line;
+};
+
+/* "TRACE end cpu=<i> records=<n> next=<n> lost=<n> read=<n> filtered=<n> open=<0|1>": one
+ * ring's counts at the end of its dump (records + lost + read = next); apic from the
+ * "TRACE begin cpu=<i> apic=<id> record_bytes=64" line before it. */
+struct vl_trace_end {
+	uint64_t cpu, apic, records, next, lost, read, filtered, open;
 	unsigned long line;
 };
 
@@ -211,6 +230,14 @@ struct vl_log {
 	size_t nrec, cap_rec;
 	struct vl_msg *msg;
 	size_t nmsg, cap_msg;
+	struct vl_trace *trace;
+	size_t ntrace, cap_trace;
+	struct vl_trace_end *tend;
+	size_t ntend, cap_tend;
+	uint64_t trace_begin_cpu, trace_begin_apic; /* the last "TRACE begin" line */
+	uint64_t dump_records, dump_ticks; /* "TRACE dump records=<n> ticks=<n>": what dumps cost */
+	double tsc_mhz;   /* Linux's "tsc: Detected <f> MHz processor" (0: not seen) */
+	char trace_opt[VL_TEXT_MAX]; /* trace= of the "options:" line ("" when absent) */
 
 	struct vl_strtab reasons, details;
 };
@@ -233,6 +260,12 @@ const char *vl_level_name(enum vl_level level);
 uint32_t vl_strtab_intern(struct vl_strtab *t, const char *s, size_t n);
 const char *vl_strtab_get(const struct vl_strtab *t, uint32_t id);
 void vl_strtab_free(struct vl_strtab *t);
+
+/* TRACE records: the name of a basic exit reason (vmx/decode/exit_reasons.def; buf for
+ * numbers it does not know). */
+const char *vl_trace_reason_name(uint32_t basic, char *buf, size_t n);
+/* Does trace= (a list of short names, or "all") name this basic reason? */
+bool vl_trace_reason_traced(const char *trace_opt, uint32_t basic);
 
 /* Index of the field named name in d, or -1. */
 long vl_dump_find(const struct vl_dump *d, const char *name);

@@ -2,13 +2,14 @@
  * With gdb= absent every hook is a test of g_gdb_on (or is never reached: the exits
  * it handles are not enabled), and the fast exit path is unchanged.
  *
- * How it works (vmx/debug/gdb_stub.c): all-stop over every vCPU. The vCPU that stops
- * (a breakpoint, a finished step, a caught exit, Ctrl-C or a packet seen while polling)
- * becomes the one that talks to gdb; it kicks the others with an NMI (vcpu_kick), and
- * they park in root mode with their registers copied out. The wire is polled at the
- * VMX-preemption timer's exits, so a guest that takes no exits still sees Ctrl-C
- * within one timer period. Single steps use RFLAGS.TF and an intercepted #DB
- * (vmx/debug/gdb_hw.c, GDB_STEP_MTF). */
+ * How it works (the protocol in vmx/debug/gdb_stub.c, pure; the all-stop and these
+ * hooks in gdb_stub_hw.c; VMCS, UART and EPT in gdb_hw.c): all-stop over every vCPU.
+ * The vCPU that stops (a breakpoint, a finished step, a caught exit, Ctrl-C or a
+ * packet seen while polling) becomes the one that talks to gdb; it kicks the others
+ * with an NMI (vcpu_kick), and they park in root mode with their registers copied
+ * out. The wire is polled at the VMX-preemption timer's exits, so a guest that takes
+ * no exits still sees Ctrl-C within one timer period. Single steps use RFLAGS.TF and
+ * an intercepted #DB (vmx/debug/gdb_hw.c, GDB_STEP_MTF). */
 #ifndef VMXRAY_VMX_DEBUG_GDB_H
 #define VMXRAY_VMX_DEBUG_GDB_H
 #include <stdbool.h>

@@ -193,6 +193,36 @@ static struct gdb_cmd parse_mem(char *p, size_t len, bool write)
 	return c;
 }
 
+/* X addr,len:binary. The length gdb names is the decoded one; the stub checks it
+ * against the data when it unescapes (gdb_unescape_binary). */
+static struct gdb_cmd parse_mem_bin(char *p, size_t len)
+{
+	struct gdb_cmd c = { .kind = GDB_CMD_WRITE_MEM_BIN };
+	const char *e;
+	if (!parse_addr_len(p + 1, ':', &c, &e) || c.len > GDB_MEM_MAX)
+		return invalid();
+	c.data = e + 1;
+	c.data_len = len - (size_t)(c.data - p);
+	return c;
+}
+
+long gdb_unescape_binary(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = (uint8_t)in[i];
+		if (b == '}') {
+			if (++i == n)
+				return -1;
+			b = (uint8_t)(in[i] ^ 0x20);
+		}
+		if (o == cap)
+			return -1;
+		out[o++] = b;
+	}
+	return (long)o;
+}
+
 static struct gdb_cmd parse_bp(char *p)
 {
 	struct gdb_cmd c = { .kind = p[0] == 'Z' ? GDB_CMD_INSERT_BP : GDB_CMD_REMOVE_BP };
@@ -346,6 +376,8 @@ static struct gdb_cmd parse_thread_alive(char *p)
 
 struct gdb_cmd gdb_cmd_parse(char *p, size_t len)
 {
+	if (len && p[0] == 'X') /* binary data: may hold a NUL */
+		return parse_mem_bin(p, len);
 	if (len == 0 || strlen(p) != len) /* a NUL inside the text: never from gdb */
 		return (struct gdb_cmd){ .kind = len ? GDB_CMD_INVALID : GDB_CMD_UNSUPPORTED };
 	switch (p[0]) {
@@ -364,6 +396,10 @@ struct gdb_cmd gdb_cmd_parse(char *p, size_t len)
 	case 'D': return (p[1] == '\0' || p[1] == ';') ? (struct gdb_cmd){ .kind = GDB_CMD_DETACH } : invalid();
 	case 'k': return parse_simple(p, GDB_CMD_KILL);
 	case 'q': return parse_query(p, len);
+	case 'Q':
+		if (!strcmp(p, "QStartNoAckMode"))
+			return (struct gdb_cmd){ .kind = GDB_CMD_NO_ACK };
+		return (struct gdb_cmd){ .kind = GDB_CMD_UNSUPPORTED };
 	case 'v':
 		if (!strcmp(p, "vCont?"))
 			return (struct gdb_cmd){ .kind = GDB_CMD_VCONT_QUERY };

@@ -56,6 +56,8 @@ enum gdb_cmd_kind {
 	GDB_CMD_WRITE_REG,    /* P n=hex */
 	GDB_CMD_READ_MEM,     /* m addr,len */
 	GDB_CMD_WRITE_MEM,    /* M addr,len:hex */
+	GDB_CMD_WRITE_MEM_BIN,/* X addr,len:binary (escaped: data, data_len raw bytes) */
+	GDB_CMD_NO_ACK,       /* QStartNoAckMode */
 	GDB_CMD_CONTINUE,     /* c [addr] */
 	GDB_CMD_STEP,         /* s [addr] */
 	GDB_CMD_VCONT_QUERY,  /* vCont? */
@@ -83,7 +85,8 @@ struct gdb_cmd {
 	size_t data_len;      /* G/M/P: hex characters; qRcmd: bytes of text */
 };
 
-/* Parses the NUL-terminated packet text `p` (len bytes). For qRcmd the hex is decoded
+/* Parses the NUL-terminated packet text `p` (len bytes; only an X packet's binary
+ * data may hold a NUL). For qRcmd the hex is decoded
  * in place into p (so the text is at p + 6, NUL-terminated). */
 struct gdb_cmd gdb_cmd_parse(char *p, size_t len);
 
@@ -94,6 +97,10 @@ bool gdb_hex_decode(const char *hex, size_t n, uint8_t *out);
 void gdb_hex_encode(const uint8_t *in, size_t n, char *out); /* 2n characters, no NUL */
 /* A hex number of at most 16 digits ending at a non-hex character; *end past it. */
 bool gdb_parse_hex(const char *s, const char **end, uint64_t *v);
+
+/* X packet data: '}' escapes the next byte (xor 0x20). Decodes n raw bytes into out
+ * (cap bytes); returns the decoded length, or -1 for a dangling '}' or too many bytes. */
+long gdb_unescape_binary(const char *in, size_t n, uint8_t *out, size_t cap);
 
 /* Frames data[0..n) as "$data#cs" into out (escaping '$', '#', '}' and '*'); returns the
  * frame's length, 0 when it does not fit in cap. */

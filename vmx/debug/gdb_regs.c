@@ -113,6 +113,79 @@ bool gdb_reg_write(struct gdb_regfile *r, unsigned regno, const char *hex, size_
 	return true;
 }
 
+/* ---- the guest's state ---- */
+
+#define RFLAGS_TF_BIT (1ULL << 8)
+#define RFLAGS_FIXED1 (1ULL << 1)
+
+static const enum gdb_reg SEG_REG[GDB_SEG_COUNT] = {
+	GDB_REG_cs, GDB_REG_ss, GDB_REG_ds, GDB_REG_es, GDB_REG_fs, GDB_REG_gs,
+};
+
+/* SDM Vol. 3C, 25.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4": a guest read
+ * of a host-owned bit returns the shadow's. */
+static uint64_t cr_guest_view(uint64_t real, uint64_t mask, uint64_t shadow)
+{
+	return (real & ~mask) | (shadow & mask);
+}
+
+void gdb_regs_from_guest(const struct gdb_guest_state *s, bool stub_tf, bool guest_tf, struct gdb_regfile *r)
+{
+	uint64_t *v = r->val;
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < 16; i++)
+		v[i] = s->gpr[i];
+	v[GDB_REG_rip] = s->rip;
+	v[GDB_REG_eflags] = stub_tf ? (s->rflags & ~RFLAGS_TF_BIT) | (guest_tf ? RFLAGS_TF_BIT : 0) : s->rflags;
+	for (unsigned i = 0; i < GDB_SEG_COUNT; i++)
+		v[SEG_REG[i]] = s->sel[i];
+	v[GDB_REG_fs_base] = s->fs_base;
+	v[GDB_REG_gs_base] = s->gs_base;
+	v[GDB_REG_cr0] = cr_guest_view(s->cr0, s->cr0_mask, s->cr0_shadow);
+	v[GDB_REG_cr2] = s->cr2;
+	v[GDB_REG_cr3] = s->cr3;
+	v[GDB_REG_cr4] = cr_guest_view(s->cr4, s->cr4_mask, s->cr4_shadow);
+	v[GDB_REG_efer] = s->efer;
+}
+
+static bool written(const struct gdb_regfile *r, enum gdb_reg i)
+{
+	return r->dirty & (1ULL << i);
+}
+
+void gdb_regs_to_guest(const struct gdb_regfile *r, struct gdb_guest_state *s, bool stub_tf, bool *guest_tf)
+{
+	const uint64_t *v = r->val;
+	for (unsigned i = 0; i < 16; i++)
+		if (written(r, (enum gdb_reg)i))
+			s->gpr[i] = v[i];
+	if (written(r, GDB_REG_rip))
+		s->rip = v[GDB_REG_rip];
+	if (written(r, GDB_REG_eflags)) {
+		s->rflags = v[GDB_REG_eflags] | RFLAGS_FIXED1;
+		if (stub_tf) {
+			*guest_tf = s->rflags & RFLAGS_TF_BIT;
+			s->rflags |= RFLAGS_TF_BIT;
+		}
+	}
+	for (unsigned i = 0; i < GDB_SEG_COUNT; i++)
+		if (written(r, SEG_REG[i]))
+			s->sel[i] = (uint16_t)v[SEG_REG[i]];
+	if (written(r, GDB_REG_fs_base)) s->fs_base = v[GDB_REG_fs_base];
+	if (written(r, GDB_REG_gs_base)) s->gs_base = v[GDB_REG_gs_base];
+	if (written(r, GDB_REG_cr0)) {
+		s->cr0 = (v[GDB_REG_cr0] & ~s->cr0_mask) | (s->cr0 & s->cr0_mask);
+		s->cr0_shadow = v[GDB_REG_cr0];
+	}
+	if (written(r, GDB_REG_cr4)) {
+		s->cr4 = (v[GDB_REG_cr4] & ~s->cr4_mask) | (s->cr4 & s->cr4_mask);
+		s->cr4_shadow = v[GDB_REG_cr4];
+	}
+	if (written(r, GDB_REG_cr2)) s->cr2 = v[GDB_REG_cr2];
+	if (written(r, GDB_REG_cr3)) s->cr3 = v[GDB_REG_cr3];
+	if (written(r, GDB_REG_efer)) s->efer = v[GDB_REG_efer];
+}
+
 /* ---- target description ---- */
 
 #define XML_MAX 8192

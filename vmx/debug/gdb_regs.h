@@ -35,6 +35,28 @@ bool gdb_regs_unpack(struct gdb_regfile *r, const char *hex, size_t n);
 bool gdb_reg_read(const struct gdb_regfile *r, unsigned regno, struct gdb_out *o);
 bool gdb_reg_write(struct gdb_regfile *r, unsigned regno, const char *hex, size_t n);
 
+/* The guest state the registers come from and go to, as the VMCS and the saved
+ * general registers hold it (the edge, vmx/debug/gdb_hw.c, reads and writes the
+ * fields). The GPRs in gdb's order: rax rbx rcx rdx rsi rdi rbp rsp r8..r15. */
+enum gdb_seg { GDB_SEG_CS, GDB_SEG_SS, GDB_SEG_DS, GDB_SEG_ES, GDB_SEG_FS, GDB_SEG_GS, GDB_SEG_COUNT };
+struct gdb_guest_state {
+	uint64_t gpr[16];
+	uint64_t rip, rflags;
+	uint16_t sel[GDB_SEG_COUNT];
+	uint64_t fs_base, gs_base;
+	uint64_t cr0, cr0_mask, cr0_shadow; /* the real CR0, its guest/host mask, read shadow */
+	uint64_t cr4, cr4_mask, cr4_shadow;
+	uint64_t cr2, cr3, efer;
+};
+/* The registers gdb sees: CR0/CR4 as the guest reads them (host-owned bits from the
+ * read shadow), and RFLAGS.TF the guest's own (guest_tf) while the stub steps with TF. */
+void gdb_regs_from_guest(const struct gdb_guest_state *s, bool stub_tf, bool guest_tf, struct gdb_regfile *r);
+/* The registers gdb wrote (r->dirty) into s: a CR0/CR4 value goes whole into the read
+ * shadow, the real register keeps its host-owned bits; bit 1 of RFLAGS stays 1; while
+ * the stub steps with TF a written TF becomes the guest's (*guest_tf) and the real TF
+ * stays set. Fields of registers not written are left as they are. */
+void gdb_regs_to_guest(const struct gdb_regfile *r, struct gdb_guest_state *s, bool stub_tf, bool *guest_tf);
+
 /* The target description (qXfer:features:read:target.xml): a slice of it as the
  * qXfer reply ('m' + data, or 'l' + the last data). False for an unknown annex. */
 bool gdb_target_xml_slice(const char *annex, uint64_t off, uint64_t len, struct gdb_out *o);

@@ -78,3 +78,8 @@ enum apic_root_path apic_root_path(uint64_t apic_base_msr, uint64_t checked_base
 		return APIC_ROOT_X2APIC;
 	return (apic_base_msr & APIC_BASE_ADDR_MASK) == checked_base ? APIC_ROOT_XAPIC : APIC_ROOT_NONE;
 }
+
+bool apic_x2apic_icr_reserved(uint64_t icr)
+{
+	return (icr & APIC_X2APIC_ICR_RESERVED) != 0;
+}

@@ -74,6 +74,14 @@ struct apic_icr {
 struct apic_icr apic_icr_decode(uint64_t icr, bool x2apic);
 uint64_t apic_icr_encode(const struct apic_icr *icr, bool x2apic);
 
+/* Reserved bits of the x2APIC ICR (MSR 830H): 12-13 (no delivery status in x2APIC mode),
+ * 16-17 and 20-31 (SDM Vol. 3A, "Interrupt Command Register (ICR)", the figure of the ICR
+ * in x2APIC mode; "x2APIC Register Address Space": a WRMSR that sets reserved bits of
+ * an x2APIC register raises #GP). True when `icr` sets one: such a write is left to the
+ * processor, which faults, instead of being taken as an INIT or SIPI. */
+#define APIC_X2APIC_ICR_RESERVED 0xFFF33000ULL
+bool apic_x2apic_icr_reserved(uint64_t icr);
+
 /* What vmxray does with an IPI the guest sends. */
 enum ipi_kind {
 	IPI_OTHER,       /* not INIT or SIPI: the hardware sends it */

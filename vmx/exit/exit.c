@@ -13,6 +13,7 @@
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/trace.h"
 #include "vmx/checker/checker_hw.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/study/recorder.h"
@@ -129,12 +130,15 @@ static void test_break_state(void)
  * EPT change, the flight recorder, and what trace=, dump=, test= and check=on add. */
 static void exit_before_slow(struct vcpu *v, struct vmexit *e)
 {
+	uint64_t t0 = cpu_rdtsc(); /* a traced exit's root-mode cycles count from here */
 	if (v->ept_generation != g_hv.ept_generation) /* another CPU changed the EPT */
 		vmx_ept_flush_if_stale();
 	v->rec_cur = v->recorder.depth ? record_exit(v, e) : NULL;
 	e->detail[0] = '\0';
 	if (g_hv.cfg.exit_slow) {
-		e->tracing = mask_has(g_hv.cfg.trace_mask, e->basic);
+		/* traced: a record (trace_out=memory, both, stream), an EXIT line (serial, both) */
+		e->tracing = mask_has(g_hv.cfg.trace_mask, e->basic) && trace_begin(v, e, t0) &&
+			     g_hv.cfg.trace_lines;
 		if (e->basic < EXIT_REASON_MAX && g_hv.cfg.dump_count[e->basic])
 			dump_if_asked(v, e);
 		v->break_state = test_breaks_state(v, e);
@@ -158,6 +162,8 @@ static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 			trace_exit(v, e, v->at_exit.rip, v->at_exit.len);
 		if (g_hv.cfg.check_every_entry)
 			check_before_resume(v);
+		if (v->trace_open)
+			trace_end(v); /* last: the record's cycles end here */
 	}
 }
 

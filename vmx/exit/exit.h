@@ -53,6 +53,7 @@ void exit_triple_fault(struct vcpu *v, struct vmexit *e);
 void exit_entry_failure(struct vcpu *v, struct vmexit *e);
 void exit_nmi(struct vcpu *v, struct vmexit *e);
 void exit_nmi_window(struct vcpu *v, struct vmexit *e);
+void exit_interrupt_window(struct vcpu *v, struct vmexit *e);
 void exit_ept_violation(struct vcpu *v, struct vmexit *e);
 void exit_ept_misconfig(struct vcpu *v, struct vmexit *e);
 void exit_init_signal(struct vcpu *v, struct vmexit *e);
@@ -96,7 +97,9 @@ bool intercept_msr_guest_write(uint32_t msr, uint64_t value, bool *fault);
 /* The processor's INIT state in the VMCS and the vcpu (vmx/exit/exit_init_sipi.c), and the
  * start at a SIPI's vector << 12 in real mode. */
 void vcpu_load_init_state(struct vcpu *v);
+bool vcpu_init_waits_for_sipi(void); /* false on the BSP: INIT restarts it at the reset vector */
 void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
+void vcpu_start_at_reset_vector(void);
 
 /* INIT and SIPI in software: the intercept set-up (vmx/launch/apic_intercept_hw.c), the
  * APIC-page and x2APIC ICR writes (vmx/exit/exit_apic.c), delivery (vmx/exit/soft_ipi.c). */

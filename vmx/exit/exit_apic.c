@@ -257,10 +257,11 @@ bool apic_base_write(struct vcpu *v, uint64_t value)
 }
 
 /* WRMSR to the x2APIC ICR: true when vmxray took the IPI, false when the write goes to
- * the hardware as it is. */
+ * the hardware as it is (with reserved bits set too: the processor's #GP, as on bare
+ * hardware). */
 bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value)
 {
-	if (!g_hv.apic_intercept || !apic_x2apic_mode())
+	if (!g_hv.apic_intercept || !apic_x2apic_mode() || apic_x2apic_icr_reserved(value))
 		return false;
 	struct apic_icr d = apic_icr_decode(value, true);
 	return soft_ipi(v, &d, true);

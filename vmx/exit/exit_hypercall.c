@@ -12,6 +12,7 @@
 #include "vmx/policy/hypercall.h"
 #include "vmx/policy/hypercall_abi.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/trace.h"
 
 #include <string.h>
 
@@ -87,6 +88,28 @@ static int64_t hc_log_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t
 	return (int64_t)r.count;
 }
 
+/* TRACE_READ: whole records only, into a buffer checked whole as for LOG_READ. */
+static int64_t hc_trace_read(struct vcpu *v, uint64_t buf, uint64_t size, uint64_t cursor)
+{
+	_Static_assert(VMXRAY_TRACE_RECORD_BYTES == TRACE_RECORD_BYTES, "the ABI's record size");
+	if (size < TRACE_RECORD_BYTES) {
+		v->regs.gpr[GPR_RBX] = TRACE_RECORD_BYTES;
+		return VMXRAY_HC_ENOSPC;
+	}
+	int64_t st = hypercall_check_buffer(&g_hv.ram, g_hv.owned, g_hv.owned_count, buf, size, size);
+	if (st != VMXRAY_HC_OK)
+		return st;
+	uint64_t first, end, lost, max = size / TRACE_RECORD_BYTES;
+	st = trace_read(cursor, (struct trace_record *)(uintptr_t)buf, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max,
+			&first, &end, &lost);
+	if (st < 0)
+		return st;
+	v->regs.gpr[GPR_RBX] = first;
+	v->regs.gpr[GPR_RCX] = end;
+	v->regs.gpr[GPR_RDX] = lost;
+	return st;
+}
+
 /* DUMP_VMCS prints ~150 lines (about 1 s of a 115200-baud UART, under the log lock
  * every CPU needs to log): all CPUs together get DUMP_VMCS_BURST dumps, then one per
  * DUMP_VMCS_INTERVAL_TSC TSC ticks (2^31: 0.7 s at 3 GHz; Bochs's TSC follows its
@@ -137,6 +160,8 @@ static int64_t hypercall_dispatch(struct vcpu *v, uint64_t fn, uint64_t a1, uint
 		return hc_owned_ranges(v, a1, a2);
 	case VMXRAY_HC_LOG_READ:
 		return hc_log_read(v, a1, a2, v->regs.gpr[GPR_RDX]);
+	case VMXRAY_HC_TRACE_READ:
+		return hc_trace_read(v, a1, a2, v->regs.gpr[GPR_RDX]);
 	default:
 		return VMXRAY_HC_ENOSYS;
 	}

@@ -9,10 +9,12 @@
 #include "arch/cr.h"
 #include "arch/desc.h"
 #include "arch/exception.h"
+#include "arch/msr.h"
 #include "arch/seg_ar.h"
 #include "drivers/log.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/inject.h"
 #include "vmx/hv.h"
 #include "vmx/policy/init_state.h"
 #include "vmx/vmcs/vmcs.h"
@@ -89,22 +91,35 @@ void vcpu_load_init_state(struct vcpu *v)
 	vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	v->injected = 0;
-	/* General registers: EDX holds the processor signature after INIT. */
+	/* General registers: EDX holds the processor signature after INIT, CPUID.01H:EAX
+	 * ("000n06xxH"; before, a constant 600H). Bochs 2.7 leaves 0 there: vmxdiff's ap.*
+	 * lines print EDX apart, not compared. */
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
-	v->regs.gpr[GPR_RDX] = s->rdx;
+	v->regs.gpr[GPR_RDX] = cpu_cpuid(1, 0).eax;
 	v->nmi_pending = false;
+	/* INIT drops the NMI held: a window left armed for it would exit at every entry
+	 * after the SIPI (nothing to inject, never turned off) */
+	vcpu_event_windows_off();
 	load_init_registers(s);
 	if (g_hv.vpid)
 		vmx_invvpid(INVVPID_SINGLE_CONTEXT, vmcs_read16(VIRTUAL_PROCESSOR_ID), 0);
 }
 
+bool vcpu_init_waits_for_sipi(void)
+{
+	return init_waits_for_sipi(cpu_rdmsr(MSR_IA32_APIC_BASE));
+}
+
+/* The INIT state, then wait-for-SIPI for an AP; the BSP runs from the reset vector
+ * (vcpu_load_init_state leaves the activity state alone: active, as the exit found it). */
 void exit_init_signal(struct vcpu *v, struct vmexit *e)
 {
 	(void)e;
-	log_debug("INIT: cpu%u waits for SIPI", v->apic_id);
+	bool wait = vcpu_init_waits_for_sipi();
+	log_debug("INIT: cpu%u %s", v->apic_id, wait ? "waits for SIPI" : "(BSP) starts at the reset vector");
 	vcpu_load_init_state(v);
-	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
+	vmcs_write32(GUEST_ACTIVITY_STATE, wait ? ACTIVITY_WAIT_FOR_SIPI : ACTIVITY_ACTIVE);
 }
 
 void exit_sipi(struct vcpu *v, struct vmexit *e)
@@ -112,6 +127,13 @@ void exit_sipi(struct vcpu *v, struct vmexit *e)
 	unsigned vector = e->qual & 0xFF;
 	log_debug("SIPI: cpu%u starts at 0x%x", v->apic_id, vector << 12);
 	vcpu_start_at_sipi(v, (uint8_t)vector);
+}
+
+/* The BSP after INIT: active at the reset vector vcpu_load_init_state left in the VMCS,
+ * whatever activity state (HLT) the exit found. */
+void vcpu_start_at_reset_vector(void)
+{
+	vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 }
 
 void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)

@@ -81,10 +81,13 @@ void exit_intercept_extint(struct vcpu *v, struct vmexit *e)
 	extint_deliver(v);
 }
 
+/* Reason 7: the window vmxray's NMI delivery asked for (exit_interrupt_window, both
+ * windows off; vcpu_deliver_pending then decides), and the one a held interrupt asked
+ * for: delivered now, or the window asked again. The NMI path may turn the windows off
+ * while a vector is held: it then goes in at the next external-interrupt exit. */
 void exit_intercept_intr_window(struct vcpu *v, struct vmexit *e)
 {
-	(void)e;
-	set_interrupt_window(false);
+	exit_interrupt_window(v, e);
 	extint_deliver(v);
 }
 

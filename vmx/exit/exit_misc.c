@@ -97,10 +97,20 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 	(void)e;
 }
 
+/* The NMI or interrupt window vmxray asked for is open: both go off, and
+ * vcpu_deliver_pending() injects the NMI held (or asks again, if it is blocked still).
+ * A window with no NMI held (one taken meanwhile, or an INIT dropped it) just goes off:
+ * left on, it would exit before every guest instruction. */
 void exit_nmi_window(struct vcpu *v, struct vmexit *e)
 {
 	(void)v;
-	(void)e; /* vcpu_deliver_pending() injects the NMI now that the window is open */
+	(void)e;
+	vcpu_event_windows_off();
+}
+
+void exit_interrupt_window(struct vcpu *v, struct vmexit *e)
+{
+	exit_nmi_window(v, e);
 }
 
 /* NMI taken in root mode (host IDT vector 2): remember it for the guest, unless it was
@@ -111,6 +121,13 @@ void vmx_root_nmi(const struct exception_frame *f)
 	struct vcpu *v = vcpu_current();
 	/* A processor waiting for SIPI does not take NMIs (SDM Vol. 3A, "MP Initialization
 	 * Protocol Algorithm for MP Systems"). */
-	if (!vcpu_take_kick(v) && !__atomic_load_n(&v->wait_sipi, __ATOMIC_ACQUIRE))
-		v->nmi_pending = true;
+	if (vcpu_take_kick(v) || __atomic_load_n(&v->wait_sipi, __ATOMIC_ACQUIRE))
+		return;
+	v->nmi_pending = true;
+	/* The exit path may have looked at nmi_pending for the last time already: with
+	 * NMI-window exiting on, the guest exits again as soon as it can take the NMI
+	 * (SDM Vol. 3C, 26.7.6 "NMI-Window Exiting") instead of at whatever exit comes
+	 * next, which may be never. The VMCS is this CPU's current one while launched. */
+	if (v->launched)
+		vcpu_nmi_window_arm();
 }

@@ -6,9 +6,7 @@
 #include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
 
-#define INTERRUPTIBILITY_STI (1u << 0)
-#define INTERRUPTIBILITY_MOV_SS (1u << 1)
-#define INTERRUPTIBILITY_NMI (1u << 3)
+#include "vmx/policy/emulate_rules.h"
 
 uint32_t inject_info(unsigned vector, unsigned type, bool has_error_code)
 {
@@ -65,30 +63,51 @@ bool vcpu_event_pending(void)
 	return vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
 }
 
-static void set_nmi_window(bool on)
+/* Sets and clears bits of the primary processor-based controls. Root mode's NMI handler
+ * (vmx_root_nmi) may set NMI-window exiting between this read and write; the caller
+ * looks at nmi_pending after the write, so an NMI that arrives meanwhile is not lost. */
+static void proc_controls_update(uint32_t set, uint32_t clear)
 {
 	uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
-	uint32_t want = on ? proc | (uint32_t)CPU_BASED_NMI_WINDOW_EXITING
-			   : proc & ~(uint32_t)CPU_BASED_NMI_WINDOW_EXITING;
+	uint32_t want = (proc | set) & ~clear;
 	if (want != proc)
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
 }
 
+#define EVENT_WINDOWS ((uint32_t)CPU_BASED_NMI_WINDOW_EXITING | (uint32_t)CPU_BASED_INTR_WINDOW_EXITING)
+
+void vcpu_event_windows_off(void)
+{
+	proc_controls_update(0, EVENT_WINDOWS);
+}
+
+void vcpu_nmi_window_arm(void)
+{
+	proc_controls_update(CPU_BASED_NMI_WINDOW_EXITING, 0);
+}
+
 /* An NMI that arrived in root mode, or exited the guest, goes to the guest as soon as
  * the guest can take one (SDM Vol. 3C, 27.6.1.2 "Blocking by NMI"; 26.7.6
- * "NMI-Window Exiting"). */
+ * "NMI-Window Exiting"; the choice: vmx/policy/emulate_rules.h, nmi_delivery_decide).
+ * The flag is taken (atomically) only once the windows are off and the injection is
+ * decided: an NMI that root mode takes after that sets it again and arms the NMI
+ * window itself (vmx_root_nmi), so it reaches the guest after the one injected now. */
 void vcpu_deliver_pending(struct vcpu *v)
 {
-	if (!v->nmi_pending)
-		return;
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-	bool blocked = intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_STI);
-	if (blocked || vcpu_event_pending()) {
-		set_nmi_window(true);
+	switch (nmi_delivery_decide(intr, vcpu_event_pending())) {
+	case NMI_WAIT_NMI_WINDOW:
+		proc_controls_update(CPU_BASED_NMI_WINDOW_EXITING, CPU_BASED_INTR_WINDOW_EXITING);
 		return;
+	case NMI_WAIT_INTR_WINDOW:
+		proc_controls_update(CPU_BASED_INTR_WINDOW_EXITING, CPU_BASED_NMI_WINDOW_EXITING);
+		return;
+	case NMI_INJECT_NOW:
+		break;
 	}
+	vcpu_event_windows_off();
+	if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_ACQ_REL))
+		return;
 	v->injected = inject_info(VECTOR_NMI, INTR_TYPE_NMI, false);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
-	v->nmi_pending = false;
-	set_nmi_window(false);
 }

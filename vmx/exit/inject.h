@@ -61,9 +61,15 @@ void vcpu_inject_gp0(struct vcpu *v);
  * lost (a single-step trap, an external interrupt, INT n). SDM Vol. 3C, 28.2.4
  * "Information for VM Exits That Occur During Event Delivery". */
 void vcpu_reinject_idt_vectoring(struct vcpu *v);
-/* Called right before every VM entry: delivers a pending NMI or opens an NMI window. */
+/* Called right before every VM entry with an NMI held: injects it, or opens the NMI or
+ * interrupt window it waits for. */
 void vcpu_deliver_pending(struct vcpu *v);
 bool vcpu_event_pending(void);
+/* NMI- and interrupt-window exiting off (a window exit, an INIT); the NMI window on (root
+ * mode's NMI handler: the NMI it took then reaches the guest at the next instruction
+ * boundary that allows it, even when it came after the last look at nmi_pending). */
+void vcpu_event_windows_off(void);
+void vcpu_nmi_window_arm(void);
 
 /* CPL of the guest: SS.DPL (SDM Vol. 3C, 27.3.1.2 "Checks on Guest Segment Registers":
  * "the DPL of SS ... equals the CPL"). */

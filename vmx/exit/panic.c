@@ -3,6 +3,7 @@
 #include "arch/exception.h"
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/trace.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
 
@@ -105,4 +106,5 @@ void vmx_stats_print(const char *why)
 	hypercall_stats_print();
 	log_info("STATS canaries intact=%u of %u", intact, present);
 	log_info("STATS end exits=%lu", total);
+	trace_dump_all(); /* the traced exits not read yet (vmx/exit/trace_hw.c) */
 }

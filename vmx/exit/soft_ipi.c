@@ -115,16 +115,27 @@ bool soft_ipi(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
 }
 
 /* Runs on the target, in root mode, at the end of whatever exit it is in: the INIT
- * state, then wait for the SIPI (another INIT starts the wait over). */
+ * state, then wait for the SIPI (another INIT starts the wait over). The BSP does not
+ * wait: it runs from the reset vector (vcpu_init_waits_for_sipi).
+ * wait_sipi goes to 1 before init_pending goes to 0: a sender's soft_sipi latches a
+ * SIPI while either is set, so one sent between the two is never dropped. */
 void vcpu_soft_init(struct vcpu *v)
 {
+	bool ap = vcpu_init_waits_for_sipi();
 	for (;;) {
+		if (ap)
+			__atomic_store_n(&v->wait_sipi, 1, __ATOMIC_RELEASE);
 		if (__atomic_exchange_n(&v->init_pending, 0, __ATOMIC_ACQ_REL)) {
 			vcpu_load_init_state(v);
 			apic_init_reset();
-			__atomic_store_n(&v->wait_sipi, 1, __ATOMIC_RELEASE);
 			v->soft_inits++;
-			log_debug("INIT (software): cpu%u waits for SIPI", v->apic_id);
+			log_debug("INIT (software): cpu%u %s", v->apic_id,
+				  ap ? "waits for SIPI" : "(BSP) starts at the reset vector");
+			if (!ap) {
+				vcpu_start_at_reset_vector();
+				vmx_ept_flush_if_stale();
+				return;
+			}
 		}
 		uint32_t s = __atomic_load_n(&v->sipi_vector, __ATOMIC_ACQUIRE);
 		if (s && !__atomic_load_n(&v->init_pending, __ATOMIC_ACQUIRE) &&

@@ -37,3 +37,12 @@ bool intr_type_needs_insn_len(uint32_t info)
 	unsigned type = (info >> 8) & 7; /* bits 10:8 */
 	return type >= 4 && type <= 6;
 }
+
+enum nmi_delivery nmi_delivery_decide(uint32_t intr, bool event_pending)
+{
+	if (event_pending || (intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS)))
+		return NMI_WAIT_NMI_WINDOW;
+	if (intr & INTERRUPTIBILITY_STI)
+		return NMI_WAIT_INTR_WINDOW;
+	return NMI_INJECT_NOW;
+}

@@ -57,4 +57,26 @@ uint32_t idt_vectoring_reinject_info(uint32_t idt_vectoring_info);
  * software exceptions (6) (SDM Vol. 3C, 25.8.3 "VM-Entry Controls for Event Injection"). */
 bool intr_type_needs_insn_len(uint32_t info);
 
+/* Guest interruptibility state (SDM Vol. 3C, Table 25-3 "Format of Interruptibility State"). */
+#define INTERRUPTIBILITY_STI (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI (1u << 3)
+
+/* How an NMI vmxray holds for the guest gets to it at this VM entry. */
+enum nmi_delivery {
+	NMI_INJECT_NOW,        /* nothing blocks it: inject it now */
+	NMI_WAIT_NMI_WINDOW,   /* blocked by NMI or MOV SS, or another event goes in first */
+	NMI_WAIT_INTR_WINDOW,  /* blocked by STI alone: wait for the interrupt window */
+};
+/* The choice, from the guest interruptibility state and whether an event is injected at
+ * this entry already. Blocking by STI alone does not arm NMI-window exiting: SDM Vol.
+ * 3C, 26.7.6 "NMI-Window Exiting": the exit happens "if there is no virtual-NMI blocking
+ * and there is no blocking of events by MOV SS" and the processor only "may also prevent
+ * such a VM exit if there is blocking of events by STI"; one that does not (Bochs) exits
+ * before the instruction in the STI shadow again and again. Blocking by STI implies
+ * RFLAGS.IF = 1 (27.3.1.5 "Checks on Guest Non-Register State"), so the interrupt window
+ * opens right after that instruction (26.7.5 "Interrupt-Window Exiting"), as KVM does
+ * (vmx_enable_nmi_window). */
+enum nmi_delivery nmi_delivery_decide(uint32_t interruptibility, bool event_pending);
+
 #endif

@@ -21,6 +21,22 @@
  * when older lines were dropped), RCX = the stream's end, RDX = lines dropped so far.
  * The whole buffer [buf, buf + size) must be guest RAM outside vmxray (size > 0). */
 #define VMXRAY_HC_LOG_READ 4
+/* (buf, size, cursor) -> RAX = trace records copied into buf (whole records of
+ * VMXRAY_TRACE_RECORD_BYTES, struct trace_record of vmx/study/trace_record.h), oldest first.
+ * Each CPU has its own ring (tracebuf= KiB, with trace=): the cursor names the CPU in bits
+ * 63:56 (vmxray's CPU index, 0 = the boot CPU) and the record number since start in bits
+ * 55:0. Copies from that record on (from the oldest still held when it is gone); RBX =
+ * the cursor of the first record copied (larger than asked when records were lost), RCX =
+ * the cursor after the newest record written (the next call's cursor once RAX < what fits),
+ * RDX = records of that CPU lost so far (overwritten before anyone read them). Records
+ * read are not lost later. No ring (no trace=, trace_out=serial): RAX 0, RCX the cursor's
+ * CPU at 0. A CPU index past the last: EINVAL (how a reader finds the CPUs). size must
+ * hold one record (else ENOSPC, RBX = 64); the whole buffer must be guest RAM outside
+ * vmxray, as for LOG_READ. */
+#define VMXRAY_HC_TRACE_READ 5
+#define VMXRAY_TRACE_RECORD_BYTES 64
+#define VMXRAY_TRACE_CURSOR_CPU_SHIFT 56
+#define VMXRAY_TRACE_CURSOR_SEQ_MASK ((1ULL << 56) - 1)
 
 #define VMXRAY_HC_OK 0
 #define VMXRAY_HC_ENOSYS (-1)  /* unknown function */

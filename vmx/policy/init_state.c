@@ -16,9 +16,13 @@ const struct init_state init_state_after_init = {
 	.rflags = RFLAGS_FIXED,
 	.rip = 0xFFF0,
 	.rsp = 0,
-	.rdx = 0x600,
 	.efer = 0,
 	.cs_selector = 0xF000,
 	.cs_base = 0xFFFF0000ULL,
 	.seg_limit = 0xFFFF,
 };
+
+bool init_waits_for_sipi(uint64_t apic_base_msr)
+{
+	return !(apic_base_msr & (1ULL << 8)); /* IA32_APIC_BASE.BSP */
+}

@@ -1,0 +1,1 @@
+test_exit_table_SRCS :=
