@@ -2,6 +2,7 @@
  * registers, descriptor tables, port I/O. Only *_hw.c files and boot/ include this. */
 #ifndef VMXRAY_ARCH_CPU_H
 #define VMXRAY_ARCH_CPU_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cpuid_regs {
@@ -45,6 +46,18 @@ CPU_READ_CR(2)
 CPU_READ_CR(3)
 CPU_READ_CR(4)
 #undef CPU_READ_CR
+
+static inline uint64_t cpu_read_dr6(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void cpu_write_dr6(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
 
 static inline uint64_t cpu_read_dr7(void)
 {
@@ -184,6 +197,21 @@ static inline uint64_t cpu_rdtsc(void)
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
+}
+
+/* RDRAND/RDSEED of 64 bits: CF says whether a value came (SDM Vol. 2B, RDRAND). */
+static inline bool cpu_rdrand(uint64_t *v)
+{
+	uint8_t ok;
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok)::"cc");
+	return ok;
+}
+
+static inline bool cpu_rdseed(uint64_t *v)
+{
+	uint8_t ok;
+	__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok)::"cc");
+	return ok;
 }
 
 static inline void cpu_pause(void)

@@ -5,7 +5,7 @@
 #include "arch/cpu.h"
 #include "arch/exceptions.h"
 
-extern const char msr_safe_rdmsr_insn[], msr_safe_wrmsr_insn[], xsetbv_safe_insn[];
+extern const char msr_safe_rdmsr_insn[], msr_safe_wrmsr_insn[], xsetbv_safe_insn[], rdpmc_safe_insn[];
 extern const char msr_safe_fault[];
 
 static exception_hook_fn g_nmi_hook;
@@ -36,7 +36,7 @@ static int guarded_fault(struct exception_frame *f)
 		return 0;
 	if (f->rip == (uint64_t)(uintptr_t)msr_safe_rdmsr_insn ||
 	    f->rip == (uint64_t)(uintptr_t)msr_safe_wrmsr_insn ||
-	    f->rip == (uint64_t)(uintptr_t)xsetbv_safe_insn) {
+	    f->rip == (uint64_t)(uintptr_t)xsetbv_safe_insn || f->rip == (uint64_t)(uintptr_t)rdpmc_safe_insn) {
 		f->rip = (uint64_t)(uintptr_t)msr_safe_fault;
 		return 1;
 	}

@@ -26,6 +26,7 @@ extern const uint64_t isr_table[32];
 int msr_safe_read(uint32_t msr, uint64_t *value);
 int msr_safe_write(uint32_t msr, uint64_t value);
 int xsetbv_safe(uint32_t index, uint64_t value);
+int rdpmc_safe(uint32_t counter, uint64_t *value);
 
 _Noreturn void cpu_stop(void);
 

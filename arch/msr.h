@@ -4,6 +4,7 @@
 #define VMXRAY_ARCH_MSR_H
 
 #define MSR_IA32_TSC                    0x00000010u
+#define MSR_IA32_TSC_AUX                0xC0000103u
 #define MSR_IA32_APIC_BASE              0x0000001Bu
 #define MSR_IA32_FEATURE_CONTROL        0x0000003Au
 #define MSR_IA32_MTRRCAP                0x000000FEu

@@ -3,6 +3,7 @@
 #include "boot/options.h"
 #include "vmx/decode/exit_reasons.h"
 #include "vmx/hv.h"
+#include "vmx/policy/intercept.h"
 
 #include <string.h>
 
@@ -93,6 +94,15 @@ void boot_config_apply(struct hv_config *cfg, const struct vmxray_options *o)
 	cfg->trace_filter = o->trace_filter;
 	options_for_each_item(o->dump, strlen(o->dump), add_dump, cfg);
 	options_for_each_item(o->test, strlen(o->test), add_test, cfg);
+	struct intercept_set is = { 0 };
+	if (intercept_parse_list(&is, o->intercept, strlen(o->intercept))) { /* checked when parsed */
+		cfg->intercept_rows = is.rows;
+		cfg->intercept_rows_all = is.rows_all;
+		cfg->intercept_exceptions = is.exceptions;
+		cfg->intercept_ept = is.ept_access;
+		cfg->intercept_ept_first = is.ept_first;
+		cfg->intercept_ept_last = is.ept_last;
+	}
 	cfg->exit_slow = cfg->check_every_entry || cfg->test_flags || cfg->trace_mask[0] || cfg->trace_mask[1] ||
 			 cfg->dump_mask[0] || cfg->dump_mask[1];
 }

@@ -3,6 +3,7 @@
 #include "drivers/fmt.h"
 #include "drivers/logring.h"
 #include "vmx/decode/exit_reasons.h"
+#include "vmx/policy/intercept.h"
 
 #include <string.h>
 
@@ -334,6 +335,15 @@ static bool set_dump(struct vmxray_options *o, const char *v, size_t n)
 	return set_list(o->dump, sizeof(o->dump), v, n, dump_item_ok);
 }
 
+/* intercept=: every name checked here; whether the CPU can do them, at launch
+ * (vmx/policy/intercept.h). */
+static bool set_intercept(struct vmxray_options *o, const char *v, size_t n)
+{
+	struct intercept_set s = { 0 };
+
+	return intercept_parse_list(&s, v, n) && copy_value(o->intercept, sizeof(o->intercept), v, n);
+}
+
 static bool set_test(struct vmxray_options *o, const char *v, size_t n)
 {
 	return set_list(o->test, sizeof(o->test), v, n, test_item_ok);
@@ -417,6 +427,9 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "logbuf", "4..1024 (KiB of memory keeping the log for 'hvctl log'; default 64)", set_logbuf },
 	{ "user_hypercalls", "off (CPL 3 gets #UD for VMCALL), on (CPL 3 may call VERSION, STATS, LOG_READ)",
 	  set_user_hypercalls },
+	{ "intercept", "all, or names separated by commas: hlt, rdtsc, rdpmc, invlpg, cr3, cr8, movdr, pause, monitor, mwait, wbinvd, "
+		       "rdrand, rdseed, msr, io, extint, an exception (de, db, bp, of, br, ud, nm, df, ts, np, ss, "
+		       "gp, pf, mf, ac, mc, xm, ve, cp), ept:FIRST-LAST:w|x", set_intercept },
 };
 
 void options_set_defaults(struct vmxray_options *o)
@@ -543,7 +556,7 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s%s%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s logbuf=%u user_hypercalls=%s%s%s%s%s%s",
+			    "recorder=%u ipi=%s caps=%s logbuf=%u user_hypercalls=%s%s%s%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->trace[0] ? " trace_out=" : "", o->trace[0] ? TRACE_OUT_NAMES[o->trace_out] : "",
@@ -551,5 +564,6 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 			    o->recorder_depth, o->ipi_hardware ? "hardware" : "soft", o->caps_full ? "full" : "short",
 			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->user_hypercalls ? "on" : "off",
 			    o->gdb_port ? " gdb=" : "", gdb,
-			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test);
+			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test,
+			    o->intercept[0] ? " intercept=" : "", o->intercept);
 }

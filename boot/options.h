@@ -49,6 +49,7 @@ struct vmxray_options {
 	bool ipi_hardware;          /* ipi=hardware: no software INIT/SIPI (vmx/exit/exit_apic.c) */
 	bool caps_full;             /* caps=full: every control bit in the CAPS matrix */
 	char test[OPT_LIST_MAX];    /* test-only fault injection, see docs */
+	char intercept[OPT_LIST_MAX]; /* opt-in intercepts, comma separated (vmx/policy/intercepts.def) */
 	uint16_t gdb_port;          /* gdb=PORT: GDB remote stub on that 16550 (0 = off) */
 	bool gdb_wait;              /* gdb_wait=on: the guest waits for gdb at launch */
 	bool user_hypercalls;       /* user_hypercalls=on: CPL 3 may make the read-only hypercalls */

@@ -36,6 +36,12 @@ struct hv_config {
 	bool gdb_wait;            /* gdb_wait=on: the guest waits for gdb at launch */
 	uint16_t log_port;        /* serial=: the log's UART, never the stub's */
 	bool user_hypercalls;     /* user_hypercalls=on: CPL 3 may make the read-only hypercalls */
+	/* intercept= (vmx/policy/intercept.h, struct intercept_set): */
+	uint32_t intercept_rows;  /* bit per enum intercept_id: named; at launch, the rows set */
+	uint32_t intercept_rows_all; /* the rows `all` asked for, where the CPU can */
+	uint32_t intercept_exceptions; /* exception bitmap vectors */
+	uint8_t intercept_ept;    /* INTERCEPT_EPT_WRITE or _EXEC, 0 = none */
+	uint64_t intercept_ept_first, intercept_ept_last;
 };
 
 #define HV_TEST_BAD_GUEST_STATE (1u << 0) /* break the guest state before VMLAUNCH */

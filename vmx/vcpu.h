@@ -119,6 +119,11 @@ struct vcpu {
 	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */
 	uint64_t ipis_sent;         /* INIT/SIPI IPIs this CPU's guest sent, handled in software */
 	struct fw_state fw;         /* restored if the first entry fails */
+	/* intercept= (vmx/exit/exit_intercept_event.c, exit_intercept_ept.c): external
+	 * interrupts acknowledged at a VM exit and not delivered yet (bit per vector), and the
+	 * EPT page whose permission is given back while one instruction steps (0: none). */
+	uint64_t extint_pending[4];
+	uint64_t ept_step_page;
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */
 	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];

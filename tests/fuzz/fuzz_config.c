@@ -9,7 +9,7 @@
  * bits also inside the per-reason count table), unless trace=all; only known test flags;
  * the warnings for unknown names are whole log lines.
  */
-// fuzz-srcs: boot/config.c boot/options.c vmx/policy/trace_filter.c vmx/study/trace_record.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c
+// fuzz-srcs: boot/config.c boot/options.c vmx/policy/trace_filter.c vmx/study/trace_record.c vmx/policy/intercept.c vmx/caps/caps.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c
 
 #include <stdint.h>
 #include <stdlib.h>

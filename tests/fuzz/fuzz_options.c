@@ -7,7 +7,7 @@
  * buffer; a rejected word leaves the options unchanged; accepted options describe
  * themselves in one bounded line with NUL-terminated strings.
  */
-// fuzz-srcs: boot/options.c vmx/policy/trace_filter.c vmx/study/trace_record.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c
+// fuzz-srcs: boot/options.c vmx/policy/trace_filter.c vmx/study/trace_record.c vmx/policy/intercept.c vmx/caps/caps.c vmx/vmcs/controls.c vmx/decode/exit_reasons.c drivers/fmt.c drivers/log.c
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,15 +12,18 @@ source "$(dirname "$0")/lib.bash"
 
 # diff_lines RESULTS: "mode.probe<TAB>values" for each probe line of a results file
 diff_lines() {
-	clean "$1" | sed -n 's/^vmxdiff: INFO DIFF \([^ ]*\) \(.*\)$/\1\t\2/p'
+	clean "$1" | sed -n 's/^[a-z]*: INFO DIFF \([^ ]*\) \(.*\)$/\1\t\2/p'
 }
 
 # run_one NAME OUT SHELL [--no-vmxray]: boots, returns the results file's path on stdout
+# (vmxdiff's, with the results of the DIFF_EXTRA programs appended)
 run_one() {
-	local name=$1 out=$2 cmds=$3
+	local name=$1 out=$2 cmds=$3 f p
 	shift 3
 	boot "$name" --bed bochs --cpu "$cpu" --smp "$smp" --timeout 300 --out "$out" --shell "$cmds" "$@" >&2
-	guest_results "$out" vmxdiff
+	f=$(guest_results "$out" vmxdiff)
+	for p in $DIFF_EXTRA; do cat "$(guest_results "$out" "$p")" >>"$f"; done
+	echo "$f"
 }
 
 compare() {
@@ -49,25 +52,33 @@ compare() {
 	fi
 }
 
+# DIFF_EXTRA: more guest programs run after vmxdiff in the same boot, whose "PROG: INFO DIFF"
+# lines are compared too (94-intercept-diff.sh: vmxicpt).
+# DIFF_VMXRAY_ARGS: vmxray's options for the vmxray run (tests/integration/94-intercept-diff.sh
+# passes intercept=all); DIFF_TAG: a suffix for the check names and the output folder.
 # DIFF_MODELS: the CPU models to compare on, MODEL or MODEL:CPUS (default: the three of
 # make test with one CPU, and Haswell with two: APIC-page intercept, INIT-SIPI to the AP)
 for m in ${DIFF_MODELS:-corei7_haswell_4770 corei7_skylake_x tigerlake corei7_haswell_4770:2}; do
 	cpu=${m%%:*}
 	smp=1
 	[ "$m" != "$cpu" ] && smp=${m#*:}
-	out=$B/it/diff-$cpu-smp$smp
-	tag=$cpu
-	[ "$smp" = 1 ] || tag=$cpu-smp$smp
-	bare=$(run_one "$tag.diff_bare" "$out/bare" '\EFI\vmxray\vmxdiff.efi' --no-vmxray)
-	hv=$(run_one "$tag.diff_vmxray" "$out/vmxray" '\EFI\vmxray\vmxray.efi;\EFI\vmxray\vmxdiff.efi')
+	out=$B/it/diff${DIFF_TAG:+-$DIFF_TAG}-$cpu-smp$smp
+	tag=$cpu${DIFF_TAG:+.$DIFF_TAG}
+	[ "$smp" = 1 ] || tag=$cpu-smp$smp${DIFF_TAG:+.$DIFF_TAG}
+	progs='\EFI\vmxray\vmxdiff.efi'
+	for p in $DIFF_EXTRA; do progs="$progs;\\EFI\\vmxray\\$p.efi"; done
+	bare=$(run_one "$tag.diff_bare" "$out/bare" "$progs" --no-vmxray)
+	hv=$(run_one "$tag.diff_vmxray" "$out/vmxray" "\\EFI\\vmxray\\vmxray.efi${DIFF_VMXRAY_ARGS:+ $DIFF_VMXRAY_ARGS};$progs")
 	for run in bare vmxray; do
 		f=$bare
 		[ $run = vmxray ] && f=$hv
-		if clean "$f" | grep -aqE '^vmxdiff: [0-9]+ passed, 0 failed, 0 skipped$'; then
-			pass "$tag.diff_$run.finished"
-		else
-			fail "$tag.diff_$run.finished" "no 'vmxdiff: N passed, 0 failed' in $f"
-		fi
+		for p in vmxdiff $DIFF_EXTRA; do
+			if clean "$f" | grep -aqE "^$p: [0-9]+ passed, 0 failed, 0 skipped\$"; then
+				pass "$tag.diff_$run.finished${DIFF_EXTRA:+.$p}"
+			else
+				fail "$tag.diff_$run.finished${DIFF_EXTRA:+.$p}" "no '$p: N passed, 0 failed' in $f"
+			fi
+		done
 	done
 	expect "$tag.diff_vmxray.launched" "$out/vmxray/serial.log" 'info: vmxray is running'
 	compare "$tag" "$bare" "$hv"

@@ -281,6 +281,11 @@ static void test_seed_options_accepted(void **state)
 	assert_true(o.check_every_entry);
 	assert_int_equal(o.recorder_depth, 1024);
 	assert_string_equal(o.test, "bad-guest-state");
+
+	assert_true(options_seed("cmdline-intercept", &o, err, &errlen));
+	assert_string_equal(o.intercept, "hlt,rdtsc,invlpg,cr3,pf,ept:0xb000-0xbfff:w");
+	assert_false(options_seed("cmdline-intercept-bad", &o, err, &errlen));
+	assert_non_null(strstr(err, "option 'intercept': invalid value 'hlt,nosuch'"));
 }
 
 static void test_seed_options_rejected_with_message(void **state)
@@ -312,7 +317,7 @@ static void test_seed_options_rejected_with_message(void **state)
 	assert_false(options_seed("word-no-equals", &o, err, &errlen));
 	assert_string_equal(err, "option 'check' is not of the form key=value; keys: serial, log, "
 				 "console, chain, chain_args, trace, trace_out, tracebuf, trace_filter, dump, check, recorder, ipi, "
-				 "caps, gdb, gdb_wait, test, logbuf, user_hypercalls");
+				 "caps, gdb, gdb_wait, test, logbuf, user_hypercalls, intercept");
 }
 
 /* ==== Seeds: config lists (fuzz_config) ==== */

@@ -9,7 +9,7 @@ static const char *const fact_tags[VL_FACTS] = {
 	[VL_FACT_MISC] = "MISC",   [VL_FACT_EPT] = "EPT",
 	[VL_FACT_VPID] = "VPID",   [VL_FACT_VMFUNC] = "VMFUNC",
 	[VL_FACT_CR0] = "CR0",     [VL_FACT_CR4] = "CR4",
-	[VL_FACT_VMCS_ENUM] = "VMCS_ENUM",
+	[VL_FACT_VMCS_ENUM] = "VMCS_ENUM", [VL_FACT_INTERCEPTS] = "INTERCEPTS",
 };
 
 const char *vl_fact_tag(unsigned fact)
@@ -35,6 +35,8 @@ static bool fact_ok(enum vl_caps_fact f, const char *rest)
 		return strncmp(rest, "vendor=", 7) == 0;
 	case VL_FACT_VMX:
 		return strcmp(rest, "absent") == 0;
+	case VL_FACT_INTERCEPTS:
+		return strncmp(rest, "allowed=", 8) == 0;
 	case VL_FACT_CR0:
 	case VL_FACT_CR4:
 		return strncmp(rest, "fixed0=0x", 9) == 0 && strstr(rest, " fixed1=0x") != NULL;

@@ -50,6 +50,7 @@ enum vl_caps_fact {
 	VL_FACT_CR0,
 	VL_FACT_CR4,
 	VL_FACT_VMCS_ENUM,
+	VL_FACT_INTERCEPTS,
 	VL_FACTS
 };
 /* The tag of a CAPS fact line as vmx/study/caps_matrix.c writes it ("CPU", "BASIC", ...). */

@@ -245,5 +245,7 @@ typedef void (*vmx_caps_emit_fn)(void *ctx, const char *line);
  * ~4,300 Bochs ticks on the emulated UART at 115200 baud). */
 void vmx_caps_matrix(const struct vmx_caps *c, const struct vmx_ctrl_request *req,
 		     const struct vmx_controls *used, bool full, vmx_caps_emit_fn emit, void *ctx);
+/* The CAPS INTERCEPTS line: which opt-in intercepts (intercept=) this CPU can do. */
+void vmx_caps_matrix_intercepts(const struct vmx_caps *c, vmx_caps_emit_fn emit, void *ctx);
 
 #endif

@@ -275,23 +275,11 @@ void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on)
 		if (c->loads_flags) /* the TF POPF or IRET loaded is the guest's */
 			c->guest_tf = rf & RFLAGS_TF;
 		rf = (rf & ~RFLAGS_TF) | (c->guest_tf ? RFLAGS_TF : 0);
-		bm &= ~DB_VECTOR_BIT;
+		bm &= ~DB_VECTOR_BIT | g_hv.cfg.intercept_exceptions; /* intercept=db keeps it */
 	}
 	vmcs_writenw(GUEST_RFLAGS, rf);
 	vmcs_write32(EXCEPTION_BITMAP, bm);
 	v->at_exit.rflags = rf; /* an emulated instruction then traps as the CPU would */
-}
-
-static inline uint64_t cpu_read_dr6(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static inline void cpu_write_dr6(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
 }
 
 /* A #DB exception exit leaves DR6 as it was (SDM Vol. 3C, "Architectural State Before a VM

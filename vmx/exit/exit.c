@@ -24,8 +24,6 @@
 
 _Static_assert(EXIT_REASON_MAX <= VMX_EXIT_REASON_SLOTS, "exit counters too small");
 
-static void exit_unexpected(struct vcpu *v, struct vmexit *e);
-
 /* The dispatch table, from the HANDLER column of vmx/decode/exit_reasons.def: reasons the
  * controls vmxray sets never cause name exit_unexpected, which applies the policy for them
  * (docs/ARCHITECTURE.md, "Fault policy"); gaps in the numbering stay NULL. */
@@ -375,7 +373,7 @@ void vmx_exit_after(struct vcpu *v)
  * give the guest #UD as a CPU without the feature would, and go on; otherwise reset the
  * machine. VM_EXIT_INSTRUCTION_LEN is not read: for an exit that no instruction caused the
  * SDM leaves it undefined. */
-static void exit_unexpected(struct vcpu *v, struct vmexit *e)
+void exit_unexpected(struct vcpu *v, struct vmexit *e)
 {
 	log_error("unexpected VM exit %u (%s), qualification 0x%lx", e->basic,
 		  exit_reason_name(e->basic), e->qual);

@@ -65,6 +65,41 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e);
 void exit_ept_misconfig(struct vcpu *v, struct vmexit *e);
 void exit_init_signal(struct vcpu *v, struct vmexit *e);
 void exit_sipi(struct vcpu *v, struct vmexit *e);
+/* The reasons vmxray never asks for: the unexpected-exit policy (vmx/exit/exit.c). */
+void exit_unexpected(struct vcpu *v, struct vmexit *e);
+
+/* intercept= (vmx/policy/intercepts.def): vmx/exit/exit_intercept_insn.c, _event.c, _msr.c,
+ * _ept.c. */
+void exit_intercept_hlt(struct vcpu *v, struct vmexit *e);
+void exit_intercept_rdtsc(struct vcpu *v, struct vmexit *e);
+void exit_intercept_rdtscp(struct vcpu *v, struct vmexit *e);
+void exit_intercept_rdpmc(struct vcpu *v, struct vmexit *e);
+void exit_intercept_invlpg(struct vcpu *v, struct vmexit *e);
+void exit_intercept_pause(struct vcpu *v, struct vmexit *e);
+void exit_intercept_wbinvd(struct vcpu *v, struct vmexit *e);
+void exit_intercept_rdrand(struct vcpu *v, struct vmexit *e);
+void exit_intercept_extint(struct vcpu *v, struct vmexit *e);
+void exit_intercept_intr_window(struct vcpu *v, struct vmexit *e);
+/* An exception exit of a vector intercept= names: reflected to the guest (true), or not
+ * one of them (false). */
+bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_info);
+/* Reads `bytes` of an instruction's memory operand (segment seg, address size asize, the
+ * effective address `offset`) with the checks the VM exit came before: segment (#GP/#SS),
+ * paging (#PF); false when the fault was injected (vmx/exit/exit_io.c). */
+bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes);
+void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e);
+void exit_intercept_dr(struct vcpu *v, struct vmexit *e); /* vmx/exit/exit_intercept_dr.c */
+void exit_intercept_monitor(struct vcpu *v, struct vmexit *e);
+void exit_intercept_mwait(struct vcpu *v, struct vmexit *e);
+/* intercept=ept: the range's pages lose the permission before launch (0, or -1 logged),
+ * a violation in it is stepped (true), reason 37 ends the step (vmx/exit/exit_intercept_ept.c). */
+struct hv;
+int intercept_ept_protect(struct hv *hv);
+bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa);
+void exit_intercept_mtf(struct vcpu *v, struct vmexit *e);
+/* intercept=msr: the MSRs held in guest-state fields; false for any other MSR. */
+bool intercept_msr_guest_read(uint32_t msr, uint64_t *value);
+bool intercept_msr_guest_write(uint32_t msr, uint64_t value, bool *fault);
 
 /* The processor's INIT state in the VMCS and the vcpu (vmx/exit/exit_init_sipi.c), and the
  * start at a SIPI's vector << 12 in real mode. */

@@ -121,16 +121,56 @@ static void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
 		v->regs.gpr[n] = value;
 }
 
+/* MOV to CR3 (intercept=cr3): in 64-bit mode with CR4.PCIDE, bit 63 of the source asks
+ * not to flush and is not loaded; bits above MAXPHYADDR are reserved (#GP(0)). The TLB
+ * entries of the guest's VPID go (more than the PCID's non-global ones: a TLB may always
+ * lose entries). PAE paging loads the PDPTEs (SDM Vol. 3A, 4.10.4.1 "Operations that
+ * Invalidate TLBs and Paging-Structure Caches"; 4.5 "4-Level Paging and 5-Level Paging";
+ * 4.4.1 "PDPTE Registers"). */
+static bool write_cr3(uint64_t value, bool mode64)
+{
+	bool keep_tlb = false;
+	if (mode64 && (guest_cr4_view() & CR4_PCIDE)) {
+		keep_tlb = value >> 63;
+		value &= ~(1ULL << 63);
+	}
+	if (g_hv.caps.cpu.maxphyaddr < 64 && (value >> g_hv.caps.cpu.maxphyaddr))
+		return false;
+	vmcs_writenw(GUEST_CR3, value);
+	pdpte_load_if_pae(value);
+	if (!keep_tlb)
+		flush_guest_tlb();
+	return true;
+}
+
+/* MOV to CR8 (intercept=cr8 ... CR8-load exiting; 64-bit mode only, CPL 0): the task
+ * priority, bits 3:0; bits 63:4 reserved (#GP(0)). Without the TPR shadow CR8 is the local
+ * APIC's TPR, which root mode shares and never changes: it is written there (SDM Vol. 3A,
+ * 11.8.6 "Task Priority in IA-32e Mode"). */
+static bool write_cr8(uint64_t value)
+{
+	if (value >> 4)
+		return false;
+	__asm__ volatile("mov %0, %%cr8" ::"r"(value) : "memory");
+	return true;
+}
+
+static uint64_t read_cr8(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
 static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value, uint64_t efer, bool cs_l)
 {
 	switch (cr) {
 	case 0:
 		return write_cr0(v, value, efer, cs_l);
-	case 3: /* only when CR3-load exiting could not be cleared */
-		vmcs_writenw(GUEST_CR3, value);
-		pdpte_load_if_pae(value);
-		flush_guest_tlb();
-		return true;
+	case 3: /* CR3-load exiting (intercept=cr3, or when it could not be cleared) */
+		return write_cr3(value, cs_l && (efer & EFER_LMA));
+	case 8: /* CR8-load exiting (intercept=cr8) */
+		return write_cr8(value);
 	case 4:
 		return write_cr4(v, value, efer, cs_l);
 	default:
@@ -147,8 +187,8 @@ EXIT_FAST_FN void exit_cr_access(struct vcpu *v, struct vmexit *e)
 	uint64_t value = 0;
 	bool ok = true;
 
-	if (q.access_type == CR_ACCESS_MOV_FROM_CR) { /* only CR3 (CR3-store exiting) */
-		value = vmcs_readnw(GUEST_CR3);
+	if (q.access_type == CR_ACCESS_MOV_FROM_CR) { /* CR3-store or CR8-store exiting (intercept=cr3, cr8) */
+		value = q.cr == 8 ? read_cr8() : vmcs_readnw(GUEST_CR3);
 		gpr_write(v, q.gpr, value);
 	} else {
 		/* Read once for the operand size and the checks of the write. */

@@ -38,6 +38,8 @@ void exit_ept_violation(struct vcpu *v, struct vmexit *e)
 		return;
 	if (g_gdb_on && gdb_ept_violation(v, e, gpa)) /* a breakpoint's or watchpoint's page */
 		return;
+	if (g_hv.cfg.intercept_ept && intercept_ept_violation(v, e, gpa)) /* intercept=ept: stepped */
+		return;
 	spin_lock(&g_hv.lock);
 	if (guest_page_is_owned(gpa)) {
 		log_violation("access to vmxray memory", ++g_hv.owned_violations, gpa, e->qual);

@@ -212,6 +212,32 @@ static bool operand_allowed(struct vcpu *v, const struct io_qual *q, const struc
 	}
 }
 
+/* A memory operand of another intercepted instruction (INVPCID; vmx/exit/exit.h): the same
+ * segment checks, then the page walk; false when the fault was injected. */
+bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes)
+{
+	struct guest_paging p = guest_paging_now();
+	struct string_operands o = { .asize = asize, .seg = seg };
+	struct io_qual q = { .bytes = bytes, .in = false };
+	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
+	struct span s;
+	struct span_fault f;
+
+	o.mode64 = (p.efer & EFER_LMA) && cs.l;
+	if (!operand_allowed(v, &q, &p, &o, offset, vmcs_readnw(GUEST_RFLAGS)))
+		return false;
+	uint64_t la = string_io_linear(o.mode64, segment_base(&o), offset, asize);
+	if (!span_translate(&p, o.mode64, la, bytes, GUEST_ACCESS_READ, &s, &f)) {
+		inject_span_fault(v, &f, seg);
+		return false;
+	}
+	for (unsigned i = 0; i < bytes; i++) {
+		volatile uint8_t *b = span_byte(&s, i);
+		((uint8_t *)buf)[i] = b ? *b : 0xFF;
+	}
+	return true;
+}
+
 /* One element between the port and guest memory at la. INS translates its target
  * before reading the port, so a #PF leaves the device untouched. False when a fault
  * was injected. */

@@ -88,6 +88,8 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 	}
 	if (ii.valid && gdb_exception(v, ii.vector, e->qual)) /* the GDB stub's single step */
 		return;
+	if (exit_intercept_exception(v, e, info)) /* intercept=pf,gp,...: reflected */
+		return;
 	log_error("unexpected exception exit: %s (vector %u)", exception_name(ii.vector), ii.vector);
 	vmx_dump_current(v, "unexpected exception exit");
 	/* Give the exception back to the guest unchanged. */

@@ -54,8 +54,8 @@ EXIT_FAST_FN void exit_msr_read(struct vcpu *v, struct vmexit *e)
 	case MSR_ACTION_EMULATE:
 		fault = !emulate_read(msr, &value);
 		break;
-	default:
-		fault = msr_safe_read(msr, &value) != 0;
+	default: /* a guest-state field under intercept=msr (vmx/exit/exit_intercept_msr.c) */
+		fault = !intercept_msr_guest_read(msr, &value) && msr_safe_read(msr, &value) != 0;
 		break;
 	}
 	trace_msr(e, msr, value, fault);
@@ -128,7 +128,8 @@ EXIT_FAST_FN void exit_msr_write(struct vcpu *v, struct vmexit *e)
 		fault = !apic_x2apic_icr_write(v, value) && msr_safe_write(msr, value) != 0;
 		break;
 	default:
-		fault = msr_safe_write(msr, value) != 0;
+		if (!intercept_msr_guest_write(msr, value, &fault))
+			fault = msr_safe_write(msr, value) != 0;
 		break;
 	}
 	trace_msr(e, msr, value, fault);

@@ -5,9 +5,11 @@
 
 #include "arch/exception.h"
 #include "arch/paging.h"
+#include "drivers/fmt.h"
 #include "drivers/log.h"
 #include "vmx/debug/gdb.h"
 #include "vmx/exit/exit.h"
+#include "vmx/policy/intercept.h"
 #include "vmx/policy/setup.h"
 #include "vmx/vmcs/controls.h"
 
@@ -15,6 +17,34 @@ static void caps_emit(void *ctx, const char *line)
 {
 	(void)ctx;
 	log_info("%s", line);
+}
+
+/* intercept=: a name this CPU cannot do is refused here, before VMXON; the rows `all`
+ * asked for are the ones it can. One line says what is on. */
+static enum hv_status intercept_setup(struct hv *hv)
+{
+	struct hv_config *cfg = &hv->cfg;
+	struct intercept_set is = { cfg->intercept_rows, cfg->intercept_rows_all, cfg->intercept_exceptions,
+				    cfg->intercept_ept, cfg->intercept_ept_first, cfg->intercept_ept_last };
+	char text[240];
+	if (intercept_refusal(&hv->caps, &is, text, sizeof(text))) {
+		vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, cfg->caps_full, caps_emit, NULL);
+		vmx_caps_matrix_intercepts(&hv->caps, caps_emit, NULL);
+		log_error("%s", text);
+		return HV_ERR_MISSING_CAPS;
+	}
+	cfg->intercept_rows = intercept_rows_resolve(&hv->caps, &is);
+	intercept_request(cfg->intercept_rows, &is, &hv->req);
+	if (!cfg->intercept_rows && !cfg->intercept_exceptions && !cfg->intercept_ept)
+		return HV_OK;
+	size_t n = 0;
+	for (unsigned i = 0; i < INTERCEPT_COUNT; i++)
+		if (cfg->intercept_rows >> i & 1)
+			n += fmt_snprintf(text + n, sizeof(text) - n, "%s%s", n ? "," : "", intercept_rows[i].name);
+	log_info("intercept: %s exceptions=0x%x ept=%s 0x%lx-0x%lx", n ? text : "-", cfg->intercept_exceptions,
+		 cfg->intercept_ept == INTERCEPT_EPT_WRITE ? "w" : cfg->intercept_ept ? "x" : "-", cfg->intercept_ept_first,
+		 cfg->intercept_ept_last);
+	return HV_OK;
 }
 
 static enum hv_status check_caps(struct hv *hv)
@@ -25,9 +55,13 @@ static enum hv_status check_caps(struct hv *hv)
 		return HV_ERR_NO_VMX;
 	}
 	setup_control_request(&hv->req);
+	enum hv_status st = intercept_setup(hv);
+	if (st != HV_OK)
+		return st;
 	struct vmx_missing missing;
 	bool ok = vmx_negotiate(&hv->caps, &hv->req, &hv->ctls, &missing);
 	vmx_caps_matrix(&hv->caps, &hv->req, &hv->ctls, hv->cfg.caps_full, caps_emit, NULL);
+	vmx_caps_matrix_intercepts(&hv->caps, caps_emit, NULL);
 	for (unsigned i = 0; i < missing.count; i++) {
 		char text[160];
 		vmx_missing_describe(&missing.item[i], text, sizeof(text));
@@ -95,8 +129,11 @@ enum hv_status hv_prepare(struct hv *hv)
 		return HV_ERR_NO_MEMORY;
 	setup_msr_bitmap(hv->msr_bitmap);
 	setup_io_bitmaps(hv->io_bitmap_a, hv->io_bitmap_b, hv->pm1a_cnt);
+	setup_intercept_bitmaps(hv->cfg.intercept_rows, hv->msr_bitmap, hv->io_bitmap_a, hv->io_bitmap_b);
 	if ((st = build_ept(hv)) != HV_OK)
 		return st;
+	if (intercept_ept_protect(hv) != 0) /* intercept=ept: the range's permission off */
+		return HV_ERR_NO_MEMORY;
 	bool use_1g = hv->caps.cpu.page1gb;
 	struct page_alloc pa = { pool_alloc_page_cb, &hv->pool };
 	hv->host_cr3 = paging_build_identity(&pa, paging_identity_limit(vmx_caps_maxphyaddr(&hv->caps), use_1g), use_1g);

@@ -25,7 +25,12 @@ void vmcs_setup_controls(struct hv *hv, struct vcpu *v, bool long_mode)
 	vmcs_write32(VM_EXIT_CONTROLS, hv->ctls.exit);
 	uint32_t entry = hv->ctls.entry & ~(uint32_t)VM_ENTRY_IA32E_MODE;
 	vmcs_write32(VM_ENTRY_CONTROLS, entry | (long_mode ? (uint32_t)VM_ENTRY_IA32E_MODE : 0));
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	/* intercept=pf,gp,...: those vectors exit (vmx/exit/exit_intercept_exception.c). A
+	 * #PF exits for every error code: mask and match 0 (SDM Vol. 3C, 25.6.3 "Exception
+	 * Bitmap"). */
+	vmcs_write32(EXCEPTION_BITMAP, hv->cfg.intercept_exceptions);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write64(MSR_BITMAP, (uint64_t)(uintptr_t)hv->msr_bitmap);
 	vmcs_write64(IO_BITMAP_A, (uint64_t)(uintptr_t)hv->io_bitmap_a);
 	vmcs_write64(IO_BITMAP_B, (uint64_t)(uintptr_t)hv->io_bitmap_b);

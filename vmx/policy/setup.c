@@ -2,6 +2,7 @@
 #include "vmx/policy/setup.h"
 
 #include "arch/msr.h"
+#include "vmx/policy/intercept.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vmcs/controls.h"
 
@@ -100,4 +101,19 @@ void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt)
 		for (unsigned j = 0; j < ports[i].width; j++)
 			io_bitmap_intercept(a, b, (uint16_t)(ports[i].port + j));
 	}
+}
+
+/* intercept=msr: every MSR access exits (all four bitmaps ones; RDMSR/WRMSR then follow
+ * vmx/policy/msr_policy.def as before, and the MSRs it passes are done in root mode or in
+ * their guest-state field, vmx/exit/exit_msr.c). intercept=io: every port exits (both I/O
+ * bitmaps ones: with "use I/O bitmaps" set, "unconditional I/O exiting" is ignored, SDM
+ * Vol. 3C, 25.6.2 "Processor-Based VM-Execution Controls"). */
+void setup_intercept_bitmaps(uint32_t rows, uint8_t *msr, uint8_t *io_a, uint8_t *io_b)
+{
+	if (rows & (1u << INTERCEPT_MSR))
+		for (unsigned i = 0; i < 4096; i++)
+			msr[i] = 0xFF;
+	if (rows & (1u << INTERCEPT_IO))
+		for (unsigned i = 0; i < 4096; i++)
+			io_a[i] = io_b[i] = 0xFF;
 }

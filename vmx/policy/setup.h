@@ -13,5 +13,7 @@ bool msr_bitmap_intercepts(const uint8_t *bm, uint32_t msr, bool write);
 void setup_msr_bitmap(uint8_t *bm);
 void io_bitmap_intercept(uint8_t *a, uint8_t *b, uint16_t port);
 void setup_io_bitmaps(uint8_t *a, uint8_t *b, uint16_t pm1a_cnt);
+/* intercept=msr and intercept=io: every access exits (rows: bits of enum intercept_id). */
+void setup_intercept_bitmaps(uint32_t rows, uint8_t *msr, uint8_t *io_a, uint8_t *io_b);
 
 #endif

@@ -39,6 +39,12 @@
  *   CAPS CR4 fixed0=0x<16> fixed1=0x<16>
  *   CAPS VMCS_ENUM 0x<16>: max_index=0x<x>
  *   CAPS END
+ *   CAPS INTERCEPTS allowed=<names | -> not_allowed=<names | -> ept_range=<b>
+ *       (vmx_caps_matrix_intercepts, printed after END where VMX is present, so that the
+ *       block's lines keep their numbers for the recorded fixtures): the opt-in intercepts
+ *       of vmx/policy/intercepts.def (intercept=) this CPU can or cannot do, comma
+ *       separated; exceptions (intercept=pf,...) always can; ept_range: intercept=ept:...
+ *       (the monitor trap flag steps the access)
  *
  * (The continuation lines above are wrapped for this comment; each fact is one line.)
  * Sources: SDM Vol. 3C, Appendix A "VMX Capability Reporting Facility". */
@@ -47,6 +53,7 @@
 
 #include "drivers/fmt.h"
 #include "vmx/caps/caps.h"
+#include "vmx/policy/intercept.h"
 
 struct matrix {
 	const struct vmx_caps *c;
@@ -307,6 +314,22 @@ static void matrix_fixed(const struct matrix *m)
 	emitf(m, "CAPS CR4 fixed0=0x%016llx fixed1=0x%016llx", ull(vmx_caps_cr4_fixed0(c)),
 	      ull(vmx_caps_cr4_fixed1(c)));
 	emitf(m, "CAPS VMCS_ENUM 0x%016llx: max_index=0x%x", ull(vmcs_enum), vmx_caps_vmcs_max_index(c));
+}
+
+void vmx_caps_matrix_intercepts(const struct vmx_caps *c, vmx_caps_emit_fn emit, void *ctx)
+{
+	const struct matrix mm = { c, NULL, NULL, false, emit, ctx }, *m = &mm;
+	char yes[200] = "", no[200] = "";
+	size_t ny = 0, nn = 0;
+	for (unsigned i = 0; i < INTERCEPT_COUNT; i++) {
+		const char *name = intercept_rows[i].name;
+		if (intercept_row_allowed(m->c, (enum intercept_id)i, NULL))
+			ny += fmt_snprintf(yes + ny, sizeof(yes) - ny, "%s%s", ny ? "," : "", name);
+		else
+			nn += fmt_snprintf(no + nn, sizeof(no) - nn, "%s%s", nn ? "," : "", name);
+	}
+	emitf(m, "CAPS INTERCEPTS allowed=%s not_allowed=%s ept_range=%d", ny ? yes : "-", nn ? no : "-",
+	      intercept_ept_allowed(m->c));
 }
 
 static void matrix_vmx(const struct matrix *m)

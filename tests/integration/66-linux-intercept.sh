@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Debian's Linux under vmxray with opt-in intercepts (issue 21): the 2-CPU boot of
+# 65-linux-vmxray.sh with `intercept=hlt,rdtsc,invlpg,cr3,pf` (LINUX_INTERCEPT overrides)
+# must reach power-off with the same LINUXTEST: lines (but the uptime) as the boot without them (the one
+# 65-linux-vmxray.sh leaves in $B/it/linux-vmxray; run first when it is not there). Prints
+# the boot's ticks and the exits per reason of both.
+source "$(dirname "$0")/lib.bash"
+base=$B/it/linux-vmxray
+if ! evidence "$base/serial.log" '^LINUXTEST: done'; then
+	bash "$(dirname "$0")/65-linux-vmxray.sh" >/dev/null 2>&1
+fi
+intercepts=${LINUX_INTERCEPT:-hlt,rdtsc,invlpg,cr3,pf}
+out=$B/it/linux-intercept
+export VMXRAY_ARGS="intercept=$intercepts"
+linux_image linux_intercept "$out" with-vmxray
+boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 1200 \
+	--out "$out" --image "$out/disk.img"
+log=$out/serial.log
+
+expect linux_intercept.options "$log" "options: .* intercept=$intercepts"
+expect linux_intercept.intercepts_on "$log" 'info: intercept: '
+expect linux_intercept.init_done "$log" '^LINUXTEST: done'
+expect linux_intercept.power_down "$log" 'reboot: Power down'
+expect_not linux_intercept.no_kernel_panic "$log" 'Kernel panic' 'info: STATS end exits='
+expect_not linux_intercept.no_vmxray_panic "$log" 'PANIC|root-mode exception|unexpected VM exit' 'info: STATS end exits='
+# LINUXTEST lines but the uptime, which is time (each exit costs guest time) and differs by design
+lt() { clean "$1" | grep -a '^LINUXTEST: ' | grep -v '^LINUXTEST: uptime=' | sort; }
+if ! evidence "$base/serial.log" '^LINUXTEST: done'; then
+	fail linux_intercept.same_linuxtest "no boot without intercepts to compare with ($base/serial.log)"
+elif [ "$(lt "$base/serial.log")" = "$(lt "$log")" ]; then
+	pass "linux_intercept.same_linuxtest ($(lt "$log" | wc -l) lines)"
+else
+	fail linux_intercept.same_linuxtest "$(diff <(lt "$base/serial.log") <(lt "$log") | grep '^[<>]' | head -3 | tr '\n' ' ')"
+fi
+for reason in HLT RDTSC INVLPG CR_ACCESS EXCEPTION_NMI; do
+	expect "linux_intercept.exits_$reason" "$log" "STATS total $reason [1-9]"
+done
+for run in "$base" "$out"; do
+	ticks=$(grep -a -m1 'ACPI control: soft power off' "$run/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
+	echo "INFO $(basename "$run")_ticks=${ticks:-unknown}"
+	clean "$run/serial.log" | grep -a -E 'STATS (total|end)' | sed "s/^.*STATS /INFO $(basename "$run") STATS /"
+done
+finish
