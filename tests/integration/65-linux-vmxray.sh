@@ -22,6 +22,11 @@ traced="cpuid,msr_read,msr_write,cr_access,xsetbv,io_instruction"
 [ -n "${LINUX_SMP:-}" ] || export VMXRAY_ARGS=${VMXRAY_ARGS-"trace=$traced tracebuf=8"}
 user_hc=${LINUX_USER_HYPERCALLS:-$([ "$smp" -gt 1 ] && echo on || echo off)}
 out=$B/it/linux-vmxray${LINUX_SMP:+-$smp}
+# 66-linux-intercept.sh compares its boot with this one: it waits on this lock while the
+# boot runs (make test starts scripts two at a time).
+mkdir -p "$B/it"
+exec 9>"$out.lock"
+flock 9
 linux_image linux_vmxray "$out" with-vmxray "user_hypercalls=$user_hc"
 
 start=$(date +%s)
