@@ -1586,8 +1586,13 @@ static void run_hypercall(struct fuzz_case *c)
 	c->out[0] = r.rax;
 	c->out[1] = r.rbx;
 	c->out[2] = 0;
-	/* LOG_READ writes as many bytes as it returns in RAX: those, and nothing else. */
-	uint64_t needed = c->in[0] == VMXRAY_HC_LOG_READ && (int64_t)r.rax > 0 ? r.rax : hc_needed(c->in[0]);
+	/* LOG_READ writes as many bytes as it returns in RAX, TRACE_READ as many records:
+	 * those, and nothing else. */
+	uint64_t needed = hc_needed(c->in[0]);
+	if (c->in[0] == VMXRAY_HC_LOG_READ && (int64_t)r.rax > 0)
+		needed = r.rax;
+	if (c->in[0] == VMXRAY_HC_TRACE_READ && (int64_t)r.rax > 0)
+		needed = r.rax * VMXRAY_TRACE_RECORD_BYTES;
 	if (ours && c->vector == PROBE_NO_FAULT)
 		c->out[2] = hc_check_memory(c, needed, (int64_t)r.rax >= 0);
 }
@@ -1671,6 +1676,37 @@ static bool check_hc_log_read(const struct fuzz_case *c, char *why, size_t n)
 	return true;
 }
 
+/* TRACE_READ(buf, size, cursor = buf ^ size here): ENOSPC (RBX = one record) when size
+ * holds no record; else the buffer's whole records checked as for STATS; then EINVAL for
+ * a CPU index past the last (never CPU 0, which always exists), else 0..size/64 records,
+ * written there and nowhere else. */
+static bool check_hc_trace_read(const struct fuzz_case *c, char *why, size_t n)
+{
+	uint64_t buf = c->in[1], size = c->in[2], cpu = (buf ^ size) >> VMXRAY_TRACE_CURSOR_CPU_SHIFT;
+	uint64_t max = size / VMXRAY_TRACE_RECORD_BYTES;
+	int64_t got = (int64_t)c->out[0], st[3];
+	bool ok;
+
+	if (size < VMXRAY_TRACE_RECORD_BYTES) {
+		ok = got == VMXRAY_HC_ENOSPC && c->out[1] == VMXRAY_TRACE_RECORD_BYTES;
+	} else {
+		unsigned k = hc_allowed(buf, size, max * VMXRAY_TRACE_RECORD_BYTES, st);
+
+		ok = k == 0 && ((got >= 0 && (uint64_t)got <= max) || (got == VMXRAY_HC_EINVAL && cpu != 0));
+		for (unsigned i = 0; i < k; i++)
+			ok |= got == st[i];
+	}
+	if (!ok) {
+		fmt_snprintf(why, n, "TRACE_READ RAX %ld RBX 0x%lx for buf 0x%lx size 0x%lx", got, c->out[1], buf, size);
+		return false;
+	}
+	if (c->out[2]) {
+		fmt_snprintf(why, n, "TRACE_READ RAX %ld, memory check 0x%lx", got, c->out[2]);
+		return false;
+	}
+	return true;
+}
+
 static bool check_hypercall(const struct fuzz_case *c, char *why, size_t n)
 {
 	uint64_t fn = c->in[0];
@@ -1680,11 +1716,13 @@ static bool check_hypercall(const struct fuzz_case *c, char *why, size_t n)
 		return check_hc_buffer_call(c, why, n);
 	if (fn == VMXRAY_HC_LOG_READ)
 		return check_hc_log_read(c, why, n);
+	if (fn == VMXRAY_HC_TRACE_READ)
+		return check_hc_trace_read(c, why, n);
 	if (fn == VMXRAY_HC_VERSION && got == 0 && c->out[1] == BUILD_VERSION)
 		return true;
 	if (fn == VMXRAY_HC_DUMP_VMCS && (got == 0 || got == VMXRAY_HC_EAGAIN)) /* rate-limited */
 		return true;
-	if (fn > VMXRAY_HC_LOG_READ && got == VMXRAY_HC_ENOSYS)
+	if (fn > VMXRAY_HC_TRACE_READ && got == VMXRAY_HC_ENOSYS)
 		return true;
 	fmt_snprintf(why, n, "RAX %ld RBX 0x%lx", got, c->out[1]);
 	return false;
