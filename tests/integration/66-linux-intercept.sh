@@ -3,17 +3,19 @@
 # 65-linux-vmxray.sh with `intercept=hlt,rdtsc,invlpg,cr3,pf` (LINUX_INTERCEPT overrides)
 # must reach power-off with the same LINUXTEST: lines (but the uptime) as the boot without them (the one
 # 65-linux-vmxray.sh leaves in $B/it/linux-vmxray; run first when it is not there). Prints
-# the boot's ticks and the exits per reason of both.
+# the boot's ticks and the exits per reason of both. VMXRAY_ARGS adds options after intercept=
+# (e.g. trace=hlt,invlpg tracebuf=1024, docs/VMXLOG.md's report); LINUX_INTERCEPT_OUT names the
+# run's directory (default $B/it/linux-intercept), LINUX_INTERCEPT_TIMEOUT its wall-clock limit (s).
 source "$(dirname "$0")/lib.bash"
 base=$B/it/linux-vmxray
 if ! evidence "$base/serial.log" '^LINUXTEST: done'; then
 	bash "$(dirname "$0")/65-linux-vmxray.sh" >/dev/null 2>&1
 fi
 intercepts=${LINUX_INTERCEPT:-hlt,rdtsc,invlpg,cr3,pf}
-out=$B/it/linux-intercept
-export VMXRAY_ARGS="intercept=$intercepts"
+out=${LINUX_INTERCEPT_OUT:-$B/it/linux-intercept}
+export VMXRAY_ARGS="intercept=$intercepts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
 linux_image linux_intercept "$out" with-vmxray
-boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 1200 \
+boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout "${LINUX_INTERCEPT_TIMEOUT:-1200}" \
 	--out "$out" --image "$out/disk.img"
 log=$out/serial.log
 
