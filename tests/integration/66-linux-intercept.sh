@@ -8,6 +8,9 @@
 # hvctl must say that the option is off and get #UD for every call
 # (tests/integration/hvctl_linux.bash). Prints the boot's ticks and the exits per reason
 # of both.
+# VMXRAY_ARGS adds options after intercept= (e.g. trace=hlt,invlpg tracebuf=1024,
+# docs/VMXLOG.md's report); LINUX_INTERCEPT_OUT names the run's directory (default
+# $B/it/linux-intercept), LINUX_INTERCEPT_TIMEOUT its wall-clock limit (s).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/hvctl_linux.bash"
 base=$B/it/linux-vmxray
@@ -25,10 +28,10 @@ if ! base_current; then
 	flock 9
 fi
 intercepts=${LINUX_INTERCEPT:-hlt,rdtsc,invlpg,cr3,pf}
-out=$B/it/linux-intercept
-export VMXRAY_ARGS="intercept=$intercepts"
+out=${LINUX_INTERCEPT_OUT:-$B/it/linux-intercept}
+export VMXRAY_ARGS="intercept=$intercepts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
 linux_image linux_intercept "$out" with-vmxray "user_hypercalls=off"
-boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout 1200 \
+boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout "${LINUX_INTERCEPT_TIMEOUT:-1200}" \
 	--out "$out" --image "$out/disk.img"
 log=$out/serial.log
 
@@ -52,6 +55,20 @@ hvctl_linux_checks linux_intercept.hvctl_off "$log" off
 for reason in HLT RDTSC INVLPG CR_ACCESS EXCEPTION_NMI; do
 	expect "linux_intercept.exits_$reason" "$log" "STATS total $reason [1-9]"
 done
+# With trace= in VMXRAY_ARGS (docs/VMXLOG.md's report): vmxlog reads every record line of the
+# dump and its accounting agrees with STATS; with hlt traced, the HLT table has each CPU.
+if [[ "$VMXRAY_ARGS" == *trace=* ]]; then
+	lines=$(clean "$log" | grep -acE '^\[vmxray/cpu[0-9]+\] info: TRACE [A-Za-z0-9_-]+$')
+	"$B/vmxlog" records "$log" --format csv >"$out/records.csv" 2>"$out/records.err"
+	parsed=$(awk -F, '$1 == "accounting" { s += $5 } END { print s + 0 }' "$out/records.csv")
+	agree=$(awk -F, '$1 == "accounting" && $NF != "yes"' "$out/records.csv")
+	if [ "$lines" -gt 0 ] && [ "$parsed" = "$lines" ] && [ -z "$agree" ]; then pass "linux_intercept.vmxlog_reads_dump ($lines records)"
+	else fail linux_intercept.vmxlog_reads_dump "$lines record lines, vmxlog: dumped=$parsed ${agree:+disagrees: $agree} $(head -c 200 "$out/records.err")"; fi
+	if [[ ",${VMXRAY_ARGS#*trace=}" =~ ,(hlt|all)[,\ ]|,(hlt|all)$ ]]; then
+		rows=$(grep -c '^halts,' "$out/records.csv")
+		[ "$rows" = 2 ] && pass linux_intercept.vmxlog_hlt_per_cpu || fail linux_intercept.vmxlog_hlt_per_cpu "$rows rows in vmxlog's halts table for 2 CPUs"
+	fi
+fi
 for run in "$base" "$out"; do
 	ticks=$(grep -a -m1 'ACPI control: soft power off' "$run/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 	echo "INFO $(basename "$run")_ticks=${ticks:-unknown}"

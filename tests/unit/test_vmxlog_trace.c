@@ -1,7 +1,7 @@
 /* Unit tests: tools/vmxlog on TRACE records (vmx/study/trace_record.h, docs/LOGFORMAT.md):
  * the lines vmxray's dump writes, built here with the hypervisor's own encoder, then read
  * back by vmxlog: the rings' accounting against STATS, per-reason cost percentiles and rate,
- * the top RIPs, System.map lookups, and the jsonl/csv forms. The expected numbers are
+ * the top RIPs, System.map lookups, HLT time per CPU, and the jsonl/csv forms. The expected numbers are
  * worked out by hand from the records written below. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -172,6 +172,7 @@ static void test_report_text(void **state)
 	assert_non_null(strstr(out, "  CPUID          11    84.6         11.0          527   500   900  1000"));
 	assert_non_null(strstr(out, "  MSR_READ        2    15.4          2.0         5000  5000  5000  5000"));
 	assert_non_null(strstr(out, "  CPUID     0xffffffff81001010      7    63.6          400\n"));
+	assert_null(strstr(out, "HLT time per CPU")); /* trace= leaves HLT out, no HLT record */
 	free(out);
 }
 
@@ -247,6 +248,66 @@ static void test_system_map(void **state)
 	assert_int_equal(rc, 2);
 }
 
+/* trace=hlt,cpuid. cpu0: CPUID (tsc 1,000,000), HLT (2,000,000, 500 root-mode ticks),
+ * CPUID (12,000,000), HLT (20,000,000, 1,000 ticks), CPUID (30,000,000), HLT (51,000,000:
+ * the CPU's last record, open). cpu1: HLT (10,500,000, 500 ticks), CPUID (15,000,500), its
+ * records dumped out of TSC order. */
+static const char *halt_log_file(void)
+{
+	static char path[] = "/tmp/vmxlog_halt_XXXXXX";
+	static const struct { unsigned cpu; uint16_t reason; uint64_t tsc; uint32_t cycles; } rec[] = {
+		{ 0, EXIT_REASON_CPUID, 1000000, 100 },	 { 0, EXIT_REASON_HLT, 2000000, 500 },
+		{ 0, EXIT_REASON_CPUID, 12000000, 100 }, { 0, EXIT_REASON_HLT, 20000000, 1000 },
+		{ 0, EXIT_REASON_CPUID, 30000000, 100 }, { 0, EXIT_REASON_HLT, 51000000, 700 },
+		{ 1, EXIT_REASON_CPUID, 15000500, 100 }, { 1, EXIT_REASON_HLT, 10500000, 500 },
+	};
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	loglen = 0;
+	add("[vmxray/cpu0] info: options: serial=auto log=info trace=hlt,cpuid trace_out=memory dump=none\n");
+	for (unsigned i = 0; i < sizeof(rec) / sizeof(rec[0]); i++)
+		add_record(0, (struct trace_record){ .seq = i, .reason = rec[i].reason, .cpu = (uint8_t)rec[i].cpu,
+						     .cycles = rec[i].cycles, .rip = 0xffffffff81001000ULL, .tsc = rec[i].tsc });
+	assert_int_equal(write(fd, logbuf, loglen), (ssize_t)loglen);
+	close(fd);
+	return path;
+}
+
+static void test_halts(void **state)
+{
+	(void)state;
+	const char *path = halt_log_file();
+	const char *text[] = { "vmxlog", "records", path, "--tsc-hz", "50000000" };
+	const char *jl[] = { "vmxlog", "records", path, "--tsc-hz", "50000000", "--format", "jsonl" };
+	const char *csv[] = { "vmxlog", "records", path, "--tsc-hz", "50000000", "--format", "csv" };
+	int rc;
+	char *out = run_cli(text, 5, &rc);
+
+	assert_int_equal(rc, 0);
+	/* cpu0: (12,000,000 - 2,000,500) + (30,000,000 - 20,001,000) = 9,999,500 + 9,999,000 =
+	 * 19,998,500 ticks over 2 ended halts (mean 9,999,250), 0.400 s at 50 MHz, of a span of
+	 * 50,000,000 (1,000,000 to 51,000,000): 40.0%; the last HLT open. cpu1: 15,000,500 -
+	 * 10,500,500 = 4,500,000 of 4,500,500: 100.0% */
+	assert_non_null(strstr(out, "HLT time per CPU"));
+	assert_non_null(strstr(out, "    0            3      2     1      19998500     0.400     9999250      50000000    40.0\n"));
+	assert_non_null(strstr(out, "    1            1      1     0       4500000     0.090     4500000       4500500   100.0\n"));
+	free(out);
+	out = run_cli(jl, 7, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "{\"table\":\"halts\",\"cpu\":0,\"hlt_records\":3,\"ended\":2,\"open\":1,"
+				    "\"halted_ticks\":19998500,\"halted_s\":0.400,\"mean_ticks\":9999250,"
+				    "\"traced_ticks\":50000000,\"share_pct\":40.0}\n"));
+	free(out);
+	out = run_cli(csv, 7, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "table,cpu,hlt_records,ended,open,halted_ticks,halted_s,mean_ticks,traced_ticks,share_pct\n"
+				    "halts,0,3,2,1,19998500,0.400,9999250,50000000,40.0\n"
+				    "halts,1,1,1,0,4500000,0.090,4500000,4500500,100.0\n"));
+	free(out);
+	unlink(path);
+}
+
 static void test_timeline_on_guest_tsc(void **state)
 {
 	(void)state;
@@ -272,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_formats),
 		cmocka_unit_test(test_system_map),
+		cmocka_unit_test(test_halts),
 		cmocka_unit_test(test_timeline_on_guest_tsc),
 	};
 	int rc = cmocka_run_group_tests_name("vmxlog_trace", tests, NULL, NULL);

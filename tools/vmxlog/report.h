@@ -60,6 +60,9 @@ struct records_opts {
 	const char *tsc_source;   /* where tsc_hz comes from, in words */
 };
 void report_records(const struct vl_log *log, FILE *out, const struct records_opts *o);
+/* HLT time per CPU (report_halts.c): nothing when no record is a HLT and trace= leaves
+ * HLT out. */
+void report_halts(const struct vl_log *log, FILE *out, const struct records_opts *o);
 
 /* ---- summary ---- */
 void report_summary(const struct vl_log *log, FILE *out, const char *name);

@@ -1,7 +1,7 @@
 /* vmxlog records: what the TRACE records of a log say (traces in memory, issue 21): the
  * rings' accounting against STATS, per-reason counts, root-mode cost and rate over guest
  * time, the top guest RIPs of each reason and, with a System.map, the top kernel
- * functions. */
+ * functions; then HLT time per CPU (report_halts.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +289,7 @@ void report_records(const struct vl_log *log, FILE *out, const struct records_op
 	tops(log, idx, g, ng, o, false, out);
 	if (o->map)
 		tops(log, idx, g, ng, o, true, out);
+	report_halts(log, out, o);
 	free(idx);
 	free(g);
 }
