@@ -227,7 +227,9 @@ static void run(const char *name, void (*fn)(void *))
  * a not-present LDT and TSS, an LDT whose upper half has type bits set); the probes run
  * with it loaded and the firmware's is loaded back after them. Bases of tables that are
  * the firmware's or the image's are not printed (they may lie elsewhere under vmxray): their
- * limits and the offsets from the probe's own tables are. */
+ * limits and the offsets from the probe's own tables are. The firmware's TR is loaded back
+ * only where it names a busy TSS (OVMF's in Bochs names its code segment: LTR of it would
+ * fault); otherwise TR stays on the probe's second TSS, in a page never freed. */
 struct __attribute__((packed)) dtr_image {
 	uint16_t limit;
 	uint64_t base;
@@ -236,7 +238,7 @@ struct __attribute__((packed)) dtr_image {
 static struct dtr_image orig_gdtr;
 static uint8_t own_gdt[4096] __attribute__((aligned(16)));
 static uint8_t own_ldt[64] __attribute__((aligned(8)));
-static uint8_t own_tss[2][104] __attribute__((aligned(16)));
+static uint8_t (*own_tss)[104]; /* two TSSs in a page that outlives the program: TR may stay there */
 static uint16_t own_limit, sel_ldt, sel_tss, sel_ldt_np, sel_tss_np, sel_ldt_badhi, sel_tss2;
 static uint64_t cr2_seen;
 
@@ -436,6 +438,12 @@ static void descriptor_tables(void)
 	__asm__ volatile("sgdt %0" : "=m"(orig_gdtr) : : "memory");
 	__asm__ volatile("str %0; sldt %1" : "=m"(orig_tr), "=m"(orig_ldtr) : : "memory");
 	report_info("DIFF icpt.desc_orig tr=0x%x ldtr=0x%x gdt_limit=0x%x", orig_tr, orig_ldtr, orig_gdtr.limit);
+	EFI_PHYSICAL_ADDRESS page = 0;
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiBootServicesData, 1, &page) != EFI_SUCCESS) {
+		report_info("SKIP icpt.desc: no page for the TSSs");
+		return;
+	}
+	own_tss = (uint8_t(*)[104])(uintptr_t)page;
 	unsigned slot = ((unsigned)orig_gdtr.limit + 1 + 15) & ~15u;
 	if (slot + 96 > sizeof(own_gdt)) {
 		report_info("SKIP icpt.desc: the firmware's GDT (limit 0x%x) leaves no room", orig_gdtr.limit);
@@ -492,8 +500,8 @@ static void descriptor_tables(void)
 	 * cleared first, as LTR wants an available TSS). */
 	__asm__ volatile("lgdt %0" ::"m"(orig_gdtr) : "memory");
 	__asm__ volatile("lldt %0" ::"m"(orig_ldtr) : "memory");
-	if (orig_tr & ~7u) {
-		uint8_t *type = (uint8_t *)(uintptr_t)orig_gdtr.base + (orig_tr & ~7u) + 5;
+	uint8_t *type = (uint8_t *)(uintptr_t)orig_gdtr.base + (orig_tr & ~7u) + 5;
+	if ((orig_tr & ~7u) && (orig_tr & ~7u) + 15u <= orig_gdtr.limit && (*type & 0x1F) == 0x0B) {
 		*type = (uint8_t)(*type & ~2u);
 		__asm__ volatile("ltr %0" ::"m"(orig_tr) : "memory");
 	}

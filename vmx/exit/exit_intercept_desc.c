@@ -115,21 +115,29 @@ static bool load_system_segment(struct vcpu *v, bool ltr, uint16_t sel)
 	return true;
 }
 
-/* SGDT/SIDT, LGDT/LIDT: the memory operand at `offset`. */
+/* SGDT/SIDT, LGDT/LIDT: the memory operand at `offset`, in two accesses as Bochs 2.7 makes
+ * them (the CPU the differential suite compares with): a store writes the limit, then the
+ * base (a fault on the base leaves the limit written); a load reads the base at offset + 2
+ * first, then the limit (its #PF reports CR2 = the base's address: vmxicpt `lgdt_pf`). */
 static bool table_register(struct vcpu *v, const struct desc_decoded *d, const struct vmx_insn_info *ii,
 			   uint64_t offset, bool mode64)
 {
 	bool idt = d->insn == DESC_SIDT || d->insn == DESC_LIDT;
+	uint64_t mask = ii->address_size == 0 ? 0xFFFF : ii->address_size == 1 ? 0xFFFFFFFFULL : ~0ULL;
+	uint64_t at_base = (offset + 2) & mask;
 	uint8_t img[10];
 	if (d->insn == DESC_SGDT || d->insn == DESC_SIDT) {
 		uint64_t base = vmcs_readnw(idt ? GUEST_IDTR_BASE : GUEST_GDTR_BASE);
 		uint16_t limit = (uint16_t)vmcs_read32(idt ? GUEST_IDTR_LIMIT : GUEST_GDTR_LIMIT);
 		unsigned n = desc_table_store(base, limit, mode64, img);
-		return guest_mem_operand_write(v, ii->segment, ii->address_size, offset, img, n);
+		return guest_mem_operand_write(v, ii->segment, ii->address_size, offset, img, 2) &&
+		       guest_mem_operand_write(v, ii->segment, ii->address_size, at_base, img + 2, n - 2);
 	}
 	uint64_t base;
 	uint16_t limit;
-	if (!guest_mem_operand_read(v, ii->segment, ii->address_size, offset, img, desc_table_load_bytes(mode64)))
+	unsigned n = desc_table_load_bytes(mode64);
+	if (!guest_mem_operand_read(v, ii->segment, ii->address_size, at_base, img + 2, n - 2) ||
+	    !guest_mem_operand_read(v, ii->segment, ii->address_size, offset, img, 2))
 		return false;
 	if (!desc_table_load(img, mode64, d->osize, g_hv.caps.cpu.linaddr_width, &base, &limit)) {
 		vcpu_inject_gp0(v);
