@@ -2,7 +2,8 @@
  * (intercept=, issue 21) make exit and that vmxdiff does not run: RDTSC, RDTSCP (with
  * IA32_TSC_AUX), RDPMC (a counter that exists and one that does not), INVLPG, MOV from and
  * to CR3, CR8 and DR0/DR4/DR7, PAUSE, WBINVD, RDRAND, RDSEED, and the exceptions #DE, #DB (single step),
- * #BP, #UD, #GP and #PF (CR2 and error code). Long mode only, interrupts off (the probe
+ * #BP, #UD, #GP and #PF (CR2 and error code), and the descriptor-table instructions (SGDT,
+ * SIDT, LGDT, LIDT, SLDT, STR, LLDT, LTR: forms, sizes and faults). Long mode only, interrupts off (the probe
  * library's IDT). tests/integration/94-intercept-diff.sh runs it on bare Bochs and under
  * `vmxray intercept=all` and compares every line "vmxicpt: INFO DIFF icpt.<name> ..."; the
  * values printed are those that do not depend on time (a TSC is printed as whether it
@@ -221,6 +222,291 @@ static void run(const char *name, void (*fn)(void *))
 	line(name, r, &o);
 }
 
+/* ---- Descriptor tables (intercept=desc): SGDT, SIDT, LGDT, LIDT, SLDT, STR, LLDT, LTR ----
+ * A copy of the firmware's GDT with system descriptors added after it (an LDT, two TSSs,
+ * a not-present LDT and TSS, an LDT whose upper half has type bits set); the probes run
+ * with it loaded and the firmware's is loaded back after them. Bases of tables that are
+ * the firmware's or the image's are not printed (they may lie elsewhere under vmxray): their
+ * limits and the offsets from the probe's own tables are. The firmware's TR is loaded back
+ * only where it names a busy TSS (OVMF's in Bochs names its code segment: LTR of it would
+ * fault); otherwise TR stays on the probe's second TSS, in a page never freed. */
+struct __attribute__((packed)) dtr_image {
+	uint16_t limit;
+	uint64_t base;
+	uint8_t after[6]; /* sentinel: must stay 0xEE (the store is 10 bytes in 64-bit mode) */
+};
+static struct dtr_image orig_gdtr;
+static uint8_t own_gdt[4096] __attribute__((aligned(16)));
+static uint8_t own_ldt[64] __attribute__((aligned(8)));
+static uint8_t (*own_tss)[104]; /* two TSSs in a page that outlives the program: TR may stay there */
+static uint16_t own_limit, sel_ldt, sel_tss, sel_ldt_np, sel_tss_np, sel_ldt_badhi, sel_tss2;
+static uint64_t cr2_seen;
+
+static void sysdesc(unsigned off, uint64_t base, uint32_t limit, unsigned type, bool present, uint32_t hi_type)
+{
+	uint8_t *d = own_gdt + off;
+	d[0] = (uint8_t)limit;
+	d[1] = (uint8_t)(limit >> 8);
+	d[2] = (uint8_t)base;
+	d[3] = (uint8_t)(base >> 8);
+	d[4] = (uint8_t)(base >> 16);
+	d[5] = (uint8_t)(type | (present ? 0x80 : 0));
+	d[6] = (uint8_t)((limit >> 16) & 0xF);
+	d[7] = (uint8_t)(base >> 24);
+	for (unsigned i = 0; i < 4; i++)
+		d[8 + i] = (uint8_t)(base >> (32 + 8 * i));
+	d[12] = 0;
+	d[13] = (uint8_t)hi_type;
+	d[14] = d[15] = 0;
+}
+
+static void sentinel(struct dtr_image *t)
+{
+	uint8_t *b = (uint8_t *)t;
+	for (unsigned i = 0; i < sizeof(*t); i++)
+		b[i] = 0xEE;
+}
+
+static uint64_t after_bytes(const struct dtr_image *t)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 6; i++)
+		v |= (uint64_t)t->after[i] << (8 * i);
+	return v;
+}
+
+static void f_sgdt(void *p)
+{
+	struct out *o = p;
+	struct dtr_image t;
+	sentinel(&t);
+	__asm__ volatile("sgdt %0" : "=m"(t) : : "memory");
+	o->a = t.limit;
+	o->b = t.base == orig_gdtr.base;
+	o->c = after_bytes(&t);
+}
+
+static void f_sidt(void *p)
+{
+	struct out *o = p;
+	struct dtr_image t;
+	sentinel(&t);
+	__asm__ volatile("sidt (%0)" ::"r"(&t) : "memory");
+	o->a = t.limit;
+	o->c = after_bytes(&t);
+}
+
+/* 66H SGDT, RIP-relative: still 10 bytes in 64-bit mode; the displacement is RIP's. */
+static struct dtr_image rip_image;
+static void f_sgdt_o16_riprel(void *p)
+{
+	struct out *o = p;
+	sentinel(&rip_image);
+	__asm__ volatile("data16 sgdt rip_image(%%rip)" ::: "memory");
+	o->a = rip_image.limit;
+	o->b = rip_image.base == orig_gdtr.base;
+	o->c = after_bytes(&rip_image);
+}
+
+/* SIDT, then 66H LIDT of the same image through base + index*8 + displacement, SIDT again. */
+static void f_lidt_same(void *p)
+{
+	struct out *o = p;
+	struct dtr_image t[2], again;
+	sentinel(&t[1]);
+	sentinel(&again);
+	__asm__ volatile("sidt 16(%0)" ::"r"((uint8_t *)&t[1] - 16) : "memory");
+	__asm__ volatile("data16 lidt 8(%0,%1,8)" ::"r"((uint8_t *)&t[1] - 16), "r"(1ULL) : "memory");
+	__asm__ volatile("sidt %0" : "=m"(again) : : "memory");
+	o->a = again.limit;
+	o->b = again.base == t[1].base && again.limit == t[1].limit;
+}
+
+static void f_lgdt_own(void *p)
+{
+	struct out *o = p;
+	struct dtr_image own = { own_limit, (uint64_t)(uintptr_t)own_gdt, { 0 } }, t;
+	sentinel(&t);
+	__asm__ volatile("lgdt %0" ::"m"(own) : "memory");
+	__asm__ volatile("sgdt %0" : "=m"(t) : : "memory");
+	o->a = t.limit;
+	o->b = t.base - (uint64_t)(uintptr_t)own_gdt;
+	o->c = after_bytes(&t);
+}
+
+static void f_lgdt_noncanonical(void *p)
+{
+	(void)p;
+	struct dtr_image bad = { 0x7F, 0x8000000000000000ULL, { 0 } };
+	__asm__ volatile("lgdt %0" ::"m"(bad) : "memory");
+}
+
+static void f_lgdt_pf(void *p)
+{
+	(void)p;
+	__asm__ volatile("lgdt (%0)" ::"r"(UNMAPPED_LA + 0x10) : "memory");
+}
+
+static void f_sidt_pf(void *p)
+{
+	(void)p;
+	__asm__ volatile("sidt (%0)" ::"r"(UNMAPPED_LA + 0x20) : "memory");
+}
+
+static void f_sgdt_noncanonical(void *p)
+{
+	(void)p;
+	__asm__ volatile("sgdt (%0)" ::"r"(0x8000000000001000ULL) : "memory");
+}
+
+/* LLDT from a register, then SLDT into a 32-, 16- and 64-bit register (junk before: 32 and
+ * 64 zero-extend, 16 keeps bits 63:16) and into memory (16 bits). */
+static void f_lldt(void *p)
+{
+	struct out *o = p;
+	uint64_t a = 0x1122334455667788ULL, b = a, c = a;
+	uint32_t m = 0xEEEEEEEEu;
+	__asm__ volatile("lldt %w0" ::"r"(sel_ldt) : "memory");
+	__asm__ volatile("sldt %k0" : "+r"(a));
+	__asm__ volatile("sldt %w0" : "+r"(b));
+	__asm__ volatile("sldt %q0" : "+r"(c));
+	__asm__ volatile("sldt %0" : "+m"(m));
+	o->a = a;
+	o->b = b;
+	o->c = c;
+	o->d = m;
+}
+
+/* LLDT of a null selector (RPL 3) from memory: LDTR unusable, SLDT gives the selector. */
+static void f_lldt_null(void *p)
+{
+	struct out *o = p;
+	uint16_t null = 3;
+	uint64_t a = ~0ULL;
+	__asm__ volatile("lldt %0" ::"m"(null) : "memory");
+	__asm__ volatile("sldt %k0" : "+r"(a));
+	o->a = a;
+}
+
+static uint16_t fault_sel;
+static void f_lldt_sel(void *p)
+{
+	(void)p;
+	__asm__ volatile("lldt %0" ::"m"(fault_sel) : "memory");
+}
+
+static void f_ltr_sel(void *p)
+{
+	(void)p;
+	__asm__ volatile("ltr %0" ::"m"(fault_sel) : "memory");
+}
+
+/* LTR from memory: the descriptor becomes busy in memory; STR into a register and memory. */
+static void f_ltr(void *p)
+{
+	struct out *o = p;
+	uint64_t a = 0x1122334455667788ULL;
+	uint32_t m = 0xEEEEEEEEu;
+	__asm__ volatile("ltr %0" ::"m"(sel_tss) : "memory");
+	__asm__ volatile("str %k0" : "+r"(a));
+	__asm__ volatile("str %0" : "+m"(m));
+	o->a = a;
+	o->b = m;
+	o->c = own_gdt[sel_tss + 5];
+}
+
+static void f_ltr_reg(void *p)
+{
+	struct out *o = p;
+	uint64_t b = 0x1122334455667788ULL;
+	__asm__ volatile("ltr %w0" ::"r"(sel_tss2) : "memory");
+	__asm__ volatile("str %w0" : "+r"(b));
+	o->a = own_gdt[sel_tss2 + 5];
+	o->b = b;
+}
+
+static void run_sel(const char *name, void (*fn)(void *), uint16_t sel)
+{
+	fault_sel = sel;
+	run(name, fn);
+}
+
+static void descriptor_tables(void)
+{
+	uint16_t orig_tr = 0, orig_ldtr = 0;
+	sentinel(&orig_gdtr);
+	__asm__ volatile("sgdt %0" : "=m"(orig_gdtr) : : "memory");
+	__asm__ volatile("str %0; sldt %1" : "=m"(orig_tr), "=m"(orig_ldtr) : : "memory");
+	report_info("DIFF icpt.desc_orig tr=0x%x ldtr=0x%x gdt_limit=0x%x", orig_tr, orig_ldtr, orig_gdtr.limit);
+	EFI_PHYSICAL_ADDRESS page = 0;
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiBootServicesData, 1, &page) != EFI_SUCCESS) {
+		report_info("SKIP icpt.desc: no page for the TSSs");
+		return;
+	}
+	own_tss = (uint8_t(*)[104])(uintptr_t)page;
+	unsigned slot = ((unsigned)orig_gdtr.limit + 1 + 15) & ~15u;
+	if (slot + 96 > sizeof(own_gdt)) {
+		report_info("SKIP icpt.desc: the firmware's GDT (limit 0x%x) leaves no room", orig_gdtr.limit);
+		return;
+	}
+	const uint8_t *fw = (const uint8_t *)(uintptr_t)orig_gdtr.base;
+	for (unsigned i = 0; i <= orig_gdtr.limit; i++)
+		own_gdt[i] = fw[i];
+	sysdesc(slot, (uint64_t)(uintptr_t)own_ldt, sizeof(own_ldt) - 1, 2, true, 0);
+	sysdesc(slot + 16, (uint64_t)(uintptr_t)own_tss[0], sizeof(own_tss[0]) - 1, 9, true, 0);
+	sysdesc(slot + 32, (uint64_t)(uintptr_t)own_ldt, sizeof(own_ldt) - 1, 2, false, 0);
+	sysdesc(slot + 48, (uint64_t)(uintptr_t)own_tss[0], sizeof(own_tss[0]) - 1, 9, false, 0);
+	sysdesc(slot + 64, (uint64_t)(uintptr_t)own_ldt, sizeof(own_ldt) - 1, 2, true, 0x05);
+	sysdesc(slot + 80, (uint64_t)(uintptr_t)own_tss[1], sizeof(own_tss[1]) - 1, 9, true, 0);
+	sel_ldt = (uint16_t)slot;
+	sel_tss = (uint16_t)(slot + 16);
+	sel_ldt_np = (uint16_t)(slot + 32);
+	sel_tss_np = (uint16_t)(slot + 48);
+	sel_ldt_badhi = (uint16_t)(slot + 64);
+	sel_tss2 = (uint16_t)(slot + 80);
+	own_limit = (uint16_t)(slot + 96 - 1);
+
+	run("sgdt", f_sgdt);
+	run("sidt", f_sidt);
+	run("sgdt_o16_riprel", f_sgdt_o16_riprel);
+	run("lidt_same", f_lidt_same);
+	run("lgdt_noncanonical", f_lgdt_noncanonical);
+	cr2_seen = 0;
+	run("lgdt_pf", f_lgdt_pf);
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2_seen));
+	report_info("DIFF icpt.lgdt_pf_cr2 cr2=0x%lx", cr2_seen);
+	run("sidt_pf", f_sidt_pf);
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2_seen));
+	report_info("DIFF icpt.sidt_pf_cr2 cr2=0x%lx", cr2_seen);
+	run("sgdt_noncanonical", f_sgdt_noncanonical);
+	run("lgdt_own", f_lgdt_own); /* leaves the own GDT loaded for what follows */
+	run("lldt", f_lldt);
+	run("lldt_null", f_lldt_null);
+	run_sel("lldt_ti", f_lldt_sel, (uint16_t)(sel_ldt | 4));
+	run_sel("lldt_beyond_limit", f_lldt_sel, (uint16_t)(own_limit + 1));
+	uint16_t cs;
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	run_sel("lldt_code_segment", f_lldt_sel, cs);
+	run_sel("lldt_tss", f_lldt_sel, sel_tss);
+	run_sel("lldt_not_present", f_lldt_sel, (uint16_t)(sel_ldt_np | 3));
+	run_sel("lldt_upper_type", f_lldt_sel, sel_ldt_badhi);
+	run_sel("ltr_null", f_ltr_sel, 0);
+	run_sel("ltr_ldt", f_ltr_sel, sel_ldt);
+	run_sel("ltr_not_present", f_ltr_sel, sel_tss_np);
+	run("ltr", f_ltr);
+	run_sel("ltr_busy", f_ltr_sel, sel_tss);
+	run("ltr_reg", f_ltr_reg);
+	/* The firmware's tables back: its GDT, LDTR, and its TR where it had one (busy bit
+	 * cleared first, as LTR wants an available TSS). */
+	__asm__ volatile("lgdt %0" ::"m"(orig_gdtr) : "memory");
+	__asm__ volatile("lldt %0" ::"m"(orig_ldtr) : "memory");
+	uint8_t *type = (uint8_t *)(uintptr_t)orig_gdtr.base + (orig_tr & ~7u) + 5;
+	if ((orig_tr & ~7u) && (orig_tr & ~7u) + 15u <= orig_gdtr.limit && (*type & 0x1F) == 0x0B) {
+		*type = (uint8_t)(*type & ~2u);
+		__asm__ volatile("ltr %0" ::"m"(orig_tr) : "memory");
+	}
+}
+
 static bool has(uint32_t leaf, unsigned reg, unsigned bit)
 {
 	struct cpuid_regs c = cpu_cpuid(leaf, 0);
@@ -273,6 +559,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	uint64_t dr6;
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	report_info("DIFF icpt.db_dr6 dr6=0x%lx", dr6);
+	descriptor_tables();
 	report_pass("finished");
 	return report_summary() ? EFI_ABORTED : EFI_SUCCESS;
 }

@@ -87,6 +87,17 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
  * effective address `offset`) with the checks the VM exit came before: segment (#GP/#SS),
  * paging (#PF); false when the fault was injected (vmx/exit/exit_io.c). */
 bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes);
+/* The same for a write of `bytes` (a writable segment; the walk as a write, setting the
+ * dirty flags); nothing is written when a fault was injected. */
+bool guest_mem_operand_write(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, const void *buf,
+			     unsigned bytes);
+/* intercept=desc: LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR (reasons 46 and 47,
+ * vmx/exit/exit_intercept_desc.c). */
+void exit_intercept_desc(struct vcpu *v, struct vmexit *e);
+/* CR4 as the guest reads it (read shadow for the bits vmxray owns); whether it runs in
+ * 64-bit mode (IA-32e mode and CS.L). vmx/exit/exit_intercept_insn.c. */
+uint64_t intercept_guest_cr4(void);
+bool intercept_guest_mode64(void);
 void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e);
 void exit_intercept_dr(struct vcpu *v, struct vmexit *e); /* vmx/exit/exit_intercept_dr.c */
 void exit_intercept_monitor(struct vcpu *v, struct vmexit *e);

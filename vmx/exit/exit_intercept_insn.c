@@ -27,13 +27,13 @@
 #define INVVPID_INDIVIDUAL_ADDRESS 0
 
 /* CR4 as the guest sees it (the bits vmxray owns from the read shadow). */
-static uint64_t guest_cr4(void)
+uint64_t intercept_guest_cr4(void)
 {
 	uint64_t mask = vmcs_readnw(CR4_GUEST_HOST_MASK);
 	return (vmcs_readnw(GUEST_CR4) & ~mask) | (vmcs_readnw(CR4_READ_SHADOW) & mask);
 }
 
-static bool guest_mode64(void)
+bool intercept_guest_mode64(void)
 {
 	return (vmcs_read32(VM_ENTRY_CONTROLS) & (uint32_t)VM_ENTRY_IA32E_MODE) &&
 	       ((vmcs_read32(GUEST_CS_AR_BYTES) >> 13) & 1);
@@ -67,7 +67,7 @@ static uint64_t guest_tsc(void)
 /* RDTSC and RDTSCP with CR4.TSD at CPL > 0: #GP(0) (SDM Vol. 2B, RDTSC). */
 static bool tsc_denied(void)
 {
-	return (guest_cr4() & CR4_TSD) && vcpu_guest_cpl() > 0;
+	return (intercept_guest_cr4() & CR4_TSD) && vcpu_guest_cpl() > 0;
 }
 
 static void tsc_result(struct vcpu *v, struct vmexit *e, uint64_t tsc)
@@ -115,7 +115,7 @@ void exit_intercept_rdpmc(struct vcpu *v, struct vmexit *e)
 		return;
 	}
 	uint32_t ecx = (uint32_t)v->regs.gpr[GPR_RCX];
-	if ((vcpu_guest_cpl() > 0 && !(guest_cr4() & CR4_PCE)) || rdpmc_safe(ecx, &value) != 0) {
+	if ((vcpu_guest_cpl() > 0 && !(intercept_guest_cr4() & CR4_PCE)) || rdpmc_safe(ecx, &value) != 0) {
 		vcpu_inject_gp0(v);
 		return;
 	}
@@ -150,7 +150,7 @@ static void flush_guest_address(uint64_t la, bool one)
  * Table 28-1; bits 63:32 clear outside 64-bit mode). */
 void exit_intercept_invlpg(struct vcpu *v, struct vmexit *e)
 {
-	uint64_t la = guest_mode64() ? e->qual : (uint32_t)e->qual;
+	uint64_t la = intercept_guest_mode64() ? e->qual : (uint32_t)e->qual;
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "la=0x%lx", la);
 	flush_guest_address(la, true);
@@ -215,7 +215,7 @@ void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e)
 	uint32_t info = vmcs_read32(VMX_INSTRUCTION_INFO);
 	struct vmx_insn_info ii = vmx_insn_info_decode(info);
 	uint64_t gpr[16], desc[2];
-	bool mode64 = guest_mode64();
+	bool mode64 = intercept_guest_mode64();
 	for (unsigned i = 0; i < 16; i++)
 		gpr[i] = i == GPR_RSP ? vmcs_readnw(GUEST_RSP) : v->regs.gpr[i];
 	uint64_t offset = intercept_mem_offset(info, e->qual, gpr);
@@ -224,7 +224,7 @@ void exit_intercept_invpcid(struct vcpu *v, struct vmexit *e)
 	uint64_t type = mode64 ? gpr[ii.reg2] : (uint32_t)gpr[ii.reg2];
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "type=%lu pcid=0x%lx la=0x%lx", type, desc[0] & 0xFFF, desc[1]);
-	if (intercept_invpcid_faults(type, desc[0], desc[1], guest_cr4() & CR4_PCIDE, g_hv.caps.cpu.linaddr_width)) {
+	if (intercept_invpcid_faults(type, desc[0], desc[1], intercept_guest_cr4() & CR4_PCIDE, g_hv.caps.cpu.linaddr_width)) {
 		vcpu_inject_gp0(v);
 		return;
 	}
@@ -250,7 +250,7 @@ void exit_intercept_monitor(struct vcpu *v, struct vmexit *e)
 		vcpu_inject_gp0(v);
 		return;
 	}
-	bool mode64 = guest_mode64();
+	bool mode64 = intercept_guest_mode64();
 	unsigned asize = mode64 ? 2 : (vmcs_read32(GUEST_CS_AR_BYTES) >> 14) & 1;
 	uint64_t offset = v->regs.gpr[GPR_RAX] & (asize == 2 ? ~0ULL : asize == 1 ? 0xFFFFFFFFULL : 0xFFFFULL);
 	if (!guest_mem_operand_read(v, STRING_IO_SEG_DS_VALUE, asize, offset, &byte, 1))

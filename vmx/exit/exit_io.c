@@ -212,13 +212,17 @@ static bool operand_allowed(struct vcpu *v, const struct io_qual *q, const struc
 	}
 }
 
-/* A memory operand of another intercepted instruction (INVPCID; vmx/exit/exit.h): the same
- * segment checks, then the page walk; false when the fault was injected. */
-bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes)
+/* A memory operand of another intercepted instruction (INVPCID, MONITOR, the descriptor-table
+ * instructions; vmx/exit/exit.h): the same segment checks (a write needs a writable data
+ * segment), then the page walk for a read or a write (#PF with the walk's error code and CR2
+ * from inject_span_fault), then the copy; false when the fault was injected. Nothing is
+ * written unless the whole operand translates. */
+static bool guest_mem_operand(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, uint8_t *buf,
+			      unsigned bytes, bool write)
 {
 	struct guest_paging p = guest_paging_now();
 	struct string_operands o = { .asize = asize, .seg = seg };
-	struct io_qual q = { .bytes = bytes, .in = false };
+	struct io_qual q = { .bytes = bytes, .in = write };
 	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
 	struct span s;
 	struct span_fault f;
@@ -227,15 +231,29 @@ bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64
 	if (!operand_allowed(v, &q, &p, &o, offset, vmcs_readnw(GUEST_RFLAGS)))
 		return false;
 	uint64_t la = string_io_linear(o.mode64, segment_base(&o), offset, asize);
-	if (!span_translate(&p, o.mode64, la, bytes, GUEST_ACCESS_READ, &s, &f)) {
+	if (!span_translate(&p, o.mode64, la, bytes, write ? GUEST_ACCESS_WRITE : GUEST_ACCESS_READ, &s, &f)) {
 		inject_span_fault(v, &f, seg);
 		return false;
 	}
 	for (unsigned i = 0; i < bytes; i++) {
 		volatile uint8_t *b = span_byte(&s, i);
-		((uint8_t *)buf)[i] = b ? *b : 0xFF;
+		if (write && b)
+			*b = buf[i];
+		else if (!write)
+			buf[i] = b ? *b : 0xFF;
 	}
 	return true;
+}
+
+bool guest_mem_operand_read(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, void *buf, unsigned bytes)
+{
+	return guest_mem_operand(v, seg, asize, offset, buf, bytes, false);
+}
+
+bool guest_mem_operand_write(struct vcpu *v, unsigned seg, unsigned asize, uint64_t offset, const void *buf,
+			     unsigned bytes)
+{
+	return guest_mem_operand(v, seg, asize, offset, (uint8_t *)(uintptr_t)buf, bytes, true);
 }
 
 /* One element between the port and guest memory at la. INS translates its target

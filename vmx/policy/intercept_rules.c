@@ -143,7 +143,7 @@ bool intercept_dr_write_value(unsigned dr, uint64_t value, uint64_t *out)
 	return true;
 }
 
-static bool legacy_prefix(uint8_t b)
+bool intercept_legacy_prefix(uint8_t b)
 {
 	return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E || b == 0x36 ||
 	       b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
@@ -153,7 +153,7 @@ int intercept_rdrand_osize(const uint8_t *insn, unsigned len, bool mode64, bool 
 {
 	bool opsize = false, rex_w = false;
 	unsigned i = 0;
-	while (i < len && legacy_prefix(insn[i])) {
+	while (i < len && intercept_legacy_prefix(insn[i])) {
 		opsize |= insn[i] == 0x66;
 		i++;
 	}

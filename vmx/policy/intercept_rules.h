@@ -61,6 +61,8 @@ bool intercept_invpcid_faults(uint64_t type, uint64_t desc_lo, uint64_t desc_la,
  * (found by vmxicpt's 16-bit RDRAND in 64-bit mode), so vmxray reads the bytes. -1 when
  * the bytes hold no 0F C7 /6 or /7 within len. */
 int intercept_rdrand_osize(const uint8_t *insn, unsigned len, bool mode64, bool cs_d);
+/* A legacy prefix byte: 66H, 67H, F0H, F2H, F3H or a segment override. */
+bool intercept_legacy_prefix(uint8_t b);
 
 /* ---- MOV DR (intercept=movdr) ---- */
 /* The register a MOV DR names: DR4 and DR5 are DR6 and DR7 while CR4.DE is 0 (with CR4.DE
