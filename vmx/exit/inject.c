@@ -106,8 +106,16 @@ void vcpu_deliver_pending(struct vcpu *v)
 		break;
 	}
 	vcpu_event_windows_off();
-	if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_ACQ_REL))
-		return;
+	uint8_t held = __atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE);
+	do {
+		if (!held)
+			return;
+	} while (!__atomic_compare_exchange_n(&v->nmi_pending, &held, held - 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	v->injected = inject_info(VECTOR_NMI, INTR_TYPE_NMI, false);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
+	/* The second NMI held waits for the guest's IRET of this one: virtual-NMI blocking
+	 * starts with the injection, and the NMI window opens when it ends. */
+	if (__atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE))
+		vcpu_nmi_window_arm();
 }
