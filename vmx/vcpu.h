@@ -121,7 +121,8 @@ struct vcpu {
 	/* Counted by the CPU they happen on. */
 	uint64_t soft_inits, soft_sipis; /* INITs and SIPIs this CPU received in software */
 	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */
-	uint64_t ipis_sent;         /* INIT/SIPI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_sent;         /* INIT/SIPI/NMI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_outside;      /* ... and sent from root mode to a processor vmxray does not run on */
 	struct fw_state fw;         /* restored if the first entry fails */
 	/* intercept= (vmx/exit/exit_intercept_event.c, exit_intercept_ept.c): external
 	 * interrupts acknowledged at a VM exit and not delivered yet (bit per vector), and the

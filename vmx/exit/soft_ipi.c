@@ -12,6 +12,7 @@
 #include "vmx/exit/lapic_hw.h"
 #include "vmx/hv.h"
 #include "vmx/policy/emulate_rules.h"
+#include "vmx/policy/ipi_fanout.h"
 #include "vmx/policy/nmi_source.h"
 #include "vmx/vmcs/vmcs.h"
 
@@ -139,6 +140,30 @@ static void soft_ipi_one(struct vcpu *self, struct vcpu *t, enum ipi_kind kind, 
 		soft_sipi(t, icr->vector);
 }
 
+/* An IPI vmxray takes in software (a shorthand, or the broadcast destination) reaches
+ * processors outside its table too: each gets it from root mode, physical destination,
+ * one by one (vmx/policy/ipi_fanout.h). */
+static void soft_ipi_outside(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
+{
+	uint32_t known[2 * HV_MAX_CPUS];
+	unsigned nk = 0;
+	for (unsigned i = 0; i < g_hv.cpu_count; i++) {
+		const struct vcpu *t = g_hv.vcpu[i];
+		if (!t)
+			continue;
+		known[nk++] = t->apic_id;
+		known[nk++] = __atomic_load_n(&t->apic_id_now, __ATOMIC_ACQUIRE);
+	}
+	uint32_t self_id = __atomic_load_n(&self->apic_id_now, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < g_hv.madt_apic_ids; i++) {
+		uint32_t id = g_hv.madt_apic_id[i];
+		if (!ipi_fanout_needs(icr, x2apic, self_id, id, known, nk))
+			continue;
+		(void)apic_send(id, icr);
+		self->ipis_outside++;
+	}
+}
+
 /* The guest on `self` sends the IPI `icr`: true when vmxray delivered it (or it has no
  * effect), false when the write must go to the hardware as it is. */
 bool soft_ipi(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
@@ -174,7 +199,10 @@ bool soft_ipi(struct vcpu *self, const struct apic_icr *icr, bool x2apic)
 	}
 	/* A destination vmxray does not know (no such APIC ID, or a CPU beyond the ones it
 	 * virtualizes): the hardware decides. */
-	return reached || icr->shorthand != APIC_DEST_FIELD;
+	bool taken = reached || icr->shorthand != APIC_DEST_FIELD;
+	if (taken)
+		soft_ipi_outside(self, icr, x2apic);
+	return taken;
 }
 
 /* Runs on the target, in root mode, at the end of whatever exit it is in: the INIT

@@ -17,6 +17,14 @@
 
 #include "vmx/decode/apic.h"
 
+/* Whether the processor with APIC ID id (from the MADT) needs the IPI sent to it by root
+ * mode: the IPI reaches it (apic_icr_reaches, sent by APIC ID self), it is not in
+ * known[0..known_count) (vmxray's vCPUs: their launch-time and current APIC IDs), and a
+ * physical destination can name it (in xAPIC mode an ID above 0xFE cannot: 8 bits, 0xFF
+ * is the broadcast; it is left out rather than sent to the ID's low byte). */
+bool ipi_fanout_needs(const struct apic_icr *icr, bool x2apic, uint32_t self, uint32_t id, const uint32_t *known,
+		      unsigned known_count);
+
 /* Writes to out[0..out_max) the IDs in madt_ids[0..madt_count) that the IPI reaches
  * (apic_icr_reaches: sent by APIC ID self) and that are not in known[0..known_count)
  * (vmxray's vCPUs: their launch-time and current APIC IDs); returns how many. In xAPIC
