@@ -152,6 +152,12 @@ $(B)/hvctl-linux: $(HVCTL_LINUX_SRCS) $(wildcard tools/hvctl/*.h tools/hvctl/lin
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 -g -static -I. -o $@ $(HVCTL_LINUX_SRCS)
 
+# ---- symexport: the running kernel's text symbols out through Bochs's port 0xE9, a static
+# Linux program (tools/linux-payload puts it in the initramfs; not a hypervisor command) ----
+$(B)/symexport: tools/symexport/symexport.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -static -o $@ $<
+
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c
 vmxlog: $(if $(VMXLOG_C),$(B)/vmxlog)
