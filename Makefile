@@ -154,9 +154,10 @@ $(B)/hvctl-linux: $(HVCTL_LINUX_SRCS) $(wildcard tools/hvctl/*.h tools/hvctl/lin
 
 # ---- symexport: the running kernel's text symbols out through Bochs's port 0xE9, a static
 # Linux program (tools/linux-payload puts it in the initramfs; not a hypervisor command) ----
-$(B)/symexport: tools/symexport/symexport.c
+SYMEXPORT_SRCS := tools/symexport/symexport.c tools/symexport/kallsyms_line.c
+$(B)/symexport: $(SYMEXPORT_SRCS) tools/symexport/kallsyms_line.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARN) -O2 -static -o $@ $<
+	$(CC) -std=c11 $(WARN) -O2 -static -I. -o $@ $(SYMEXPORT_SRCS)
 
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c

@@ -25,30 +25,9 @@
 #include <sys/io.h>
 #include <time.h>
 
+#include "tools/symexport/kallsyms_line.h"
+
 #define E9_PORT 0xE9
-
-/* One /proc/kallsyms line ("ffffffff81000000 T _stext" or "... t name\t[module]") as a
- * System.map line into out (no newline): its length, or 0 when it is not a text symbol.
- * *zero is set when the address is all zeros (hidden by kptr_restrict). */
-static size_t map_line(const char *s, char *out, size_t cap, int *zero)
-{
-	size_t a = strspn(s, "0123456789abcdef");
-	size_t name, end;
-	char t;
-
-	if (a == 0 || a > 16 || s[a] != ' ' || s[a + 1] == '\0' || s[a + 2] != ' ')
-		return 0;
-	t = s[a + 1];
-	if (t != 't' && t != 'T' && t != 'w' && t != 'W')
-		return 0;
-	name = a + 3;
-	end = name + strcspn(s + name, "\t \n");
-	if (end == name || end + 1 > cap)
-		return 0;
-	*zero = strspn(s, "0") >= a;
-	memcpy(out, s, end);
-	return end;
-}
 
 static void e9_write(const char *p, size_t n)
 {
@@ -95,7 +74,7 @@ int main(int argc, char **argv)
 		return f ? 6 : 5;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		int zero = 0;
+		bool zero = false;
 		if (len + sizeof(line) + 1 > cap) {
 			char *more = realloc(buf, cap *= 2);
 			if (!more) {
@@ -104,7 +83,7 @@ int main(int argc, char **argv)
 			}
 			buf = more;
 		}
-		size_t n = map_line(line, buf + len, sizeof(line), &zero);
+		size_t n = kallsyms_map_line(line, buf + len, sizeof(line), &zero);
 		if (n) {
 			buf[len + n] = '\n';
 			len += n + 1;
