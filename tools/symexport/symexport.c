@@ -29,6 +29,11 @@
 
 #define E9_PORT 0xE9
 
+static double seconds(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 static void e9_write(const char *p, size_t n)
 {
 	outsb(E9_PORT, p, n); /* REP OUTSB: one instruction for the whole buffer */
@@ -45,12 +50,60 @@ static void kptr_unrestrict(void)
 	}
 }
 
+/* The text symbols of path, in System.map form, into *out (*len bytes, *n_sym lines): 0, or
+ * symexport's exit status with its console line printed. */
+static int read_table(const char *path, char **out, size_t *len, size_t *n_sym)
+{
+	size_t cap = 1 << 22, n_zero = 0;
+	char line[512], *buf;
+	FILE *f = fopen(path, "r");
+
+	*len = *n_sym = 0;
+	if (!f) {
+		printf("symexport: %s: %s: nothing exported\n", path, strerror(errno));
+		return 5;
+	}
+	buf = malloc(cap);
+	while (buf && fgets(line, sizeof(line), f)) {
+		bool zero = false;
+		if (*len + sizeof(line) + 1 > cap) {
+			char *more = realloc(buf, cap *= 2);
+			if (!more)
+				free(buf);
+			buf = more;
+			if (!buf)
+				break;
+		}
+		size_t n = kallsyms_map_line(line, buf + *len, sizeof(line), &zero);
+		if (n) {
+			buf[*len + n] = '\n';
+			*len += n + 1;
+			++*n_sym;
+			n_zero += zero;
+		}
+	}
+	fclose(f);
+	if (!buf) {
+		printf("symexport: out of memory after %zu symbols: nothing exported\n", *n_sym);
+		return 6;
+	}
+	if (*n_sym == 0 || n_zero == *n_sym) {
+		printf("symexport: %s: %zu text symbols, %zu with address 0 (kptr_restrict?): nothing exported\n",
+		       path, *n_sym, n_zero);
+		free(buf);
+		return 5;
+	}
+	*out = buf;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "/proc/kallsyms";
-	size_t cap = 1 << 22, len = 0, n_sym = 0, n_zero = 0;
-	char line[512], *buf;
-	FILE *f;
+	char head[] = "\nvmxray-kallsyms begin\n", tail[96], *buf = NULL;
+	struct timespec t0, t1, t2;
+	size_t len, n_sym;
+	int rc;
 
 	if (argc > 2) {
 		fprintf(stderr, "usage: symexport [KALLSYMS]\n");
@@ -64,48 +117,20 @@ int main(int argc, char **argv)
 		printf("symexport: port 0xE9 is not captured (not Bochs with port_e9_hack): nothing exported\n");
 		return 3;
 	}
-	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kptr_unrestrict();
-	f = fopen(path, "r");
-	buf = malloc(cap);
-	if (!f || !buf) {
-		printf("symexport: %s: %s: nothing exported\n", path, f ? "out of memory" : strerror(errno));
-		return f ? 6 : 5;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		bool zero = false;
-		if (len + sizeof(line) + 1 > cap) {
-			char *more = realloc(buf, cap *= 2);
-			if (!more) {
-				printf("symexport: out of memory after %zu symbols: nothing exported\n", n_sym);
-				return 6;
-			}
-			buf = more;
-		}
-		size_t n = kallsyms_map_line(line, buf + len, sizeof(line), &zero);
-		if (n) {
-			buf[len + n] = '\n';
-			len += n + 1;
-			n_sym++;
-			n_zero += zero;
-		}
-	}
-	fclose(f);
-	if (n_sym == 0 || n_zero == n_sym) {
-		printf("symexport: %s: %zu text symbols, %zu with address 0 (kptr_restrict?): nothing exported\n",
-		       path, n_sym, n_zero);
-		return 5;
-	}
-	char head[] = "\nvmxray-kallsyms begin\n", tail[96];
+	rc = read_table(path, &buf, &len, &n_sym);
+	if (rc)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	int tn = snprintf(tail, sizeof(tail), "vmxray-kallsyms end symbols=%zu bytes=%zu\n", n_sym, len);
 	e9_write(head, sizeof(head) - 1);
 	e9_write(buf, len);
 	e9_write(tail, (size_t)tn);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
 	/* guest time: in Bochs (ips=50000000 in tools/run) 1 s is 50 million instructions */
-	printf("symexport: %zu text symbols (%zu bytes) of %s out through port 0xE9 in %.3f s\n", n_sym, len, path,
-	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("symexport: %zu text symbols (%zu bytes) of %s out through port 0xE9: read in %.3f s, written in %.3f s\n",
+	       n_sym, len, path, seconds(&t0, &t1), seconds(&t1, &t2));
 	free(buf);
 	return 0;
 }
