@@ -61,6 +61,9 @@ static void test_malformed_refused(void **state)
 	assert_null(map("FFFFFFFF81000000 T upper_hex\n"));		/* kallsyms prints lower case */
 	assert_null(map("1ffffffff81000000 T seventeen_digits\n"));	/* more than 64 bits */
 	assert_null(map("ffffffff81000000 TT name\n"));
+	assert_null(map("ffffffff81000000 T na\x01me\n"));		/* a control character */
+	assert_null(map("ffffffff81000000 T na\xc3\xa9me\n"));		/* not ASCII */
+	assert_null(map("ffffffff81000000 T name trailing\n"));	/* a blank after the name */
 }
 
 static void test_hidden_address_flagged(void **state)

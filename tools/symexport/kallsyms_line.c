@@ -15,9 +15,12 @@ size_t kallsyms_map_line(const char *s, char *out, size_t cap, bool *zero)
 	t = s[a + 1];
 	if (t != 't' && t != 'T' && t != 'w' && t != 'W')
 		return 0;
+	/* the name: printable characters up to the line's end or a module's "\t[name]" (what
+	 * vmxlog's System.map reader accepts) */
 	name = a + 3;
-	end = name + strcspn(s + name, "\t \r\n");
-	if (end == name || end > cap)
+	for (end = name; s[end] > ' ' && s[end] <= '~'; end++)
+		;
+	if (end == name || end > cap || (s[end] != '\0' && s[end] != '\n' && s[end] != '\t'))
 		return 0;
 	*zero = strspn(s, "0") >= a;
 	memcpy(out, s, end);
