@@ -57,7 +57,7 @@ GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 .PHONY: all build image run run-quick test unit integration bench fuzz clean deps deps-test vmxlog hvctl
 all: deps
 	@$(MAKE) --no-print-directory build
-build: $(B)/gen/offsets.inc $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
+build: $(B)/gen/offsets.inc $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl $(B)/symexport
 
 # Every target that needs a Debian package asks tools/deps first: as root it installs what
 # is missing, otherwise it stops with one line naming the exact command.
