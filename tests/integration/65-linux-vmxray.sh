@@ -10,6 +10,9 @@
 # The 2-CPU boot (make test's) also traces the common exits into small rings (tracebuf=8:
 # 128 records per CPU, most of them overwritten and counted lost): the TRACE dump at
 # power-off must parse and its counts must agree with STATS (docs/VMXLOG.md, "records").
+# That boot also exports the kernel's text symbols through Bochs's port 0xE9 (tools/run
+# --port-e9, /init's symexport): vmxlog names the traced RIPs' kernel functions with them,
+# each checked against the table; without the export the check says SKIP and why.
 # The initramfs runs the Linux hvctl (tests/integration/hvctl_linux.bash has its checks).
 # With 2 CPUs vmxray runs with user_hypercalls=on: hvctl's version, stats and log must
 # agree with what vmxray prints, and its self-test's bad buffers must be refused. With
