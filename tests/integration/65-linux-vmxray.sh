@@ -97,7 +97,8 @@ if [ -n "${VMXRAY_ARGS:-}" ] && [[ "$VMXRAY_ARGS" == *trace=* ]]; then
 	# 0xE9 into emulator.out), else a real one in the payload (LINUX_SYSTEM_MAP=dbg).
 	map=$out/kallsyms.map why=""
 	kallsyms_extract "$out/emulator.out" "$map" "$log" || why=$KALLSYMS_WHY
-	[ -n "$why" ] || echo "INFO kallsyms_exported=$(wc -l <"$map") symbols, $(wc -c <"$map") bytes"
+	if [ -z "$why" ]; then echo "INFO kallsyms_exported=$(wc -l <"$map") symbols, $(wc -c <"$map") bytes"
+	else echo "INFO kallsyms_not_exported: $why"; fi
 	if [ -n "$why" ] && is_system_map "$B/linux-payload/System.map"; then map=$B/linux-payload/System.map; fi
 	if is_system_map "$map"; then
 		"$B/vmxlog" records "$log" --system-map "$map" --format csv >"$out/functions.csv" 2>>"$out/records.err"
