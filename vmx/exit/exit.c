@@ -14,6 +14,7 @@
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
 #include "vmx/exit/trace.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/checker/checker_hw.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/study/recorder.h"
@@ -153,6 +154,8 @@ static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 		vcpu_soft_init(v);
 	if (v->nmi_pending)
 		vcpu_deliver_pending(v);
+	if (__atomic_load_n(&v->log_backlog, __ATOMIC_ACQUIRE)) /* the serial log's queue */
+		ulog_exit(v);
 	if (v->rec_cur)
 		v->rec_cur->field[REC_ENTRY_INTR_INFO] = v->injected;
 	if (g_hv.cfg.exit_slow) {

@@ -34,6 +34,7 @@
 #include "vmx/decode/guest_walk.h"
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/decode/string_io.h"
 #include "vmx/vmcs/vmcs.h"
 
@@ -65,6 +66,27 @@ static void port_out(uint16_t port, unsigned size, uint32_t v)
 		cpu_outl(port, v);
 }
 
+/* The guest's access: gdb='s UART is vmxray's (the guest finds no device there,
+ * vmx/debug/gdb.h); the log UART is seen through its queue (vmx/exit/ulog.h). */
+static uint32_t guest_port_in(uint16_t port, unsigned size)
+{
+	if (g_gdb_on && gdb_port_hidden(port))
+		return gdb_port_read(port, size);
+	if (ulog_port_touched(port, size))
+		return ulog_port_in(port, size);
+	return port_in(port, size);
+}
+
+static void guest_port_out(uint16_t port, unsigned size, uint32_t v)
+{
+	if (g_gdb_on && gdb_port_hidden(port))
+		return;
+	if (ulog_port_touched(port, size))
+		ulog_port_out(port, size, v);
+	else
+		port_out(port, size, v);
+}
+
 static uint64_t size_mask(unsigned size)
 {
 	return size == 4 ? 0xFFFFFFFFULL : size == 2 ? 0xFFFFULL : 0xFFULL;
@@ -90,11 +112,11 @@ void before_out(uint16_t port, unsigned bytes, uint32_t value)
 
 	if (io_out_reaches_reset_control(port, bytes) && out_byte(port, bytes, value, IO_PORT_RESET_CONTROL, &b) &&
 	    (b & RESET_CONTROL_RESET))
-		vmx_stats_print("reset");
+		vmx_stats_print("reset"), ulog_flush_all();
 	else if (out_byte(port, bytes, value, IO_PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
-		vmx_stats_print("reset");
+		vmx_stats_print("reset"), ulog_flush_all();
 	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, pm1a_high, &b) && (b & (PM1_CNT_SLP_EN >> 8)))
-		vmx_stats_print("power-off");
+		vmx_stats_print("power-off"), ulog_flush_all(); /* the machine goes away next */
 }
 
 /* Whether a plain IN or OUT of `bytes` at `port` can be done with no decision, whatever
@@ -271,12 +293,12 @@ static bool string_transfer(struct vcpu *v, const struct io_qual *q, const struc
 		return false;
 	}
 	if (q->in) {
-		*value = port_in(q->port, q->bytes);
+		*value = guest_port_in(q->port, q->bytes);
 		span_write_element(&s, q->bytes, *value);
 	} else {
 		*value = span_read_element(&s, q->bytes);
 		before_out(q->port, q->bytes, *value);
-		port_out(q->port, q->bytes, *value);
+		guest_port_out(q->port, q->bytes, *value);
 	}
 	return true;
 }
@@ -338,15 +360,13 @@ void exit_io(struct vcpu *v, struct vmexit *e)
 		return;
 	}
 	if (q.in) {
-		/* gdb='s UART is vmxray's: the guest finds no device there (vmx/debug/gdb.h) */
-		value = g_gdb_on && gdb_port_hidden(q.port) ? gdb_port_read(q.port, q.bytes) : port_in(q.port, q.bytes);
+		value = guest_port_in(q.port, q.bytes);
 		uint64_t m = size_mask(q.bytes);
 		v->regs.gpr[GPR_RAX] = (q.bytes == 4) ? value : ((v->regs.gpr[GPR_RAX] & ~m) | value);
 	} else {
 		value = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(q.bytes));
 		before_out(q.port, q.bytes, value);
-		if (!(g_gdb_on && gdb_port_hidden(q.port)))
-			port_out(q.port, q.bytes, value);
+		guest_port_out(q.port, q.bytes, value);
 	}
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "port=0x%04x size=%u dir=%s value=0x%x", q.port,
