@@ -155,6 +155,13 @@ void uart16550_write_raw(struct uart16550 *u, const char *s, size_t n)
 	uart16550_write_as(u, s, n, false);
 }
 
+void uart16550_wait_idle(struct uart16550 *u)
+{
+	for (unsigned i = 0; u->present && i < UART_SPIN_LIMIT && !(uart_in(u, UART_LSR) & LSR_TEMT); i++)
+		if (u->io->relax)
+			u->io->relax();
+}
+
 bool uart16550_reclaim(struct uart16550 *u)
 {
 	if (!u->programmed || settings_intact(u))

@@ -121,6 +121,7 @@ static void flush_locked(struct ulog *l)
 {
 	while (txq_used(&l->q))
 		send_oldest_waiting(l);
+	uart16550_wait_idle(l->uart);
 	set_backlog(l, false);
 }
 
