@@ -100,8 +100,8 @@ struct vcpu {
 			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
 			 * Atomic accesses only. */
 			uint8_t ept_stale;
-			/* The serial log has a backlog (vmx/exit/exit_ulog.c): its UART's ports
-			 * exit, and every exit drains. Set by any CPU; atomic accesses only. */
+			/* This CPU queued serial-log bytes in this exit: at its end, drain and
+			 * arm its VMX-preemption timer (vmx/exit/exit_ulog.c). Atomic accesses. */
 			bool log_backlog;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */

@@ -365,10 +365,9 @@ static void poll_wire(struct vcpu *v)
 void exit_preemption_timer(struct vcpu *v, struct vmexit *e)
 {
 	(void)e;
-	if (!g_gdb_on) { /* the serial log's drain timer (vmx/exit/exit_ulog.c) */
-		ulog_timer_exit(v);
+	ulog_timer_exit(v); /* the serial log's drain (vmx/exit/ulog.h) */
+	if (!g_gdb_on)
 		return;
-	}
 	if (E.wait_at_launch && v->index == 0) {
 		E.wait_at_launch = false;
 		log_info("gdb: gdb_wait=on: the guest waits for a debugger on port 0x%x", g_hv.cfg.gdb_port);

@@ -121,10 +121,10 @@ void before_out(uint16_t port, unsigned bytes, uint32_t value)
 
 /* Whether a plain IN or OUT of `bytes` at `port` can be done with no decision, whatever
  * its value, so that the exit path in assembly may do it (vcpu->io_fast_qual,
- * vmx/exit/entry.asm): not gdb='s UART, and for an OUT no byte that before_out looks at. */
+ * vmx/exit/entry.asm): not gdb='s UART nor the serial log's, and for an OUT no byte that before_out looks at. */
 bool io_fast_allowed(uint16_t port, unsigned bytes, bool in)
 {
-	if (g_gdb_on && gdb_port_hidden(port))
+	if ((g_gdb_on && gdb_port_hidden(port)) || ulog_port_touched(port, bytes))
 		return false;
 	return in || !io_out_needs_check(port, bytes, g_hv.pm1a_cnt);
 }

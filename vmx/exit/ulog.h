@@ -23,7 +23,8 @@ void ulog_start(struct uart16550 *u, bool async);
 void ulog_prepare(struct hv *hv);
 /* Each CPU before its VMLAUNCH (its VMCS current). */
 void ulog_vcpu_launch(struct vcpu *v);
-/* Every exit while the backlog exists (vcpu->log_backlog, vmx/exit/exit.c). */
+/* At the end of an exit that queued log bytes (vcpu->log_backlog, vmx/exit/exit.c):
+ * drain, and arm this CPU's timer while bytes are left. */
 void ulog_exit(struct vcpu *v);
 /* A preemption-timer exit with gdb= off. */
 void ulog_timer_exit(struct vcpu *v);
