@@ -83,9 +83,9 @@ struct ulog {
 	void (*on_backlog)(bool on); /* called under the lock: must not log */
 	/* Counters (docs/ARCHITECTURE.md): bytes through the queue, vmxray's and the
 	 * guest's; bytes written while a writer waited (queue full, drained whole, or
-	 * log_tx=sync); writers that found the queue full; bytes lost (always 0: reported
-	 * so that a regression would show). */
-	uint64_t queued, guest_queued, sync_bytes, full_waits, lost;
+	 * log_tx=sync); writers that found the queue full. Nothing is ever dropped: a full
+	 * queue makes its writer wait instead. */
+	uint64_t queued, guest_queued, sync_bytes, full_waits;
 };
 
 void ulog_init(struct ulog *l, struct uart16550 *u, char *buf, uint32_t size, bool async);

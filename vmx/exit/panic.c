@@ -92,9 +92,9 @@ void vmx_stats_print(const char *why)
 	vmx_stats_print_ports();
 	if (g_ulog.uart && g_ulog.uart->present)
 		log_info("log: serial %s at %s: %lu bytes queued (%lu of them the guest's), %lu written while a "
-			 "writer waited for the UART, %lu full-queue waits, %lu lost",
+			 "writer waited for the UART, %lu full-queue waits, none dropped",
 			 g_ulog.async ? "async" : "sync (log_tx=sync)", why, g_ulog.queued + g_ulog.guest_queued,
-			 g_ulog.guest_queued, g_ulog.sync_bytes, g_ulog.full_waits, g_ulog.lost);
+			 g_ulog.guest_queued, g_ulog.sync_bytes, g_ulog.full_waits);
 	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
 	 * holds the canary written at launch (the in-guest isolation test inverts every
 	 * owned page it can reach, so one write that got through would show here). */
