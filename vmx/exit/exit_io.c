@@ -102,6 +102,14 @@ static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t po
 	return true;
 }
 
+/* The statistics, and every queued log byte out (vmx/exit/ulog.h): the machine goes away
+ * with the OUT that follows. */
+static void stats_before_end(const char *why)
+{
+	vmx_stats_print(why);
+	ulog_flush_all();
+}
+
 /* Before an OUT that resets or powers off the machine, the statistics (which bytes can:
  * vmx/decode/string_io.h, io_out_needs_check). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its
  * second byte. */
@@ -112,16 +120,17 @@ void before_out(uint16_t port, unsigned bytes, uint32_t value)
 
 	if (io_out_reaches_reset_control(port, bytes) && out_byte(port, bytes, value, IO_PORT_RESET_CONTROL, &b) &&
 	    (b & RESET_CONTROL_RESET))
-		vmx_stats_print("reset"), ulog_flush_all();
+		stats_before_end("reset");
 	else if (out_byte(port, bytes, value, IO_PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
-		vmx_stats_print("reset"), ulog_flush_all();
+		stats_before_end("reset");
 	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, pm1a_high, &b) && (b & (PM1_CNT_SLP_EN >> 8)))
-		vmx_stats_print("power-off"), ulog_flush_all(); /* the machine goes away next */
+		stats_before_end("power-off");
 }
 
 /* Whether a plain IN or OUT of `bytes` at `port` can be done with no decision, whatever
  * its value, so that the exit path in assembly may do it (vcpu->io_fast_qual,
- * vmx/exit/entry.asm): not gdb='s UART nor the serial log's, and for an OUT no byte that before_out looks at. */
+ * vmx/exit/entry.asm): not gdb='s UART nor the serial log's (vmx/exit/ulog.h), and for an
+ * OUT no byte that before_out looks at. */
 bool io_fast_allowed(uint16_t port, unsigned bytes, bool in)
 {
 	if ((g_gdb_on && gdb_port_hidden(port)) || ulog_port_touched(port, bytes))
