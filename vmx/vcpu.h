@@ -102,7 +102,9 @@ struct vcpu {
 			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
 			 * Atomic accesses only. */
 			uint8_t ept_stale;
-			uint8_t fast_off_pad;
+			/* This CPU queued serial-log bytes in this exit: at its end, drain and
+			 * arm its VMX-preemption timer (vmx/exit/exit_ulog.c). Atomic accesses. */
+			bool log_backlog;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */
 			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */

@@ -44,6 +44,10 @@ wall=$(($(date +%s) - start))
 log=$out/serial.log
 
 expect linux_vmxray.launched "$log" 'info: vmxray is running: the firmware continues as its guest'
+# The serial log through its queue: the launch never waited for the UART, vmxray's lines
+# are whole among Linux's console output, and all of them arrived (serial_queue.bash).
+source "$(dirname "$0")/serial_queue.bash"
+serial_queue_checks linux_vmxray.serial "$log"
 expect linux_vmxray.kernel_started "$log" 'Linux version [0-9]'
 expect linux_vmxray.init_done "$log" '^LINUXTEST: done'
 expect linux_vmxray.cpus_online "$log" "^LINUXTEST: cpus_online=$smp\$"

@@ -318,7 +318,7 @@ static void test_seed_options_rejected_with_message(void **state)
 	assert_false(options_seed("word-no-equals", &o, err, &errlen));
 	assert_string_equal(err, "option 'check' is not of the form key=value; keys: serial, log, "
 				 "console, chain, chain_args, trace, trace_out, tracebuf, trace_filter, dump, check, recorder, ipi, "
-				 "caps, gdb, gdb_wait, test, logbuf, user_hypercalls, intercept");
+				 "caps, gdb, gdb_wait, test, logbuf, user_hypercalls, intercept, log_tx");
 }
 
 /* ==== Seeds: config lists (fuzz_config) ==== */

@@ -14,6 +14,7 @@
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
 #include "vmx/exit/trace.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/checker/checker_hw.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/study/recorder.h"
@@ -153,6 +154,8 @@ static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 		vcpu_soft_init(v);
 	if (v->nmi_pending)
 		vcpu_deliver_pending(v);
+	if (__atomic_load_n(&v->log_backlog, __ATOMIC_ACQUIRE)) /* this exit queued log bytes */
+		ulog_exit(v);
 	if (v->rec_cur)
 		v->rec_cur->field[REC_ENTRY_INTR_INFO] = v->injected;
 	if (g_hv.cfg.exit_slow) {
@@ -302,8 +305,8 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
 	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
 	fast_begin(v, EXIT_REASON_IO_INSTRUCTION);
 	count_io_port(v, e->qual);
-	if (fast_port_io(v, e->qual))
-		io_fast_mark(v, e->qual);
+	if (!ulog_port_touched((uint16_t)(e->qual >> 16), (e->qual & 7) + 1) && fast_port_io(v, e->qual))
+		io_fast_mark(v, e->qual); /* the serial log's UART goes to exit_io (vmx/exit/ulog.h) */
 	else
 		exit_io(v, e);
 }
