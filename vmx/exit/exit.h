@@ -45,6 +45,8 @@ void exit_cpuid(struct vcpu *v, struct vmexit *e);
 void exit_msr_read(struct vcpu *v, struct vmexit *e);
 void exit_msr_write(struct vcpu *v, struct vmexit *e);
 void exit_cr_access(struct vcpu *v, struct vmexit *e);
+/* The common MOV to CR0 on the fast path, done; false (nothing written) for the rest. */
+bool exit_cr0_write_fast(struct vcpu *v, uint64_t qual);
 void exit_io(struct vcpu *v, struct vmexit *e);
 /* Before an OUT of `bytes` bytes at `port` (value in the low bytes) that resets or powers
  * off the machine: the statistics (vmx/exit/exit_io.c; the exit fast path calls it too). */
