@@ -155,11 +155,13 @@ static uint64_t segment_base(unsigned sreg)
  * of the registers, only its base and index are read. */
 static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
 {
-	uint64_t gpr[16] = { 0 };
-	if (mi->mem.base >= 0)
-		gpr[mi->mem.base] = gpr_value(v, (unsigned)mi->mem.base);
-	if (mi->mem.index >= 0)
-		gpr[mi->mem.index] = gpr_value(v, (unsigned)mi->mem.index);
+	uint64_t with_rsp[16];
+	const uint64_t *gpr = v->regs.gpr; /* all but RSP, which lives in GUEST_RSP */
+	if (mi->mem.base == GPR_RSP || mi->mem.index == GPR_RSP) {
+		memcpy(with_rsp, v->regs.gpr, sizeof(with_rsp));
+		with_rsp[GPR_RSP] = vmcs_readnw(GUEST_RSP);
+		gpr = with_rsp;
+	}
 	uint64_t seg_base = !mode64 || mi->mem.seg == 4 || mi->mem.seg == 5 ? segment_base(mi->mem.seg) : 0;
 	return mmio_insn_linear(mi, gpr, v->at_exit.rip + mi->len, seg_base, mode64);
 }
@@ -177,9 +179,25 @@ struct decode_memo {
 };
 static struct decode_memo decode_memos[HV_MAX_CPUS];
 
-static bool bytes_equal(const uint8_t *a, const uint8_t *b, unsigned n)
+typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
+typedef uint64_t __attribute__((aligned(1), may_alias)) u64_unaligned;
+
+/* a[0..n) == b[0..n), n <= 15: a quadword, a doubleword, then bytes; a is read only
+ * within [0, n) (it may end a page). */
+static bool bytes_equal(const volatile uint8_t *a, const uint8_t *b, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	unsigned i = 0;
+	if (n >= 8) {
+		if (*(const volatile u64_unaligned *)a != *(const u64_unaligned *)b)
+			return false;
+		i = 8;
+	}
+	if (n - i >= 4) {
+		if (*(const volatile u32_unaligned *)(a + i) != *(const u32_unaligned *)(b + i))
+			return false;
+		i += 4;
+	}
+	for (; i < n; i++)
 		if (a[i] != b[i])
 			return false;
 	return true;
@@ -231,8 +249,9 @@ static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn 
 	v->apic_writes++;
 	bool done = false;
 	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
-	 * where the guest's own write would have gone, and sends nothing. */
-	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
+	 * where the guest's own write would have gone, and sends nothing. Asked (RDMSR) only
+	 * for the two registers whose writes it decides. */
+	bool xapic_here = (off == APIC_REG_ICR_LOW || off == APIC_REG_ID) && apic_path() == APIC_ROOT_XAPIC;
 	if (off == APIC_REG_ICR_LOW && mi->size == 4 && xapic_here) {
 		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
 		struct apic_icr d = apic_icr_decode(icr, false);
@@ -250,6 +269,32 @@ static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn 
 	vcpu_advance_rip(v, mi->len);
 }
 
+/* The same store as this CPU's last emulated one, again (an EOI write, mostly): the
+ * remembered decode stands when the bytes at CS:RIP, fetched without a walk where the
+ * last fetch's translation still holds (guest_fetch_remembered), equal the decoded ones
+ * in the same mode; the exit's own checks and the operand's address are judged as on the
+ * whole path. False, with nothing done, when any of it does not hold: the whole path
+ * fetches and decodes. */
+static bool apic_write_again(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
+{
+	const struct decode_memo *m = &decode_memos[v->index];
+	bool mode64, db;
+
+	if (!m->valid)
+		return false;
+	const volatile uint8_t *at = guest_fetch_remembered(v, v->at_exit.rip, m->mi.len, &mode64, &db);
+	if (!at || (mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16) != m->mode ||
+	    !bytes_equal(at, m->bytes, m->mi.len))
+		return false;
+	x->decoded_la = operand_linear(v, &m->mi, mode64);
+	if (mmio_emulation_verdict(x, MMIO_DECODE_OK, &m->mi) != MMIO_EMULATE)
+		return false;
+	apic_store(v, e, &m->mi, gpa);
+	return true;
+}
+
+static void apic_write_decode(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa);
+
 /* True when the EPT violation was a guest write to the intercepted APIC page, now done. */
 bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 {
@@ -265,20 +310,30 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
 		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
 	};
-	x.decoded_la = x.gla; /* the checks of the exit alone first */
+	if (apic_write_again(v, e, &x, gpa))
+		return true;
+	apic_write_decode(v, e, &x, gpa);
+	return true;
+}
+
+/* The whole way: the exit's own checks, the fetch, the decode (remembered for
+ * apic_write_again), the operand's address; then the store, or the intercept off. */
+static void apic_write_decode(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
+{
+	x->decoded_la = x->gla; /* the checks of the exit alone first */
 	static const struct mmio_insn none; /* what the exit's own checks see of the instruction */
 	uint8_t insn[MMIO_INSN_MAX_LEN] = { 0 };
-	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &none);
+	enum mmio_verdict verdict = mmio_emulation_verdict(x, MMIO_DECODE_OK, &none);
 	if (verdict != MMIO_EMULATE) { /* the exit itself says: not the instruction at RIP */
 		apic_intercept_off(insn, 0, verdict);
 		if (verdict == MMIO_REFUSE_EVENT_DELIVERY)
 			apic_reinject_event(v);
-		return true;
+		return;
 	}
 	bool mode64, db;
 	unsigned n = guest_fetch_insn(insn, sizeof(insn), &mode64, &db);
 	if (!n)
-		return true; /* the mapping changed under us: the guest runs it again */
+		return; /* the mapping changed under us: the guest runs it again */
 	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
 	enum mmio_decode_status st;
 	const struct mmio_insn *mi = decode_write(v, insn, n, mode, &st);
@@ -287,18 +342,17 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		mi = decode_write(v, insn, n, mode, &st);
 	}
 	if (mi)
-		x.decoded_la = operand_linear(v, mi, mode64);
-	verdict = mmio_emulation_verdict(&x, st, mi ? mi : &none);
+		x->decoded_la = operand_linear(v, mi, mode64);
+	verdict = mmio_emulation_verdict(x, st, mi ? mi : &none);
 	if (verdict == MMIO_REFUSE_LOCK_UD) {
 		vcpu_inject_ud(v);
-		return true;
+		return;
 	}
 	if (verdict != MMIO_EMULATE) {
 		apic_intercept_off(insn, n, verdict);
-		return true;
+		return;
 	}
 	apic_store(v, e, mi, gpa);
-	return true;
 }
 
 /* WRMSR IA32_APIC_BASE (intercepted): false when the guest gets #GP (vmx/decode/apic.h,
