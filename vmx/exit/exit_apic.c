@@ -153,7 +153,7 @@ static uint64_t segment_base(unsigned sreg)
 
 /* Where the decoded instruction stores, for comparison with the exit's linear address:
  * of the registers, only its base and index are read. */
-static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
+static inline __attribute__((always_inline)) uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
 {
 	uint64_t with_rsp[16];
 	const uint64_t *gpr = v->regs.gpr; /* all but RSP, which lives in GUEST_RSP */
@@ -174,6 +174,7 @@ static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi,
 struct decode_memo {
 	bool valid;
 	enum mmio_cpu_mode mode;
+	uint32_t gprs; /* the general registers the store reads or writes: bit n, GPR n */
 	uint8_t bytes[MMIO_INSN_MAX_LEN];
 	struct mmio_insn mi;
 };
@@ -184,7 +185,7 @@ typedef uint64_t __attribute__((aligned(1), may_alias)) u64_unaligned;
 
 /* a[0..n) == b[0..n), n <= 15: a quadword, a doubleword, then bytes; a is read only
  * within [0, n) (it may end a page). */
-static bool bytes_equal(const volatile uint8_t *a, const uint8_t *b, unsigned n)
+static inline __attribute__((always_inline)) bool bytes_equal(const volatile uint8_t *a, const uint8_t *b, unsigned n)
 {
 	unsigned i = 0;
 	if (n >= 8) {
@@ -223,6 +224,8 @@ static const struct mmio_insn *decode_write(const struct vcpu *v, const uint8_t 
 	m->mode = mode;
 	memcpy(m->bytes, insn, mi.len);
 	m->mi = mi;
+	m->gprs = (mi.mem.base >= 0 ? 1u << mi.mem.base : 0) | (mi.mem.index >= 0 ? 1u << mi.mem.index : 0) |
+		  (mi.src == MMIO_SRC_REG || mi.xchg ? 1u << mi.reg : 0);
 	return &m->mi;
 }
 
@@ -237,21 +240,19 @@ static void apic_refresh_id(struct vcpu *v)
 	__atomic_store_n(&v->apic_id_now, p == APIC_ROOT_X2APIC ? id : id >> 24, __ATOMIC_RELEASE);
 }
 
-/* The decoded store, done: to the real APIC, or as a soft IPI (an ICR write of INIT or
- * SIPI to a virtualized processor); then RIP past the instruction. */
-static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi, uint64_t gpa)
+/* The store of apic_store below where it needs a decision: an ICR write (a soft IPI?), an
+ * ID write (the vcpu follows it), XCHG (the old value to the register), or a trace line. */
+static __attribute__((noinline)) void apic_store_decided(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi, uint64_t gpa,
+			       uint64_t value)
 {
-	uint64_t value = mi->src == MMIO_SRC_IMM ? mi->imm : gpr_value(v, mi->reg) >> (mi->high8 ? 8 : 0);
 	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
 	volatile void *reg = (volatile void *)(uintptr_t)gpa;
 	uint64_t old = mi->xchg ? mmio_read(reg, mi->size) : 0;
 
-	v->apic_writes++;
 	bool done = false;
 	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
-	 * where the guest's own write would have gone, and sends nothing. Asked (RDMSR) only
-	 * for the two registers whose writes it decides. */
-	bool xapic_here = (off == APIC_REG_ICR_LOW || off == APIC_REG_ID) && apic_path() == APIC_ROOT_XAPIC;
+	 * where the guest's own write would have gone, and sends nothing. */
+	bool xapic_here = apic_path() == APIC_ROOT_XAPIC;
 	if (off == APIC_REG_ICR_LOW && mi->size == 4 && xapic_here) {
 		uint64_t icr = (uint64_t)*apic_mmio(APIC_REG_ICR_HIGH) << 32 | (uint32_t)value;
 		struct apic_icr d = apic_icr_decode(icr, false);
@@ -266,6 +267,23 @@ static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn 
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
 			     value, mmio_insn_name(mi), mi->len, done ? " (IPI in software)" : "");
+}
+
+/* The decoded store, done: to the real APIC, or as a soft IPI (an ICR write of INIT or
+ * SIPI to a virtualized processor); then RIP past the instruction. A plain MOV to any
+ * register but the ICR and the ID (an EOI above all) is one write here; the rest, and
+ * a traced exit, go through apic_store_decided. */
+static inline EXIT_FAST_FN void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi,
+					   uint64_t gpa)
+{
+	uint64_t value = mi->src == MMIO_SRC_IMM ? mi->imm : gpr_value(v, mi->reg) >> (mi->high8 ? 8 : 0);
+	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
+
+	v->apic_writes++;
+	if (__builtin_expect(mi->xchg || off == APIC_REG_ICR_LOW || off == APIC_REG_ID || e->tracing, 0))
+		apic_store_decided(v, e, mi, gpa, value);
+	else
+		mmio_write((volatile void *)(uintptr_t)gpa, mi->size, value);
 	vcpu_advance_rip(v, mi->len);
 }
 
@@ -275,9 +293,9 @@ static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn 
  * in the same mode; the exit's own checks and the operand's address are judged as on the
  * whole path. False, with nothing done, when any of it does not hold: the whole path
  * fetches and decodes. */
-static bool apic_write_again(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
+static inline __attribute__((always_inline)) bool apic_write_again(struct vcpu *v, const struct decode_memo *m,
+								   struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
 {
-	const struct decode_memo *m = &decode_memos[v->index];
 	bool mode64, db;
 
 	if (!m->valid)
@@ -295,6 +313,34 @@ static bool apic_write_again(struct vcpu *v, struct vmexit *e, struct mmio_exit 
 
 static void apic_write_decode(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa);
 
+/* What the exit itself says of the write, for mmio_emulation_verdict (the operand's
+ * address still to be filled in). */
+static struct mmio_exit apic_exit_facts(uint64_t qual, uint64_t gpa)
+{
+	return (struct mmio_exit){
+		.idt_vectoring_valid = vmcs_read32_nocheck(IDT_VECTORING_INFO_FIELD) & (1u << 31),
+		.qual = qual,
+		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
+		.gla = vmcs_readnw_nocheck(GUEST_LINEAR_ADDRESS),
+	};
+}
+
+/* From vmx_exit_fast (vmx/exit/exit.c), with v->at_exit read: apic_write_again, when the
+ * last store's registers are all in v->regs (not those the fast path leaves in the
+ * processor) and the exit is one at the intercepted page. */
+EXIT_FAST_FN bool exit_apic_write_fast(struct vcpu *v, struct vmexit *e)
+{
+	const struct decode_memo *m = &decode_memos[v->index];
+	if (!m->valid || (m->gprs & EXIT_FAST_GPRS_NOT_SAVED) || !g_hv.apic_intercept)
+		return false;
+	uint64_t gpa = vmcs_read64_nocheck(GUEST_PHYSICAL_ADDRESS);
+	if (align_down(gpa, PAGE_SIZE) != g_hv.apic_base)
+		return false;
+	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+	struct mmio_exit x = apic_exit_facts(e->qual, gpa);
+	return apic_write_again(v, m, e, &x, gpa);
+}
+
 /* True when the EPT violation was a guest write to the intercepted APIC page, now done. */
 bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 {
@@ -304,13 +350,8 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		vmx_ept_flush_if_stale();
 		return true;
 	}
-	struct mmio_exit x = {
-		.idt_vectoring_valid = vmcs_read32(IDT_VECTORING_INFO_FIELD) & (1u << 31),
-		.qual = e->qual,
-		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
-		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
-	};
-	if (apic_write_again(v, e, &x, gpa))
+	struct mmio_exit x = apic_exit_facts(e->qual, gpa);
+	if (apic_write_again(v, &decode_memos[v->index], e, &x, gpa))
 		return true;
 	apic_write_decode(v, e, &x, gpa);
 	return true;
