@@ -343,10 +343,10 @@ EXIT_FAST_FN int vmx_exit_fast(struct vcpu *v, uint32_t reason)
 		break;
 	case EXIT_REASON_CR_ACCESS:
 		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
-		if (exit_cr0_write_fast(v, e.qual)) /* the common MOV to CR0, on its own */
-			break;
 		if ((EXIT_FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
 			return 1;
+		if (exit_cr0_write_fast(v, e.qual)) /* the common MOV to CR0, on its own */
+			break;
 		fast_begin(v, reason);
 		exit_cr_access(v, &e);
 		break;

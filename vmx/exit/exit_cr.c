@@ -179,8 +179,9 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value, uint64_t efer
 	}
 }
 
-/* The fast path's MOV to CR0 (vmx_exit_fast, vmx/exit/exit.c), the write an OS makes
- * most: from a general register other than RSP, a value that fits 32 bits, PG, CD, NW and
+/* The fast path's MOV to CR0 (vmx_exit_fast, vmx/exit/exit.c, once it has seen that the
+ * register is one path 2 saves), the write an OS makes most: from a general register other
+ * than RSP, a value that fits 32 bits, PG, CD, NW and
  * WP kept as they are (TS, MP, EM, AM, or NE, the bit vmxray owns, toggled). It reads
  * three fields besides the five of RIP's advance, and precomputed masks (v->cr_fixed).
  * GUEST_CR0 holds the guest's own value of every bit the mask leaves it (the mask owns NE
