@@ -153,7 +153,8 @@ static uint64_t segment_base(unsigned sreg)
 
 /* Where the decoded instruction stores, for comparison with the exit's linear address:
  * of the registers, only its base and index are read. */
-static inline __attribute__((always_inline)) uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
+static inline __attribute__((always_inline)) uint64_t operand_linear(const struct vcpu *v,
+									const struct mmio_insn *mi, bool mode64)
 {
 	uint64_t with_rsp[16];
 	const uint64_t *gpr = v->regs.gpr; /* all but RSP, which lives in GUEST_RSP */
@@ -185,7 +186,8 @@ typedef uint64_t __attribute__((aligned(1), may_alias)) u64_unaligned;
 
 /* a[0..n) == b[0..n), n <= 15: a quadword, a doubleword, then bytes; a is read only
  * within [0, n) (it may end a page). */
-static inline __attribute__((always_inline)) bool bytes_equal(const volatile uint8_t *a, const uint8_t *b, unsigned n)
+static inline __attribute__((always_inline)) bool bytes_equal(const volatile uint8_t *a, const uint8_t *b,
+								 unsigned n)
 {
 	unsigned i = 0;
 	if (n >= 8) {
@@ -242,8 +244,8 @@ static void apic_refresh_id(struct vcpu *v)
 
 /* The store of apic_store below where it needs a decision: an ICR write (a soft IPI?), an
  * ID write (the vcpu follows it), XCHG (the old value to the register), or a trace line. */
-static __attribute__((noinline)) void apic_store_decided(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi, uint64_t gpa,
-			       uint64_t value)
+static __attribute__((noinline)) void apic_store_decided(struct vcpu *v, struct vmexit *e,
+							 const struct mmio_insn *mi, uint64_t gpa, uint64_t value)
 {
 	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
 	volatile void *reg = (volatile void *)(uintptr_t)gpa;
