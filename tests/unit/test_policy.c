@@ -149,6 +149,51 @@ static void test_cr0_rules(void **state)
 	assert_false(cr0_write_faults(&cet, cet.cr0 & ~CR0_WP));
 }
 
+/* cr0_write_is_plain against cr0_write_faults: every combination of the CR0 bits the rules
+ * read (PE, NE, WP, NW, CD, PG), old and new, in every context of CR4.PAE/PCIDE/CET,
+ * EFER.LME and CS.L a running guest can have (no PG without PE, no WP = 0 with CET = 1):
+ * a plain write never faults and keeps PG, CD, NW and WP; and the plain writes are not
+ * nothing (the benchmark's NE toggle and an OS's TS toggle are among them). */
+static void test_cr0_plain_write(void **state)
+{
+	(void)state;
+	static const uint64_t bits[] = { CR0_PE, CR0_NE, CR0_WP, CR0_NW, CR0_CD, CR0_PG };
+	const unsigned nbits = sizeof(bits) / sizeof(bits[0]);
+	unsigned plain = 0;
+	for (unsigned o = 0; o < 1u << nbits; o++) {
+		uint64_t old = 0;
+		for (unsigned i = 0; i < nbits; i++)
+			old |= (o >> i) & 1 ? bits[i] : 0;
+		if ((old & CR0_PG) && !(old & CR0_PE))
+			continue;
+		for (unsigned n = 0; n < 1u << nbits; n++) {
+			uint64_t v = 0;
+			for (unsigned i = 0; i < nbits; i++)
+				v |= (n >> i) & 1 ? bits[i] : 0;
+			if (!cr0_write_is_plain(old, v))
+				continue;
+			plain++;
+			assert_int_equal((old ^ v) & (CR0_PG | CR0_CD | CR0_NW | CR0_WP), 0);
+			for (unsigned k = 0; k < 32; k++) {
+				struct cr_context c = { .cr0 = old,
+							.cr4 = ((k & 1) ? CR4_PAE : 0) | ((k & 2) ? CR4_PCIDE : 0) |
+							       ((k & 4) ? CR4_CET : 0),
+							.efer = (k & 8) ? EFER_LME : 0,
+							.cs_l = (k & 16) != 0 };
+				if ((c.cr4 & CR4_CET) && !(old & CR0_WP))
+					continue;
+				assert_false(cr0_write_faults(&c, v));
+			}
+		}
+		assert_false(cr0_write_is_plain(old, old | (1ULL << 32))); /* bits 63:32: the whole path */
+		assert_false(cr0_write_is_plain(old, old ^ CR0_PG));
+	}
+	assert_true(cr0_write_is_plain(long_mode.cr0 | CR0_WP, (long_mode.cr0 | CR0_WP) & ~CR0_NE));
+	assert_true(cr0_write_is_plain(long_mode.cr0, long_mode.cr0 | CR0_TS));
+	assert_false(cr0_write_is_plain(long_mode.cr0, long_mode.cr0 & ~CR0_PE)); /* PG without PE */
+	assert_int_not_equal(plain, 0);
+}
+
 static void test_cr4_rules(void **state)
 {
 	(void)state;
@@ -347,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid_hypervisor_leaves),
 		cmocka_unit_test(test_msr_views),
 		cmocka_unit_test(test_cr0_rules),
+		cmocka_unit_test(test_cr0_plain_write),
 		cmocka_unit_test(test_cr4_rules),
 		cmocka_unit_test(test_xsetbv_rules),
 		cmocka_unit_test(test_msr_bitmap),

@@ -366,60 +366,6 @@ const char *mmio_insn_name(const struct mmio_insn *insn)
 	}
 }
 
-/* EPT-violation qualification bits (SDM Vol. 3C, 28.2.1, Table "Exit Qualification for
- * EPT Violations"). */
-#define EPTV_WRITE       (1ULL << 1)
-#define EPTV_FETCH       (1ULL << 2)
-#define EPTV_GLA_VALID   (1ULL << 7)
-#define EPTV_TRANSLATION (1ULL << 8)
-
-enum mmio_verdict mmio_emulation_verdict(const struct mmio_exit *x, enum mmio_decode_status st,
-					 const struct mmio_insn *insn)
-{
-	if (x->idt_vectoring_valid)
-		return MMIO_REFUSE_EVENT_DELIVERY;
-	if (!(x->qual & EPTV_GLA_VALID) || !(x->qual & EPTV_TRANSLATION))
-		return MMIO_REFUSE_NOT_LINEAR;
-	if (!(x->qual & EPTV_WRITE) || (x->qual & EPTV_FETCH))
-		return MMIO_REFUSE_NOT_WRITE;
-	if (st != MMIO_DECODE_OK)
-		return MMIO_REFUSE_UNDECODED;
-	/* "The LOCK prefix can be prepended only to the following instructions and only to
-	 * those forms of the instructions where the destination operand is a memory
-	 * operand: ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCH8B, CMPXCHG16B, DEC, INC,
-	 * NEG, NOT, OR, SBB, SUB, XOR, XADD, and XCHG ... An undefined opcode exception will
-	 * also be generated if the LOCK prefix is used with any instruction not in the above
-	 * list." */
-	if (insn->lock && !insn->xchg)
-		return MMIO_REFUSE_LOCK_UD;
-	if (x->offset > 4096 || insn->size > 4096 - x->offset)
-		return MMIO_REFUSE_CROSSES_PAGE;
-	if (x->decoded_la != x->gla)
-		return MMIO_REFUSE_OTHER_ADDRESS;
-	return MMIO_EMULATE;
-}
-
-uint64_t mmio_insn_linear(const struct mmio_insn *in, const uint64_t gpr[16], uint64_t next_rip,
-			  uint64_t seg_base, bool mode64)
-{
-	const struct mmio_mem *m = &in->mem;
-	uint64_t ea = (uint64_t)m->disp;
-
-	if (m->rip_relative)
-		ea += next_rip;
-	if (m->base >= 0)
-		ea += gpr[m->base];
-	if (m->index >= 0)
-		ea += gpr[m->index] * m->scale;
-	if (m->asize == 2)
-		ea &= 0xFFFF;
-	else if (m->asize == 4)
-		ea &= 0xFFFFFFFF;
-	if (mode64)
-		return (m->seg == 4 || m->seg == 5) ? seg_base + ea : ea;
-	return (seg_base + ea) & 0xFFFFFFFF;
-}
-
 const char *mmio_verdict_name(enum mmio_verdict v)
 {
 	switch (v) {

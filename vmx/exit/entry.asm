@@ -138,10 +138,7 @@ vmx_exit_entry:
 	cmp eax, EXIT_REASON_VMCALL
 	je .vmcall
 	cmp eax, EXIT_REASON_IO_INSTRUCTION
-	je .io
-	cmp eax, EXIT_REASON_EPT_VIOLATION
-	jne .fast
-	jmp .whole                      ; APIC page, MMIO: never path 2
+	jne .fast                       ; an EPT violation too: the APIC page's repeated write
 .io:
 	; IN or OUT (not INS/OUTS) of 1, 2 or 4 bytes, the one of its direction the C path has
 	; marked for this place (vcpu->io_fast_qual: same port, size and direction, and no value

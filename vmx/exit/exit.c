@@ -283,19 +283,22 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 		exit_after_slow(v, &e);
 }
 
-/* The general registers the fast path leaves in the processor (vmx/exit/entry.asm): a
- * MOV to or from CR that names one of them takes the whole path. */
-#define FAST_GPRS_NOT_SAVED ((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | (1u << GPR_R14) | (1u << GPR_R15))
-
-/* The four fields vcpu_skip_instruction starts from, and the counters: what every exit of
- * the fast path does before its handler. */
-static inline void fast_begin(struct vcpu *v, uint32_t reason)
+/* The four fields vcpu_skip_instruction starts from: what every exit of the fast path
+ * reads before its handler (the whole path reads them again: no harm in reading them for
+ * an exit that goes there). */
+static inline void fast_at_exit(struct vcpu *v)
 {
 	v->at_exit.rip = vmcs_readnw_nocheck(GUEST_RIP);
 	v->at_exit.len = vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
 	v->at_exit.rflags = vmcs_readnw_nocheck(GUEST_RFLAGS);
 	v->at_exit.intr = vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO);
 	v->injected = 0;
+}
+
+/* fast_at_exit, and the counter. */
+static inline void fast_begin(struct vcpu *v, uint32_t reason)
+{
+	fast_at_exit(v);
 	v->exit_count[reason]++;
 }
 
@@ -343,14 +346,22 @@ EXIT_FAST_FN int vmx_exit_fast(struct vcpu *v, uint32_t reason)
 		break;
 	case EXIT_REASON_CR_ACCESS:
 		e.qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
-		if ((FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
+		if ((EXIT_FAST_GPRS_NOT_SAVED >> cr_access_qual_decode(e.qual).gpr) & 1)
 			return 1;
+		if (exit_cr0_write_fast(v, e.qual)) /* the common MOV to CR0, on its own */
+			break;
 		fast_begin(v, reason);
 		exit_cr_access(v, &e);
 		break;
 	case EXIT_REASON_XSETBV:
 		fast_begin(v, reason);
 		exit_xsetbv(v, &e);
+		break;
+	case EXIT_REASON_EPT_VIOLATION: /* a write to the APIC page that repeats the last one */
+		fast_at_exit(v);
+		if (!exit_apic_write_fast(v, &e))
+			return 1;
+		v->exit_count[reason]++;
 		break;
 	case EXIT_REASON_CPUID: /* the leaves and states entry.asm leaves to C */
 		fast_begin(v, reason);

@@ -45,6 +45,16 @@ void exit_cpuid(struct vcpu *v, struct vmexit *e);
 void exit_msr_read(struct vcpu *v, struct vmexit *e);
 void exit_msr_write(struct vcpu *v, struct vmexit *e);
 void exit_cr_access(struct vcpu *v, struct vmexit *e);
+/* The common MOV to CR0 on the fast path, done; false (nothing written) for the rest. */
+bool exit_cr0_write_fast(struct vcpu *v, uint64_t qual);
+/* The general registers the fast path leaves in the processor (vmx/exit/entry.asm): an
+ * exit whose instruction names one of them takes the whole path. Bit n: GPR n. */
+#define EXIT_FAST_GPRS_NOT_SAVED \
+	((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | (1u << GPR_R14) | (1u << GPR_R15))
+/* The APIC-page write on the fast path (vmx/exit/exit_apic.c): an EPT violation that
+ * repeats this CPU's last emulated store, emulated to the end; false, with nothing done
+ * but v->at_exit and v->injected set, for any other EPT violation. */
+bool exit_apic_write_fast(struct vcpu *v, struct vmexit *e);
 void exit_io(struct vcpu *v, struct vmexit *e);
 /* Before an OUT of `bytes` bytes at `port` (value in the low bytes) that resets or powers
  * off the machine: the statistics (vmx/exit/exit_io.c; the exit fast path calls it too). */

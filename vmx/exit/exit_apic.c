@@ -153,13 +153,16 @@ static uint64_t segment_base(unsigned sreg)
 
 /* Where the decoded instruction stores, for comparison with the exit's linear address:
  * of the registers, only its base and index are read. */
-static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi, bool mode64)
+static inline __attribute__((always_inline)) uint64_t operand_linear(const struct vcpu *v,
+									const struct mmio_insn *mi, bool mode64)
 {
-	uint64_t gpr[16] = { 0 };
-	if (mi->mem.base >= 0)
-		gpr[mi->mem.base] = gpr_value(v, (unsigned)mi->mem.base);
-	if (mi->mem.index >= 0)
-		gpr[mi->mem.index] = gpr_value(v, (unsigned)mi->mem.index);
+	uint64_t with_rsp[16];
+	const uint64_t *gpr = v->regs.gpr; /* all but RSP, which lives in GUEST_RSP */
+	if (mi->mem.base == GPR_RSP || mi->mem.index == GPR_RSP) {
+		memcpy(with_rsp, v->regs.gpr, sizeof(with_rsp));
+		with_rsp[GPR_RSP] = vmcs_readnw(GUEST_RSP);
+		gpr = with_rsp;
+	}
 	uint64_t seg_base = !mode64 || mi->mem.seg == 4 || mi->mem.seg == 5 ? segment_base(mi->mem.seg) : 0;
 	return mmio_insn_linear(mi, gpr, v->at_exit.rip + mi->len, seg_base, mode64);
 }
@@ -172,14 +175,32 @@ static uint64_t operand_linear(const struct vcpu *v, const struct mmio_insn *mi,
 struct decode_memo {
 	bool valid;
 	enum mmio_cpu_mode mode;
+	uint32_t gprs; /* the general registers the store reads or writes: bit n, GPR n */
 	uint8_t bytes[MMIO_INSN_MAX_LEN];
 	struct mmio_insn mi;
 };
 static struct decode_memo decode_memos[HV_MAX_CPUS];
 
-static bool bytes_equal(const uint8_t *a, const uint8_t *b, unsigned n)
+typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;
+typedef uint64_t __attribute__((aligned(1), may_alias)) u64_unaligned;
+
+/* a[0..n) == b[0..n), n <= 15: a quadword, a doubleword, then bytes; a is read only
+ * within [0, n) (it may end a page). */
+static inline __attribute__((always_inline)) bool bytes_equal(const volatile uint8_t *a, const uint8_t *b,
+								 unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	unsigned i = 0;
+	if (n >= 8) {
+		if (*(const volatile u64_unaligned *)a != *(const u64_unaligned *)b)
+			return false;
+		i = 8;
+	}
+	if (n - i >= 4) {
+		if (*(const volatile u32_unaligned *)(a + i) != *(const u32_unaligned *)(b + i))
+			return false;
+		i += 4;
+	}
+	for (; i < n; i++)
 		if (a[i] != b[i])
 			return false;
 	return true;
@@ -205,6 +226,8 @@ static const struct mmio_insn *decode_write(const struct vcpu *v, const uint8_t 
 	m->mode = mode;
 	memcpy(m->bytes, insn, mi.len);
 	m->mi = mi;
+	m->gprs = (mi.mem.base >= 0 ? 1u << mi.mem.base : 0) | (mi.mem.index >= 0 ? 1u << mi.mem.index : 0) |
+		  (mi.src == MMIO_SRC_REG || mi.xchg ? 1u << mi.reg : 0);
 	return &m->mi;
 }
 
@@ -219,16 +242,15 @@ static void apic_refresh_id(struct vcpu *v)
 	__atomic_store_n(&v->apic_id_now, p == APIC_ROOT_X2APIC ? id : id >> 24, __ATOMIC_RELEASE);
 }
 
-/* The decoded store, done: to the real APIC, or as a soft IPI (an ICR write of INIT or
- * SIPI to a virtualized processor); then RIP past the instruction. */
-static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi, uint64_t gpa)
+/* The store of apic_store below where it needs a decision: an ICR write (a soft IPI?), an
+ * ID write (the vcpu follows it), XCHG (the old value to the register), or a trace line. */
+static __attribute__((noinline)) void apic_store_decided(struct vcpu *v, struct vmexit *e,
+							 const struct mmio_insn *mi, uint64_t gpa, uint64_t value)
 {
-	uint64_t value = mi->src == MMIO_SRC_IMM ? mi->imm : gpr_value(v, mi->reg) >> (mi->high8 ? 8 : 0);
 	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
 	volatile void *reg = (volatile void *)(uintptr_t)gpa;
 	uint64_t old = mi->xchg ? mmio_read(reg, mi->size) : 0;
 
-	v->apic_writes++;
 	bool done = false;
 	/* With the APIC disabled or moved, this page is not this CPU's APIC: the write goes
 	 * where the guest's own write would have gone, and sends nothing. */
@@ -247,7 +269,78 @@ static void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn 
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "apic reg=0x%03x value=0x%lx insn=\"%s\" len=%u%s", off,
 			     value, mmio_insn_name(mi), mi->len, done ? " (IPI in software)" : "");
+}
+
+/* The decoded store, done: to the real APIC, or as a soft IPI (an ICR write of INIT or
+ * SIPI to a virtualized processor); then RIP past the instruction. A plain MOV to any
+ * register but the ICR and the ID (an EOI above all) is one write here; the rest, and
+ * a traced exit, go through apic_store_decided. */
+static inline EXIT_FAST_FN void apic_store(struct vcpu *v, struct vmexit *e, const struct mmio_insn *mi,
+					   uint64_t gpa)
+{
+	uint64_t value = mi->src == MMIO_SRC_IMM ? mi->imm : gpr_value(v, mi->reg) >> (mi->high8 ? 8 : 0);
+	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1));
+
+	v->apic_writes++;
+	if (__builtin_expect(mi->xchg || off == APIC_REG_ICR_LOW || off == APIC_REG_ID || e->tracing, 0))
+		apic_store_decided(v, e, mi, gpa, value);
+	else
+		mmio_write((volatile void *)(uintptr_t)gpa, mi->size, value);
 	vcpu_advance_rip(v, mi->len);
+}
+
+/* The same store as this CPU's last emulated one, again (an EOI write, mostly): the
+ * remembered decode stands when the bytes at CS:RIP, fetched without a walk where the
+ * last fetch's translation still holds (guest_fetch_remembered), equal the decoded ones
+ * in the same mode; the exit's own checks and the operand's address are judged as on the
+ * whole path. False, with nothing done, when any of it does not hold: the whole path
+ * fetches and decodes. */
+static inline __attribute__((always_inline)) bool apic_write_again(struct vcpu *v, const struct decode_memo *m,
+								   struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
+{
+	bool mode64, db;
+
+	if (!m->valid)
+		return false;
+	const volatile uint8_t *at = guest_fetch_remembered(v, v->at_exit.rip, m->mi.len, &mode64, &db);
+	if (!at || (mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16) != m->mode ||
+	    !bytes_equal(at, m->bytes, m->mi.len))
+		return false;
+	x->decoded_la = operand_linear(v, &m->mi, mode64);
+	if (mmio_emulation_verdict(x, MMIO_DECODE_OK, &m->mi) != MMIO_EMULATE)
+		return false;
+	apic_store(v, e, &m->mi, gpa);
+	return true;
+}
+
+static void apic_write_decode(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa);
+
+/* What the exit itself says of the write, for mmio_emulation_verdict (the operand's
+ * address still to be filled in). */
+static struct mmio_exit apic_exit_facts(uint64_t qual, uint64_t gpa)
+{
+	return (struct mmio_exit){
+		.idt_vectoring_valid = vmcs_read32_nocheck(IDT_VECTORING_INFO_FIELD) & (1u << 31),
+		.qual = qual,
+		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
+		.gla = vmcs_readnw_nocheck(GUEST_LINEAR_ADDRESS),
+	};
+}
+
+/* From vmx_exit_fast (vmx/exit/exit.c), with v->at_exit read: apic_write_again, when the
+ * last store's registers are all in v->regs (not those the fast path leaves in the
+ * processor) and the exit is one at the intercepted page. */
+EXIT_FAST_FN bool exit_apic_write_fast(struct vcpu *v, struct vmexit *e)
+{
+	const struct decode_memo *m = &decode_memos[v->index];
+	if (!m->valid || (m->gprs & EXIT_FAST_GPRS_NOT_SAVED) || !g_hv.apic_intercept)
+		return false;
+	uint64_t gpa = vmcs_read64_nocheck(GUEST_PHYSICAL_ADDRESS);
+	if (align_down(gpa, PAGE_SIZE) != g_hv.apic_base)
+		return false;
+	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
+	struct mmio_exit x = apic_exit_facts(e->qual, gpa);
+	return apic_write_again(v, m, e, &x, gpa);
 }
 
 /* True when the EPT violation was a guest write to the intercepted APIC page, now done. */
@@ -259,26 +352,31 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		vmx_ept_flush_if_stale();
 		return true;
 	}
-	struct mmio_exit x = {
-		.idt_vectoring_valid = vmcs_read32(IDT_VECTORING_INFO_FIELD) & (1u << 31),
-		.qual = e->qual,
-		.offset = (unsigned)(gpa & (PAGE_SIZE - 1)),
-		.gla = vmcs_readnw(GUEST_LINEAR_ADDRESS),
-	};
-	x.decoded_la = x.gla; /* the checks of the exit alone first */
+	struct mmio_exit x = apic_exit_facts(e->qual, gpa);
+	if (apic_write_again(v, &decode_memos[v->index], e, &x, gpa))
+		return true;
+	apic_write_decode(v, e, &x, gpa);
+	return true;
+}
+
+/* The whole way: the exit's own checks, the fetch, the decode (remembered for
+ * apic_write_again), the operand's address; then the store, or the intercept off. */
+static void apic_write_decode(struct vcpu *v, struct vmexit *e, struct mmio_exit *x, uint64_t gpa)
+{
+	x->decoded_la = x->gla; /* the checks of the exit alone first */
 	static const struct mmio_insn none; /* what the exit's own checks see of the instruction */
 	uint8_t insn[MMIO_INSN_MAX_LEN] = { 0 };
-	enum mmio_verdict verdict = mmio_emulation_verdict(&x, MMIO_DECODE_OK, &none);
+	enum mmio_verdict verdict = mmio_emulation_verdict(x, MMIO_DECODE_OK, &none);
 	if (verdict != MMIO_EMULATE) { /* the exit itself says: not the instruction at RIP */
 		apic_intercept_off(insn, 0, verdict);
 		if (verdict == MMIO_REFUSE_EVENT_DELIVERY)
 			apic_reinject_event(v);
-		return true;
+		return;
 	}
 	bool mode64, db;
 	unsigned n = guest_fetch_insn(insn, sizeof(insn), &mode64, &db);
 	if (!n)
-		return true; /* the mapping changed under us: the guest runs it again */
+		return; /* the mapping changed under us: the guest runs it again */
 	enum mmio_cpu_mode mode = mode64 ? MMIO_MODE_64 : db ? MMIO_MODE_32 : MMIO_MODE_16;
 	enum mmio_decode_status st;
 	const struct mmio_insn *mi = decode_write(v, insn, n, mode, &st);
@@ -287,18 +385,17 @@ bool exit_apic_write(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		mi = decode_write(v, insn, n, mode, &st);
 	}
 	if (mi)
-		x.decoded_la = operand_linear(v, mi, mode64);
-	verdict = mmio_emulation_verdict(&x, st, mi ? mi : &none);
+		x->decoded_la = operand_linear(v, mi, mode64);
+	verdict = mmio_emulation_verdict(x, st, mi ? mi : &none);
 	if (verdict == MMIO_REFUSE_LOCK_UD) {
 		vcpu_inject_ud(v);
-		return true;
+		return;
 	}
 	if (verdict != MMIO_EMULATE) {
 		apic_intercept_off(insn, n, verdict);
-		return true;
+		return;
 	}
 	apic_store(v, e, mi, gpa);
-	return true;
 }
 
 /* WRMSR IA32_APIC_BASE (intercepted): false when the guest gets #GP (vmx/decode/apic.h,

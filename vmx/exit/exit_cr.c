@@ -179,6 +179,35 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value, uint64_t efer
 	}
 }
 
+/* The fast path's MOV to CR0 (vmx_exit_fast, vmx/exit/exit.c, once it has seen that the
+ * register is one path 2 saves), the write an OS makes most: from a general register other
+ * than RSP, the plain write of cr0_write_is_plain (vmx/policy/policy.h: PG, CD, NW and WP
+ * kept; TS, MP, EM, AM, or NE, the bit vmxray owns, toggled), which needs no fault check
+ * beyond it and none of write_cr0's IA-32e, PDPTE or TLB work. GUEST_CR0 holds the guest's
+ * own value of every bit the mask leaves it (the mask owns NE and bits 63:32:
+ * vmx/launch/vmcs_setup_hw.c), so it alone is the old value of the four bits. A value
+ * with bits 63:32 set (#GP in 64-bit mode, truncated outside it) takes the whole path,
+ * which reads the mode. One VMREAD besides the four of RIP's advance; the fixed bits
+ * precomputed at launch (v->cr_fixed). False, with nothing written, for every other CR
+ * access, and whenever RIP's advance needs more than one VMWRITE. */
+EXIT_FAST_FN bool exit_cr0_write_fast(struct vcpu *v, uint64_t qual)
+{
+	if (qual & 0x3F) /* bits 3:0 the register (0), bits 5:4 the access type (0: MOV to CR) */
+		return false;
+	unsigned gpr = (unsigned)(qual >> 8) & 0xF;
+	uint64_t value = v->regs.gpr[gpr];
+	uint64_t cr0 = vmcs_readnw_nocheck(GUEST_CR0);
+	uint64_t next;
+	if (gpr == GPR_RSP || !cr0_write_is_plain(cr0, value) || !vcpu_next_rip_plain(&next))
+		return false;
+	vmcs_writenw(CR0_READ_SHADOW, value);
+	vmcs_writenw(GUEST_CR0, (value | v->cr_fixed.cr0_fixed0) & (v->cr_fixed.cr0_fixed1 | CR0_PE | CR0_PG));
+	vmcs_writenw(GUEST_RIP, next);
+	v->injected = 0;
+	v->exit_count[EXIT_REASON_CR_ACCESS]++;
+	return true;
+}
+
 static const char *const access_names[4] = { "mov-to", "mov-from", "clts", "lmsw" };
 
 EXIT_FAST_FN void exit_cr_access(struct vcpu *v, struct vmexit *e)

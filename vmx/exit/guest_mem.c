@@ -220,10 +220,9 @@ void inject_span_fault(struct vcpu *v, const struct span_fault *f, unsigned seg)
 
 
 /* The linear address of CS:RIP, and the mode it runs in. */
-static uint64_t fetch_la(const struct guest_paging *p, bool *mode64, bool *db)
+static uint64_t fetch_la(const struct guest_paging *p, uint64_t rip, bool *mode64, bool *db)
 {
 	struct seg_ar cs = seg_ar_decode(vmcs_read32(GUEST_CS_AR_BYTES));
-	uint64_t rip = vmcs_readnw(GUEST_RIP);
 
 	*mode64 = (p->efer & EFER_LMA) && cs.l;
 	*db = cs.db;
@@ -348,7 +347,7 @@ static bool fetch_piece(const struct guest_paging *p, uint64_t la, uint8_t *buf,
 unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db)
 {
 	struct guest_paging p = guest_paging_fetch();
-	uint64_t la = fetch_la(&p, mode64, db);
+	uint64_t la = fetch_la(&p, vmcs_readnw(GUEST_RIP), mode64, db);
 	unsigned room = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
 	unsigned len = max < room ? max : room;
 
@@ -359,7 +358,7 @@ unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max)
 {
 	struct guest_paging p = guest_paging_fetch();
 	bool mode64, db;
-	uint64_t la = fetch_la(&p, &mode64, &db);
+	uint64_t la = fetch_la(&p, vmcs_readnw(GUEST_RIP), &mode64, &db);
 	uint64_t at = mode64 ? la + have : (la + have) & 0xFFFFFFFFULL;
 	unsigned len0;
 	uint64_t la2;
@@ -368,4 +367,31 @@ unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max)
 		return have;
 	(void)string_io_split_page(at, max - have, mode64, &len0, &la2);
 	return fetch_piece(&p, at, buf + have, len0) ? have + len0 : have;
+}
+
+/* The instruction's bytes without a fetch, where this CPU's last fetch already holds them:
+ * the state fetch_memo_holds compares, read here field by field without the rest of a
+ * struct guest_paging (no walk follows), and the same page. No accessed flag to set: the
+ * memo holds only while they are set. */
+const volatile uint8_t *guest_fetch_remembered(const struct vcpu *v, uint64_t rip, unsigned len, bool *mode64,
+					      bool *db)
+{
+	const struct fetch_memo *m = &fetch_memos[v->index];
+	if (!m->valid)
+		return NULL;
+	uint64_t efer = vmcs_read64_nocheck(GUEST_IA32_EFER);
+	struct seg_ar cs = seg_ar_decode(vmcs_read32_nocheck(GUEST_CS_AR_BYTES));
+	*mode64 = (efer & EFER_LMA) && cs.l;
+	*db = cs.db;
+	uint64_t la = *mode64 ? rip : (vmcs_readnw_nocheck(GUEST_CS_BASE) + rip) & 0xFFFFFFFFULL;
+	unsigned off = (unsigned)(la & (PAGE_SIZE - 1));
+	if (off + len > PAGE_SIZE || la - off != m->la_page || efer != m->efer ||
+	    vmcs_readnw_nocheck(GUEST_CR3) != m->cr3 || vmcs_readnw_nocheck(GUEST_CR0) != m->cr0 ||
+	    vmcs_readnw_nocheck(GUEST_CR4) != m->cr4 ||
+	    ((vmcs_read32_nocheck(GUEST_SS_AR_BYTES) >> 5) & 3) != m->cpl) /* CPL: SS.DPL */
+		return NULL;
+	for (unsigned i = 0; i < m->entries; i++)
+		if (host_entry(m->entry[i], m->entry_size[i]) != m->entry_val[i])
+			return NULL;
+	return m->page + off;
 }

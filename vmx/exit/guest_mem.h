@@ -75,6 +75,14 @@ unsigned guest_fetch_insn(uint8_t *buf, unsigned max, bool *mode64, bool *db);
  * could be read). */
 unsigned guest_fetch_insn_more(uint8_t *buf, unsigned have, unsigned max);
 
+/* Where the `len` bytes at CS:RIP (rip: GUEST_RIP) lie for the host, when this CPU's last
+ * guest_fetch_insn translated their page under the state in the VMCS now and every
+ * paging-structure entry its walk read still holds what it held then; NULL otherwise
+ * (and when the bytes cross the page's end): the caller fetches them. Sets *mode64 and
+ * *db as guest_fetch_insn does. */
+const volatile uint8_t *guest_fetch_remembered(const struct vcpu *v, uint64_t rip, unsigned len, bool *mode64,
+					      bool *db);
+
 /* The APIC-page intercept goes off (vmx/exit/exit_apic.c): the guest's writes to the
  * page reach it directly from now on. `why` is logged. */
 void apic_intercept_release(const char *why);

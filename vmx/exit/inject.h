@@ -45,6 +45,21 @@ static inline void vcpu_advance_rip(struct vcpu *v, unsigned len)
 	if (__builtin_expect((v->at_exit.intr & 3) || (v->at_exit.rflags & (RFLAGS_RF | RFLAGS_TF)), 0))
 		vcpu_advance_rip_rare(v);
 }
+/* The RIP after the instruction that exited, straight from the VMCS, for a fast path that
+ * has not read v->at_exit: false, with nothing read into *next, when a rule of
+ * vcpu_advance_rip beyond the one VMWRITE applies (blocking by STI or MOV SS, RFLAGS.RF or
+ * TF, a 4 GiB line crossed); the caller then takes its whole path before writing anything.
+ * The caller writes *next to GUEST_RIP. */
+static inline bool vcpu_next_rip_plain(uint64_t *next)
+{
+	if (vmcs_read32_nocheck(GUEST_INTERRUPTIBILITY_INFO) & 3)
+		return false;
+	if (vmcs_readnw_nocheck(GUEST_RFLAGS) & (RFLAGS_RF | RFLAGS_TF))
+		return false;
+	uint64_t rip = vmcs_readnw_nocheck(GUEST_RIP);
+	*next = rip + vmcs_read32_nocheck(VM_EXIT_INSTRUCTION_LEN);
+	return !((rip ^ *next) >> 32);
+}
 /* The instruction that exited, by the VM-exit instruction length. */
 static inline void vcpu_skip_instruction(struct vcpu *v)
 {

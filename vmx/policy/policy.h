@@ -130,6 +130,19 @@ static inline bool cr0_write_faults(const struct cr_context *c, uint64_t v)
 		return true;
 	return false;
 }
+/* True when MOV to CR0 of v over a guest CR0 of cr0 (the bits the guest owns: PG, CD, NW
+ * and WP among them) is the plain write: v fits 32 bits, keeps PG, CD, NW and WP, and is no
+ * PG without PE nor NW without CD. Then cr0_write_faults(c, v) is false for every context
+ * c with c->cr0 = cr0 that a running guest can be in (VM entry refuses PG without PE, and
+ * WP = 0 with CR4.CET = 1: SDM Vol. 3C, 27.3.1.1 "Checks on Guest Control Registers, Debug
+ * Registers, and MSRs"), whatever CR4, EFER and CS.L hold, and the write changes nothing
+ * that IA-32e mode, the PDPTEs or the TLB follow (vmx/exit/exit_cr.c,
+ * exit_cr0_write_fast). tests/unit/test_policy.c checks it against cr0_write_faults. */
+static inline bool cr0_write_is_plain(uint64_t cr0, uint64_t v)
+{
+	return !(v >> 32) && !((v ^ cr0) & (CR0_PG | CR0_CD | CR0_NW | CR0_WP)) &&
+	       !((v & CR0_PG) && !(v & CR0_PE)) && !((v & CR0_NW) && !(v & CR0_CD));
+}
 /* True when MOV to CR4 with value v must raise #GP; VMXE counts as unsupported
  * because VMX is hidden from the guest. */
 bool cr4_write_faults(const struct cr_context *c, uint64_t v);

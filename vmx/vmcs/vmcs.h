@@ -49,6 +49,7 @@ static inline uint64_t vmcs_read_raw_nocheck(uint32_t field)
 }
 #define vmcs_read32_nocheck(f) (VMCS_CHECK_WIDTH(f, VMCS_W32_BITS), (uint32_t)vmcs_read_raw_nocheck(f))
 #define vmcs_readnw_nocheck(f) (VMCS_CHECK_WIDTH(f, VMCS_NW_BITS), (uint64_t)vmcs_read_raw_nocheck(f))
+#define vmcs_read64_nocheck(f) (VMCS_CHECK_WIDTH(f, VMCS_W64_BITS), (uint64_t)vmcs_read_raw_nocheck(f))
 
 /* Only the width-checked vmcs_write16/32/64/nw() below call this: no other file writes a
  * field without its width checked (segments: vmx/vmcs/vmcs_segments.h). */
