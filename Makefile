@@ -169,6 +169,8 @@ $(B)/vmxlog: $(VMXLOG_C) $(wildcard tools/vmxlog/*.h)
 # ---- host unit tests ----
 # tests/unit/test_X.c is linked with the pure sources listed in tests/unit/test_X.mk as
 #   test_X_SRCS := drivers/fmt.c ...
+# Its dependencies (every header of every source) go to one .d file: gcc's -MMD, with several
+# sources and one output, would keep only the last source's headers.
 -include $(wildcard tests/unit/*.mk)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/%)
@@ -176,7 +178,8 @@ UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/%)
 define unit_rule
 $(B)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(HOST_CFLAGS) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $$(HOST_LDLIBS)
+	$$(CC) $$(filter-out -MMD -MP,$$(HOST_CFLAGS)) -MM -MP -MT $$@ tests/unit/$(1).c $$($(1)_SRCS) > $$@.d
+	$$(CC) $$(filter-out -MMD -MP,$$(HOST_CFLAGS)) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) $$(HOST_LDLIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
