@@ -2,14 +2,15 @@
  * bochs-clock.so: a fixed host clock for Bochs 2.7 (LD_PRELOAD by tools/run), so that a run
  * with "clock: sync=none" repeats to the tick.
  *
- * Bochs reads the host's clock in three places that reach the guest (found with gdb
- * breakpoints on every clock call of /usr/bin/bochs-bin and its plugins):
+ * Bochs reads the host's clock in three places (found with gdb breakpoints on every clock
+ * call of /usr/bin/bochs-bin and its plugins; none other was hit in a boot):
  *   - BX_CPU_C::BX_CPU_C calls srand(time(NULL)), and RDRAND/RDSEED return bytes of the C
  *     library's rand() (cpu/rdrand.cc): the guest's random numbers (OVMF's RNG protocol, the
  *     kernel's EFI-stub seed and entropy pool) change with the second Bochs started in;
  *   - the CMOS clock starts at time(NULL) (clock: time0=local, the default);
  *   - the "realtime" virtual timers (bx_virt_timer_c::timer_handler) advance by
- *     gettimeofday(), about 30 times per host second.
+ *     gettimeofday(), about 30 times per host second (whether any of them reaches the
+ *     guest was not checked: fixed too, to leave no host input).
  * Here time() is one fixed second (VMXRAY_BOCHS_TIME, default 2026-01-01 00:00:00 UTC), and
  * gettimeofday() starts there and advances by a fixed 10 ms per call, so that every call
  * sees the same value in every run. Nothing else in Bochs asks the host for the time.
