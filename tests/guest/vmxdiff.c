@@ -20,11 +20,15 @@
  * The blob runs with interrupts off; the STI shadow and NMIs are probed afterwards by
  * tests/guest/vmxdiff_intr.asm (mode "intr": 64-bit, interrupts from the local APIC, its
  * own IDT), whose records are printed the same way; then, with two CPUs, INIT-SIPI-SIPI to
- * the other one (lines "ap.*"), and the guest moving and disabling its APIC ("apic.*").
+ * the other one (lines "ap.*"), the guest moving its APIC ("apic.relocate"), x2APIC mode
+ * where CPUID.1:ECX.x2APIC says it exists ("x2apic.*": mode transitions, ICR reserved
+ * bits, self-IPIs, absent and write-only registers, INIT-SIPI-SIPI to the other CPU),
+ * and the APIC disabled ("apic.disable").
  * EDX after INIT is printed, not compared: Bochs 2.7 leaves 0 where the SDM (and vmxray)
  * load the processor signature. */
 #include <efi.h>
 #include <efilib.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -236,7 +240,7 @@ static void mmio32_write(uint64_t a, uint32_t v)
  * Software Disabled" and after EN=0: the power-up state): restored after it. */
 static const uint16_t apic_kept[] = { 0x80, 0xD0, 0xE0, 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0x3E0, 0x380 };
 
-static unsigned run_apic_base_probes(uint64_t base_msr)
+static unsigned run_apic_relocate_probe(uint64_t base_msr)
 {
 	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
 		return 0;
@@ -257,7 +261,24 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
 	uint32_t ram_after = mmio32(moved + 0x80), tpr_back = mmio32(old + 0x80);
 	mmio32_write(old + 0x80, tpr);
+	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
+		    "tpr_back=0x%x",
+		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
+	efimem_free_pages(ram, 1);
+	return 1;
+}
 
+/* EN=0 and back (after the x2APIC probes, which leave the APIC disabled where x2APIC mode
+ * exists: then the EN=0 write changes nothing). Bochs 2.7 does not bring the APIC back: the
+ * registers are put back only where they read as registers (SVR not all ones). */
+static unsigned run_apic_disable_probe(uint64_t base_msr)
+{
+	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
+		return 0;
+	uint64_t old = base_msr & ~0xFFFull;
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags));
 	uint32_t saved[sizeof(apic_kept) / sizeof(apic_kept[0])], svr = mmio32(old + 0xF0);
 	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
 		saved[i] = mmio32(old + apic_kept[i]);
@@ -268,19 +289,16 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
 	uint64_t base_on = apic_base_msr();
 	uint32_t svr_on = mmio32(old + 0xF0), lvt_on = mmio32(old + 0x320);
-	mmio32_write(old + 0xF0, svr);
-	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
-		mmio32_write(old + apic_kept[i], saved[i]);
+	if (svr != 0xFFFFFFFFu) {
+		mmio32_write(old + 0xF0, svr);
+		for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
+			mmio32_write(old + apic_kept[i], saved[i]);
+	}
 	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
-
-	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
-		    "tpr_back=0x%x",
-		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
 	report_info("DIFF apic.disable id_old_page=0x%x tpr_write=0x%x base_after=0x%lx svr_after=0x%x "
 		    "lvt_timer_after=0x%x",
 		    id_off, tpr_off, base_on, svr_on, lvt_on);
-	efimem_free_pages(ram, 1);
-	return 2;
+	return 1;
 }
 
 /* ---- INIT and SIPI to the other processor (2 CPUs): vmxdiff_ap_tramp in
@@ -406,6 +424,23 @@ static unsigned run_ap_probes(uint64_t apic_base)
 #define ICR_SELF (1u << 18)  /* destination shorthand 01: self */
 #define X2APIC_NO_CPU 0x12345ull /* an x2APIC ID no processor has */
 
+/* The lines are kept until interrupts are on again and the APIC out of x2APIC mode:
+ * printing goes through boot services, which enable interrupts (and a pending self-IPI or
+ * the firmware's timer would then meet an APIC its handlers do not expect). */
+#define X2_LINES 24
+static char x2_text[X2_LINES][160];
+static unsigned x2_count;
+
+static void __attribute__((format(printf, 1, 2))) x2_line(const char *fmt, ...)
+{
+	va_list ap;
+	if (x2_count >= X2_LINES)
+		return;
+	va_start(ap, fmt);
+	fmt_vsnprintf(x2_text[x2_count++], sizeof(x2_text[0]), fmt, ap);
+	va_end(ap);
+}
+
 static bool cpu_has_x2apic(void)
 {
 	uint32_t a = 1, b, c = 0, d;
@@ -442,7 +477,7 @@ static void x2apic_self_ipi_line(const char *name, uint32_t msr, uint64_t value)
 	probe_rdmsr(X2APIC_ISR0, &isr);
 	probe_wrmsr(X2APIC_EOI, 0);
 	probe_rdmsr(X2APIC_ISR0, &isr_after);
-	report_info("DIFF x2apic.%s %s irr=0x%lx taken=%d isr=0x%lx isr_after_eoi=0x%lx", name, f, irr, taken, isr,
+	x2_line("x2apic.%s %s irr=0x%lx taken=%d isr=0x%lx isr_after_eoi=0x%lx", name, f, irr, taken, isr,
 		    isr_after);
 }
 
@@ -460,17 +495,14 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 	uint64_t old = base_msr & ~0xFFFull;
 	uint64_t flags;
 	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags));
-	uint32_t saved[sizeof(apic_kept) / sizeof(apic_kept[0])], svr = mmio32(old + 0xF0);
-	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
-		saved[i] = mmio32(old + apic_kept[i]);
-	report_info("DIFF x2apic.cpuid x2apic=1");
+	x2_line("x2apic.cpuid x2apic=1");
 	n++;
 
 	/* EXTD without EN: an invalid state (#GP), the base unchanged */
 	uint64_t after = 0;
 	int r = probe_wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_EN) | APIC_BASE_EXTD);
 	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
-	report_info("DIFF x2apic.extd_without_en %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
+	x2_line("x2apic.extd_without_en %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
 	n++;
 
 	/* xAPIC -> x2APIC */
@@ -479,11 +511,13 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 	uint64_t id = 0, ver = 0;
 	int rid = probe_rdmsr(X2APIC_ID, &id);
 	probe_rdmsr(X2APIC_VERSION, &ver);
-	report_info("DIFF x2apic.enable %s base_after=0x%lx id_rd=%d id=0x%lx version=0x%lx", fault_str(r, f, sizeof(f)),
+	x2_line("x2apic.enable %s base_after=0x%lx id_rd=%d id=0x%lx version=0x%lx", fault_str(r, f, sizeof(f)),
 		    after, rid, id, ver);
 	n++;
 	if (r != PROBE_NO_FAULT || !(after & APIC_BASE_EXTD)) {
 		__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+		for (unsigned i = 0; i < x2_count; i++)
+			report_info("DIFF %s", x2_text[i]);
 		return n;
 	}
 	probe_wrmsr(X2APIC_TPR, 0);
@@ -491,7 +525,7 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 	/* x2APIC -> xAPIC directly: #GP, still x2APIC */
 	r = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr);
 	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
-	report_info("DIFF x2apic.to_xapic_direct %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
+	x2_line("x2apic.to_xapic_direct %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
 	n++;
 
 	/* the ICR with reserved bits (0xFFF33000): #GP, nothing sent (to no processor anyway) */
@@ -507,12 +541,12 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 	};
 	for (unsigned i = 0; i < sizeof(rsvd) / sizeof(rsvd[0]); i++) {
 		r = probe_wrmsr(X2APIC_ICR, rsvd[i].icr);
-		report_info("DIFF x2apic.%s %s", rsvd[i].name, fault_str(r, f, sizeof(f)));
+		x2_line("x2apic.%s %s", rsvd[i].name, fault_str(r, f, sizeof(f)));
 		n++;
 	}
 	if (ap_ready) { /* INIT with a reserved bit to the AP: #GP, the AP not reset */
 		r = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | (1u << 20) | ICR_INIT);
-		report_info("DIFF x2apic.icr_rsvd_bit20_init_ap %s", fault_str(r, f, sizeof(f)));
+		x2_line("x2apic.icr_rsvd_bit20_init_ap %s", fault_str(r, f, sizeof(f)));
 		n++;
 	}
 
@@ -534,7 +568,7 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t val = 0;
 		r = bad[i].write ? probe_wrmsr(bad[i].msr, 0) : probe_rdmsr(bad[i].msr, &val);
-		report_info("DIFF x2apic.%s %s value=0x%lx", bad[i].name, fault_str(r, f, sizeof(f)), val);
+		x2_line("x2apic.%s %s value=0x%lx", bad[i].name, fault_str(r, f, sizeof(f)), val);
 		n++;
 	}
 
@@ -552,21 +586,22 @@ static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
 			__asm__ volatile("pause");
 		int rs2 = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | ICR_SIPI | (AP_PAGE >> 12));
 		uint32_t stage = ap_wait(&m->stage, 2);
-		report_info("DIFF x2apic.ap_init_sipi init=%d sipi=%d,%d stage=%u apic_id=%u", ri, rs1, rs2, stage,
+		x2_line("x2apic.ap_init_sipi init=%d sipi=%d,%d stage=%u apic_id=%u", ri, rs1, rs2, stage,
 			    m->ebx2 >> 24);
 		n++;
 	}
 
-	/* back: x2APIC -> disabled -> xAPIC, the firmware's registers again */
+	/* out of x2APIC mode: the only way is through the disabled state ("x2APIC State
+	 * Transitions"); it is left there for run_apic_disable_probe (Bochs 2.7 does not bring
+	 * an APIC back after EN=0) */
 	int rd = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_EN | APIC_BASE_EXTD));
-	int re = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr);
 	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
-	report_info("DIFF x2apic.back_to_xapic disable=%d enable=%d base_after=0x%lx", rd, re, after);
+	x2_line("x2apic.disable %s base_after=0x%lx id_mmio=0x%x", fault_str(rd, f, sizeof(f)), after,
+		    mmio32(old + 0x20));
 	n++;
-	mmio32_write(old + 0xF0, svr);
-	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
-		mmio32_write(old + apic_kept[i], saved[i]);
 	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+	for (unsigned i = 0; i < x2_count; i++)
+		report_info("DIFF %s", x2_text[i]);
 	return n;
 }
 
@@ -615,8 +650,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 			uint32_t ap = 0;
 			bool ap_ready = ap_lines > 0 && other_cpu(&ap);
 			n += ap_lines;
-			n += run_x2apic_probes(apic_base_msr(), ap_ready, ap);
-			n += run_apic_base_probes(apic_base_msr()); /* last: EN=0 may leave the APIC off */
+			uint64_t base = apic_base_msr();
+			n += run_apic_relocate_probe(base);
+			n += run_x2apic_probes(base, ap_ready, ap); /* leaves the APIC disabled */
+			n += run_apic_disable_probe(base);          /* last: EN=0 leaves Bochs's APIC off */
 			report_info("DIFF-COUNT %u", n);
 		}
 		for (uint32_t a = DIFF_BASE; a < DIFF_END; a += 4096)

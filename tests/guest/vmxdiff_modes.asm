@@ -11,6 +11,9 @@
 ; vmxdiff.c prints the records. The page tables, the TSS contents and the wrap-around
 ; bytes are written by vmxdiff.c before the call (addresses below, shared with the C side
 ; through the constants at the top of tests/guest/vmxdiff.c, which must match).
+; The low part (BASE up to the IVT, LO_SIZE bytes, padded) holds what 16-bit code reaches;
+; section hi (the 64-bit and 32-bit IDTs and the 32-bit-only probes) follows it in the
+; file and is copied to HI_BASE, its records going to REC2_BASE (vmxdiff.c prints both).
 ;
 ; Interrupts stay disabled throughout; the firmware's GDT, IDT, TR, CR0/CR3/CR4, EFER,
 ; segment selectors and FS/GS bases are saved at entry and put back before returning.
