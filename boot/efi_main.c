@@ -13,6 +13,7 @@
 #include "boot/chain.h"
 #include "boot/efi_io.h"
 #include "boot/handoff.h"
+#include "boot/madt.h"
 #include "boot/mp.h"
 #include "boot/relocate.h"
 #include "boot/serial_hw.h"
@@ -249,6 +250,30 @@ static uint64_t place_log_ring(const struct handoff *h, uint64_t *pool_size)
 	return base;
 }
 
+_Static_assert(MADT_MAX_IDS == HV_MAX_APIC_IDS, "g_hv.madt_apic_id holds what the MADT parser keeps");
+
+/* Every processor's APIC ID, from the ACPI MADT, read while boot services are up: the
+ * ones vmxray will not run on still get the guest's broadcast INIT, SIPI and NMI
+ * (vmx/exit/soft_ipi.c). Without a MADT (OVMF in Bochs publishes none) the list is
+ * empty and such broadcasts reach vmxray's vCPUs only. */
+static void read_madt(void)
+{
+	static struct madt_cpus m;
+	size_t len;
+	const uint8_t *t = acpi_find_table("APIC", &len);
+	enum madt_status st = madt_parse(t, len, &m);
+	for (unsigned i = 0; i < m.count; i++)
+		g_hv.madt_apic_id[i] = m.id[i];
+	g_hv.madt_apic_ids = m.count;
+	if (st == MADT_OK)
+		log_info("MADT: %u processors (of %u entries)%s", m.count, m.entries,
+			 m.truncated ? "; more than vmxray keeps, the rest left out" : "");
+	else if (st == MADT_ABSENT)
+		log_info("MADT: none (broadcast INIT/SIPI/NMI reach vmxray's CPUs only)");
+	else
+		log_warn("MADT: %s; not used (broadcast INIT/SIPI/NMI reach vmxray's CPUs only)", madt_status_text(st));
+}
+
 static enum hv_status prepare_memory(struct handoff *h)
 {
 	if (EFI_ERROR(efi_ram_map(&g_hv.ram)))
@@ -256,6 +281,7 @@ static enum hv_status prepare_memory(struct handoff *h)
 	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
 	g_hv.owned_count = 1;
 	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
+	read_madt();
 	uint64_t pool_size = h->reserve_pages * PAGE_SIZE - h->image_size;
 	uint64_t ring = place_log_ring(h, &pool_size);
 	pool_init(&g_hv.pool, h->copy_base + h->image_size, pool_size);

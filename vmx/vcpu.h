@@ -96,7 +96,9 @@ struct vcpu {
 		uint64_t fast_off;
 		struct {
 			bool exit_slow;     /* recorder on, or trace/dump/check/test (boot/config.c) */
-			bool nmi_pending;   /* an NMI arrived in root mode: deliver it to the guest */
+			/* NMIs held for the guest, 0 to 2 (vmx/policy/nmi_source.h, nmi_held_add):
+			 * deliver them. Atomic accesses (root mode's NMI handler adds to it). */
+			uint8_t nmi_pending;
 			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
 			 * Atomic accesses only. */
 			uint8_t ept_stale;
@@ -111,13 +113,16 @@ struct vcpu {
 	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */
 	uint32_t wait_sipi;         /* 1 while this CPU waits for a SIPI in root mode */
 	uint32_t kick_pending;      /* an NMI was sent to make this CPU exit: not the guest's */
+	uint32_t soft_nmis;         /* the guest's NMI IPIs to this CPU, counted by their senders
+				     * (ipi=soft) and taken at this CPU's next NMI (vmx/policy/nmi_source.h) */
 	uint32_t apic_id_now;       /* this CPU's APIC ID as it is now (the guest may write the
 				     * xAPIC ID): whom soft IPIs and kicks target; apic_id
 				     * stays the launch-time name in log lines */
 	/* Counted by the CPU they happen on. */
 	uint64_t soft_inits, soft_sipis; /* INITs and SIPIs this CPU received in software */
 	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */
-	uint64_t ipis_sent;         /* INIT/SIPI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_sent;         /* INIT/SIPI/NMI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_outside;      /* ... and sent from root mode to a processor vmxray does not run on */
 	struct fw_state fw;         /* restored if the first entry fails */
 	/* intercept= (vmx/exit/exit_intercept_event.c, exit_intercept_ept.c): external
 	 * interrupts acknowledged at a VM exit and not delivered yet (bit per vector), and the

@@ -84,8 +84,8 @@ void vmx_stats_print(const char *why)
 	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
 		const struct vcpu *v = g_hv.vcpu[c];
 		if (v && (v->soft_inits || v->soft_sipis || v->ipis_sent || v->apic_writes))
-			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu apic_writes=%lu", v->apic_id, v->soft_inits,
-				 v->soft_sipis, v->ipis_sent, v->apic_writes);
+			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu outside=%lu apic_writes=%lu", v->apic_id,
+				 v->soft_inits, v->soft_sipis, v->ipis_sent, v->ipis_outside, v->apic_writes);
 	}
 	vmx_stats_print_ports();
 	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
