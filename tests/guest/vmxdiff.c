@@ -20,11 +20,15 @@
  * The blob runs with interrupts off; the STI shadow and NMIs are probed afterwards by
  * tests/guest/vmxdiff_intr.asm (mode "intr": 64-bit, interrupts from the local APIC, its
  * own IDT), whose records are printed the same way; then, with two CPUs, INIT-SIPI-SIPI to
- * the other one (lines "ap.*"), and the guest moving and disabling its APIC ("apic.*").
+ * the other one (lines "ap.*"), the guest moving its APIC ("apic.relocate"), x2APIC mode
+ * where CPUID.1:ECX.x2APIC says it exists ("x2apic.*": mode transitions, ICR reserved
+ * bits, self-IPIs, absent and write-only registers, INIT-SIPI-SIPI to the other CPU),
+ * and the APIC disabled ("apic.disable").
  * EDX after INIT is printed, not compared: Bochs 2.7 leaves 0 where the SDM (and vmxray)
  * load the processor signature. */
 #include <efi.h>
 #include <efilib.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,7 +44,12 @@
 #define DIFF_BASE 0x8000u
 #define DIFF_ENTRY (DIFF_BASE + 2)
 #define DIFF_END 0x1D000u /* first byte past what the blob and its tables use */
-#define DIFF_BLOB_MAX 0x2800u
+#define DIFF_LO_SIZE 0x2800u /* the low part, at DIFF_BASE; the rest (section hi) at HI_BASE */
+#define HI_BASE 0x1C100u     /* the PDPT page, past the two PDPTs */
+#define HI_SPLIT HI_BASE     /* dword: how many records are at REC_BASE */
+#define REC2_BASE 0x1C800u   /* the records of section hi's probes */
+#define REC2_MAX 34u
+#define DIFF_BLOB_MAX (DIFF_LO_SIZE + (REC2_BASE - HI_BASE))
 #define REC_BASE 0xB000u
 #define REC_MAX 340u
 #define PDPT 0x1C000u
@@ -231,7 +240,7 @@ static void mmio32_write(uint64_t a, uint32_t v)
  * Software Disabled" and after EN=0: the power-up state): restored after it. */
 static const uint16_t apic_kept[] = { 0x80, 0xD0, 0xE0, 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0x3E0, 0x380 };
 
-static unsigned run_apic_base_probes(uint64_t base_msr)
+static unsigned run_apic_relocate_probe(uint64_t base_msr)
 {
 	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
 		return 0;
@@ -252,7 +261,24 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
 	uint32_t ram_after = mmio32(moved + 0x80), tpr_back = mmio32(old + 0x80);
 	mmio32_write(old + 0x80, tpr);
+	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
+		    "tpr_back=0x%x",
+		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
+	efimem_free_pages(ram, 1);
+	return 1;
+}
 
+/* EN=0 and back (after the x2APIC probes, which leave the APIC disabled where x2APIC mode
+ * exists: then the EN=0 write changes nothing). Bochs 2.7 does not bring the APIC back: the
+ * registers are put back only where they read as registers (SVR not all ones). */
+static unsigned run_apic_disable_probe(uint64_t base_msr)
+{
+	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
+		return 0;
+	uint64_t old = base_msr & ~0xFFFull;
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags));
 	uint32_t saved[sizeof(apic_kept) / sizeof(apic_kept[0])], svr = mmio32(old + 0xF0);
 	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
 		saved[i] = mmio32(old + apic_kept[i]);
@@ -263,19 +289,16 @@ static unsigned run_apic_base_probes(uint64_t base_msr)
 	wrmsr64(MSR_IA32_APIC_BASE, base_msr);
 	uint64_t base_on = apic_base_msr();
 	uint32_t svr_on = mmio32(old + 0xF0), lvt_on = mmio32(old + 0x320);
-	mmio32_write(old + 0xF0, svr);
-	for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
-		mmio32_write(old + apic_kept[i], saved[i]);
+	if (svr != 0xFFFFFFFFu) {
+		mmio32_write(old + 0xF0, svr);
+		for (unsigned i = 0; i < sizeof(apic_kept) / sizeof(apic_kept[0]); i++)
+			mmio32_write(old + apic_kept[i], saved[i]);
+	}
 	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
-
-	report_info("DIFF apic.relocate id_new=0x%x ver_new=0x%x id_old_page=0x%x tpr_new=0x%x ram_after=0x%x "
-		    "tpr_back=0x%x",
-		    id_new, ver_new, id_old, tpr_new, ram_after, tpr_back == tpr ? 0 : tpr_back);
 	report_info("DIFF apic.disable id_old_page=0x%x tpr_write=0x%x base_after=0x%lx svr_after=0x%x "
 		    "lvt_timer_after=0x%x",
 		    id_off, tpr_off, base_on, svr_on, lvt_on);
-	efimem_free_pages(ram, 1);
-	return 2;
+	return 1;
 }
 
 /* ---- INIT and SIPI to the other processor (2 CPUs): vmxdiff_ap_tramp in
@@ -382,6 +405,206 @@ static unsigned run_ap_probes(uint64_t apic_base)
 	return 3; /* the page stays allocated: the AP halts in it */
 }
 
+/* ---- x2APIC mode (SDM Vol. 3A, "Extended XAPIC (x2APIC)"): the BSP's APIC through its MSRs,
+ * with interrupts off, then back to the firmware's xAPIC through the disabled state (the only
+ * way back, "x2APIC State Transitions"), its registers put back as run_apic_base_probes does.
+ * Under vmxray WRMSR IA32_APIC_BASE and the ICR (0x830) exit (the soft-IPI path,
+ * vmx/exit/exit_apic.c); the self-IPI register and the rest go to the APIC. Lines
+ * "x2apic.*"; with two CPUs INIT-SIPI-SIPI through the x2APIC ICR restarts the AP once more. */
+#define X2APIC_MSR(off) (0x800u + ((off) >> 4))
+#define X2APIC_ID X2APIC_MSR(0x20)
+#define X2APIC_VERSION X2APIC_MSR(0x30)
+#define X2APIC_TPR X2APIC_MSR(0x80)
+#define X2APIC_EOI X2APIC_MSR(0xB0)
+#define X2APIC_ISR0 X2APIC_MSR(0x100)
+#define X2APIC_IRR0 X2APIC_MSR(0x200)
+#define X2APIC_ICR X2APIC_MSR(0x300)
+#define X2APIC_SELF_IPI 0x83Fu
+#define X2APIC_VEC 0x1Fu /* a vector the probe's private IDT (0-31) takes */
+#define ICR_SELF (1u << 18)  /* destination shorthand 01: self */
+#define X2APIC_NO_CPU 0x12345ull /* an x2APIC ID no processor has */
+
+/* The lines are kept until interrupts are on again and the APIC out of x2APIC mode:
+ * printing goes through boot services, which enable interrupts (and a pending self-IPI or
+ * the firmware's timer would then meet an APIC its handlers do not expect). */
+#define X2_LINES 24
+static char x2_text[X2_LINES][160];
+static unsigned x2_count;
+
+static void __attribute__((format(printf, 1, 2))) x2_line(const char *fmt, ...)
+{
+	va_list ap;
+	if (x2_count >= X2_LINES)
+		return;
+	va_start(ap, fmt);
+	fmt_vsnprintf(x2_text[x2_count++], sizeof(x2_text[0]), fmt, ap);
+	va_end(ap);
+}
+
+static bool cpu_has_x2apic(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return c & (1u << 21);
+}
+
+/* "vec=.. ec=.." of a probe result, as the blob's records print them. */
+static const char *fault_str(int r, char *buf, size_t n)
+{
+	if (r == PROBE_NO_FAULT)
+		fmt_snprintf(buf, n, "vec=none");
+	else
+		fmt_snprintf(buf, n, "vec=%d ec=0x%lx", r, probe_fault_info.error);
+	return buf;
+}
+
+static void sti_window(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("sti; nop; nop; nop; cli" ::: "memory");
+}
+
+/* The pending self-IPI at X2APIC_VEC: IRR, whether it is taken in an STI window (the
+ * probe's IDT turns it into probe result 31), ISR then, ISR after EOI. */
+static void x2apic_self_ipi_line(const char *name, uint32_t msr, uint64_t value)
+{
+	char f[48];
+	uint64_t irr = 0, isr = 0, isr_after = 0;
+	int r = probe_wrmsr(msr, value);
+	fault_str(r, f, sizeof(f));
+	probe_rdmsr(X2APIC_IRR0, &irr);
+	int taken = probe_call(sti_window, NULL);
+	probe_rdmsr(X2APIC_ISR0, &isr);
+	probe_wrmsr(X2APIC_EOI, 0);
+	probe_rdmsr(X2APIC_ISR0, &isr_after);
+	x2_line("x2apic.%s %s irr=0x%lx taken=%d isr=0x%lx isr_after_eoi=0x%lx", name, f, irr, taken, isr,
+		    isr_after);
+}
+
+static unsigned run_x2apic_probes(uint64_t base_msr, bool ap_ready, uint32_t ap)
+{
+	char f[48];
+	unsigned n = 0;
+
+	if (!cpu_has_x2apic()) { /* printed alike on bare hardware and under vmxray */
+		report_info("DIFF x2apic.cpuid x2apic=0 (no x2APIC probes on this model)");
+		return 1;
+	}
+	if ((base_msr & (APIC_BASE_EN | APIC_BASE_EXTD)) != APIC_BASE_EN)
+		return 0;
+	uint64_t old = base_msr & ~0xFFFull;
+	uint64_t flags;
+	__asm__ volatile("pushfq; pop %0; cli" : "=r"(flags));
+	x2_line("x2apic.cpuid x2apic=1");
+	n++;
+
+	/* EXTD without EN: an invalid state (#GP), the base unchanged */
+	uint64_t after = 0;
+	int r = probe_wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_EN) | APIC_BASE_EXTD);
+	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
+	x2_line("x2apic.extd_without_en %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
+	n++;
+
+	/* xAPIC -> x2APIC */
+	r = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr | APIC_BASE_EXTD);
+	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
+	uint64_t id = 0, ver = 0;
+	int rid = probe_rdmsr(X2APIC_ID, &id);
+	probe_rdmsr(X2APIC_VERSION, &ver);
+	x2_line("x2apic.enable %s base_after=0x%lx id_rd=%d id=0x%lx version=0x%lx", fault_str(r, f, sizeof(f)),
+		    after, rid, id, ver);
+	n++;
+	if (r != PROBE_NO_FAULT || !(after & APIC_BASE_EXTD)) {
+		__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+		for (unsigned i = 0; i < x2_count; i++)
+			report_info("DIFF %s", x2_text[i]);
+		return n;
+	}
+	probe_wrmsr(X2APIC_TPR, 0);
+
+	/* x2APIC -> xAPIC directly: #GP, still x2APIC */
+	r = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr);
+	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
+	x2_line("x2apic.to_xapic_direct %s base_after=0x%lx", fault_str(r, f, sizeof(f)), after);
+	n++;
+
+	/* the ICR with reserved bits (0xFFF33000): #GP, nothing sent (to no processor anyway) */
+	static const struct {
+		const char *name;
+		uint64_t icr;
+	} rsvd[] = {
+		{ "icr_rsvd_bit13_fixed", X2APIC_NO_CPU << 32 | (1u << 13) | 0x40 },
+		{ "icr_rsvd_bit16_fixed", X2APIC_NO_CPU << 32 | (1u << 16) | 0x40 },
+		{ "icr_rsvd_bit20_init", X2APIC_NO_CPU << 32 | (1u << 20) | ICR_INIT },
+		{ "icr_rsvd_bit31_sipi", X2APIC_NO_CPU << 32 | (1u << 31) | ICR_SIPI | 0x9F },
+		{ "icr_init_no_cpu", X2APIC_NO_CPU << 32 | ICR_INIT },
+	};
+	for (unsigned i = 0; i < sizeof(rsvd) / sizeof(rsvd[0]); i++) {
+		r = probe_wrmsr(X2APIC_ICR, rsvd[i].icr);
+		x2_line("x2apic.%s %s", rsvd[i].name, fault_str(r, f, sizeof(f)));
+		n++;
+	}
+	if (ap_ready) { /* INIT with a reserved bit to the AP: #GP, the AP not reset */
+		r = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | (1u << 20) | ICR_INIT);
+		x2_line("x2apic.icr_rsvd_bit20_init_ap %s", fault_str(r, f, sizeof(f)));
+		n++;
+	}
+
+	/* self-IPIs: through the SELF IPI register, and through the ICR with the self shorthand */
+	x2apic_self_ipi_line("self_ipi_83f", X2APIC_SELF_IPI, X2APIC_VEC);
+	x2apic_self_ipi_line("self_ipi_icr", X2APIC_ICR, ICR_SELF | X2APIC_VEC);
+	n += 2;
+
+	/* reads of write-only or absent registers, a write of a read-only one: #GP */
+	static const struct {
+		const char *name;
+		uint32_t msr;
+		bool write;
+	} bad[] = {
+		{ "rdmsr_eoi", X2APIC_EOI, false },        { "rdmsr_self_ipi", X2APIC_SELF_IPI, false },
+		{ "rdmsr_icr_high_831", 0x831, false },    { "rdmsr_absent_809", 0x809, false },
+		{ "wrmsr_id_readonly", X2APIC_ID, true },  { "wrmsr_version_readonly", X2APIC_VERSION, true },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t val = 0;
+		r = bad[i].write ? probe_wrmsr(bad[i].msr, 0) : probe_rdmsr(bad[i].msr, &val);
+		x2_line("x2apic.%s %s value=0x%lx", bad[i].name, fault_str(r, f, sizeof(f)), val);
+		n++;
+	}
+
+	/* two CPUs: INIT-SIPI-SIPI to the AP through the x2APIC ICR (it takes the second path
+	 * of vmxdiff_ap_tramp: stage 2, then halts) */
+	if (ap_ready) {
+		volatile struct ap_mailbox *m = (volatile struct ap_mailbox *)(uintptr_t)(AP_PAGE + 0x800);
+		m->stage = 1;
+		m->ebx2 = 0;
+		int ri = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | ICR_INIT);
+		for (unsigned i = 0; i < 100000; i++)
+			__asm__ volatile("pause");
+		int rs1 = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | ICR_SIPI | (AP_PAGE >> 12));
+		for (unsigned i = 0; i < 10000; i++)
+			__asm__ volatile("pause");
+		int rs2 = probe_wrmsr(X2APIC_ICR, (uint64_t)ap << 32 | ICR_SIPI | (AP_PAGE >> 12));
+		uint32_t stage = ap_wait(&m->stage, 2);
+		x2_line("x2apic.ap_init_sipi init=%d sipi=%d,%d stage=%u apic_id=%u", ri, rs1, rs2, stage,
+			    m->ebx2 >> 24);
+		n++;
+	}
+
+	/* out of x2APIC mode: the only way is through the disabled state ("x2APIC State
+	 * Transitions"); it is left there for run_apic_disable_probe (Bochs 2.7 does not bring
+	 * an APIC back after EN=0) */
+	int rd = probe_wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_EN | APIC_BASE_EXTD));
+	probe_rdmsr(MSR_IA32_APIC_BASE, &after);
+	x2_line("x2apic.disable %s base_after=0x%lx id_mmio=0x%x", fault_str(rd, f, sizeof(f)), after,
+		    mmio32(old + 0x20));
+	n++;
+	__asm__ volatile("push %0; popfq" ::"r"(flags) : "cc");
+	for (unsigned i = 0; i < x2_count; i++)
+		report_info("DIFF %s", x2_text[i]);
+	return n;
+}
+
 /* The blob reloads CR3 with 32-bit code and never sets CR4.PCIDE or LA57 again. */
 static bool firmware_state_fits(void)
 {
@@ -401,9 +624,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	size_t size = (size_t)(vmxdiff_blob_end - vmxdiff_blob);
 	if (report_check(size <= DIFF_BLOB_MAX, "blob_size", "%lu bytes", (uint64_t)size) && firmware_state_fits() &&
 	    take_low_memory()) {
-		memcpy((void *)(uintptr_t)DIFF_BASE, vmxdiff_blob, size);
+		memcpy((void *)(uintptr_t)DIFF_BASE, vmxdiff_blob, size < DIFF_LO_SIZE ? size : DIFF_LO_SIZE);
 		memset((void *)(uintptr_t)REC_BASE, 0, REC_MAX * sizeof(struct diff_record));
-		build_tables();
+		build_tables(); /* before section hi: it shares the PDPT page */
+		if (size > DIFF_LO_SIZE)
+			memcpy((void *)(uintptr_t)HI_BASE, vmxdiff_blob + DIFF_LO_SIZE, size - DIFF_LO_SIZE);
+		memset((void *)(uintptr_t)REC2_BASE, 0, REC2_MAX * sizeof(struct diff_record));
 		void *buf = efimem_alloc_pages(1, UINT64_MAX);
 		uint64_t page = buf ? untouched_page(buf) : 0;
 		report_check(page != 0, "untouched_page", "no page");
@@ -412,13 +638,22 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		uint64_t ret = blob(); /* records written; bits 63:32 records expected */
 		unsigned n = (uint32_t)ret, expected = (unsigned)(ret >> 32);
 		report_pass("returned_to_uefi");
-		if (report_check(n == expected && n <= REC_MAX, "records", "%u records, %u expected", n, expected)) {
+		unsigned split = size > DIFF_LO_SIZE ? *(volatile uint32_t *)(uintptr_t)HI_SPLIT : n;
+		if (report_check(n == expected && split <= REC_MAX && split <= n && n - split <= REC2_MAX, "records",
+				 "%u records (%u in the low area), %u expected", n, split, expected)) {
 			struct diff_record *r = (struct diff_record *)(uintptr_t)REC_BASE;
+			struct diff_record *r2 = (struct diff_record *)(uintptr_t)REC2_BASE;
 			for (unsigned i = 0; i < n; i++)
-				print_record(&r[i], NULL);
+				print_record(i < split ? &r[i] : &r2[i - split], NULL);
 			n += run_intr_probes();
-			n += run_ap_probes(apic_base_msr());
-			n += run_apic_base_probes(apic_base_msr()); /* last: EN=0 may leave the APIC off */
+			unsigned ap_lines = run_ap_probes(apic_base_msr());
+			uint32_t ap = 0;
+			bool ap_ready = ap_lines > 0 && other_cpu(&ap);
+			n += ap_lines;
+			uint64_t base = apic_base_msr();
+			n += run_apic_relocate_probe(base);
+			n += run_x2apic_probes(base, ap_ready, ap); /* leaves the APIC disabled */
+			n += run_apic_disable_probe(base);          /* last: EN=0 leaves Bochs's APIC off */
 			report_info("DIFF-COUNT %u", n);
 		}
 		for (uint32_t a = DIFF_BASE; a < DIFF_END; a += 4096)

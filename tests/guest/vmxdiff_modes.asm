@@ -11,6 +11,9 @@
 ; vmxdiff.c prints the records. The page tables, the TSS contents and the wrap-around
 ; bytes are written by vmxdiff.c before the call (addresses below, shared with the C side
 ; through the constants at the top of tests/guest/vmxdiff.c, which must match).
+; The low part (BASE up to the IVT, LO_SIZE bytes, padded) holds what 16-bit code reaches;
+; section hi (the 64-bit and 32-bit IDTs and the 32-bit-only probes) follows it in the
+; file and is copied to HI_BASE, its records going to REC2_BASE (vmxdiff.c prints both).
 ;
 ; Interrupts stay disabled throughout; the firmware's GDT, IDT, TR, CR0/CR3/CR4, EFER,
 ; segment selectors and FS/GS bases are saved at entry and put back before returning.
@@ -59,6 +62,13 @@ SEL_DATA16	equ 0x28
 SEL_CODE16W	equ 0x30	; 16-bit code, base 0x8000: IP 0xFFFE is linear 0x17FFE
 SEL_TSS_A	equ 0x38
 SEL_TSS_B	equ 0x40
+SEL_TSS_C	equ 0x48	; 16-bit TSS C (SDM Vol. 3A, 9.6 "16-Bit Task-State Segment (TSS)")
+; The second part of the blob (section hi): 32-bit code and data that no 16-bit code
+; reaches, copied by vmxdiff.c to HI_BASE (the PDPT page, past the PDPTs); the records
+; of its probes go to REC2_BASE (the low record area is full).
+LO_SIZE		equ 0x2800	; the low part: BASE up to the IVT
+HI_BASE		equ 0x1C100
+REC2_BASE	equ 0x1C800	; up to 0x1D000: 34 records
 
 CR0_PE	equ 1 << 0
 CR0_TS	equ 1 << 3
@@ -98,6 +108,9 @@ gdt_tss_a:
 gdt_tss_b:
 	dw 0x67, A(tss_b) & 0xFFFF
 	db 0, 0x89, 0, 0	; 0x40 32-bit TSS B
+gdt_tss_c:
+	dw 0x2B, A(tss_c) & 0xFFFF
+	db 0, 0x81, 0, 0	; 0x48 16-bit TSS C (available), the least limit (44 bytes)
 gdt_end:
 gdtr:	dw gdt_end - gdt - 1
 	dq A(gdt)
@@ -106,6 +119,8 @@ align 16
 tss_a:	times 104 db 0
 align 16
 tss_b:	times 104 db 0
+align 16
+tss_c:	times 44 db 0
 tss_a_cr3:	dd 0		; written by the pm32 setup
 
 align 8
@@ -145,13 +160,16 @@ tb_kind:	dd 0	; 0: task B jumps back to A; 1: task B returns with IRET
 tb_tr:		dd 0
 tb_flags:	dd 0
 tb_link:	dd 0
+tb_eax:		dd 0	; task C: EAX, SP, FS as it starts
+tb_sp:		dd 0
+tb_fs:		dd 0
 cr0_pm32:	dd 0	; CR0 in 32-bit protected mode, paging off
 
 idt64_r:	dw 32 * 16 - 1
-		dq A(idt64)
-idt32_r:	dw 0x41 * 8 - 1
-		dq A(idt32)
-idt16_r:	dw 32 * 8 - 1
+		dq idt64
+idt32_r:	dw 0x42 * 8 - 1
+		dq idt32
+idt16_r:	dw 0x21 * 8 - 1
 		dq A(idt16)
 ivt_r:		dw 32 * 4 - 1
 		dq IVT
@@ -234,6 +252,12 @@ n_tf_ins:	db "tf_rep_insd_cf8", 0
 n_v86_cpuid:	db "vm86_cpuid", 0
 n_v86_tf:	db "vm86_tf_cpuid", 0
 n_v86_int3:	db "vm86_int3", 0
+n_t16_jmp:	db "task16_jmp", 0
+n_t16_call:	db "task16_call_iret", 0
+n_t16_gate:	db "task16_gate_int", 0
+n_t16_gate_ec:	db "task16_gate_gp_error_code", 0
+n_t16_busy:	db "task16_jmp_busy", 0
+n_t16_limit:	db "task16_call_limit_2a", 0
 align 16
 vmx_scratch:	times 16 db 0
 
@@ -581,6 +605,9 @@ table16:	COMMON_TABLE r
 table16_end:
 table16p:	dw r_ts_jmp, n_ts_jmp
 		dw r_ts_call, n_ts_call
+		dw r_t16_jmp, n_t16_jmp
+		dw r_t16_call, n_t16_call
+		dw r_t16_gate, n_t16_gate
 table16p_end:
 
 ; ================================================================ 64-bit
@@ -1119,6 +1146,64 @@ task_b:
 	ud2
 %endmacro
 
+; Task C (16-bit TSS) fresh, its descriptor available with limit 0x2B (16- and 32-bit code).
+%macro TSS_C_RESET 0
+	push edi
+	mov edi, tss_c
+	mov ecx, 44 / 4
+	xor eax, eax
+	cld
+	rep stosd
+	mov word [tss_c + 14], task_c		; IP
+	mov word [tss_c + 16], 0x2		; FLAGS
+	mov word [tss_c + 26], STACK_TOP - 0x400	; SP
+	mov word [tss_c + 34], SEL_DATA16	; ES
+	mov word [tss_c + 36], SEL_CODE16	; CS
+	mov word [tss_c + 38], SEL_DATA16	; SS
+	mov word [tss_c + 40], SEL_DATA32	; DS: flat, task C writes idt32 (section hi)
+	mov word [gdt_tss_c], 0x2B
+	mov byte [gdt_tss_c + 5], 0x81
+	mov eax, cr3
+	mov [tss_a + 0x1C], eax			; the switch back to A loads it (paging on)
+	mov dword [tb_tr], 0
+	mov dword [tb_flags], 0
+	mov dword [tb_link], 0
+	mov dword [tb_eax], 0
+	mov dword [tb_sp], 0
+	mov dword [tb_fs], 0
+	pop edi
+	ret
+%endmacro
+
+; after the switch back from task C: EAX C's TR | C's FS << 16; EBX C's EFLAGS.NT | C's
+; link << 16; ECX CR0.TS | C's descriptor type byte << 8 | bits 31:16 of C's EAX as it
+; started (9.6 leaves them to the processor); EDX A's TR | the IP saved in C's TSS << 16
+%macro TASK16_RESULT 0
+	mov eax, [tb_flags]
+	and eax, NT
+	mov ebx, [tb_link]
+	shl ebx, 16
+	or ebx, eax
+	mov ecx, cr0
+	and ecx, CR0_TS
+	clts
+	movzx eax, byte [gdt_tss_c + 5]
+	shl eax, 8
+	or ecx, eax
+	mov eax, [tb_eax]
+	and eax, 0xFFFF0000
+	or ecx, eax
+	movzx edx, word [tss_c + 14]
+	shl edx, 16
+	str ax
+	movzx eax, ax
+	or edx, eax
+	mov eax, [tb_fs]
+	shl eax, 16
+	mov ax, [tb_tr]
+	ud2
+%endmacro
+
 p_ts_jmp:
 	call tss_b_reset
 	mov dword [tb_kind], 0
@@ -1258,6 +1343,7 @@ pm32_back:
 	mov esi, table32b
 	mov edi, table32b_end
 	call run32
+	call hi_probes
 	; into IA-32e mode: the firmware's CR4 (PAE) and CR3, EFER.LME, then CR0.PG
 	mov eax, [save_cr4]
 	mov cr4, eax
@@ -1431,6 +1517,58 @@ COMMON_PROBES r, esp, eax, ebx, ecx, edx
 
 tss_b_reset16:
 	TSS_B_RESET
+tss_c_reset16:
+	TSS_C_RESET
+
+; Task C: a 16-bit task (16-bit TSS, 16-bit code and stack). Records what it saw, then
+; back to A as tb_kind says: 0 JMP to TSS A, 1 IRET (NT set: back through the link),
+; 2 an exception through a task gate (its error code on this stack: a word), then IRET.
+task_c:
+	mov [tb_eax], eax
+	mov [tb_sp], sp
+	mov [tb_fs], fs
+	str ax
+	mov [tb_tr], ax
+	pushf
+	pop ax
+	mov [tb_flags], ax
+	mov ax, [tss_c]
+	mov [tb_link], ax
+	cmp byte [tb_kind], 0
+	je .jmp
+	cmp byte [tb_kind], 2
+	jne .iret
+	pop ax
+	mov [tss_a + 0x28], ax			; A's EAX: the error code | C's SP << 16
+	mov ax, [tb_sp]
+	mov [tss_a + 0x2A], ax
+	mov ax, [tb_tr]
+	mov [tss_a + 0x34], ax			; A's EBX: C's TR
+	mov ax, [tb_link]
+	mov [tss_a + 0x2C], ax			; A's ECX: C's link
+	mov eax, [idt32_gp_gate]
+	mov [dword idt32 + 13 * 8], eax		; (DS is flat: section hi)
+	mov eax, [idt32_gp_gate + 4]
+	mov [dword idt32 + 13 * 8 + 4], eax
+.iret:	iret
+.jmp:	jmp SEL_TSS_A:0
+
+; Task switches from 16-bit protected-mode code (TSS A) to the 16-bit task C and back.
+r_t16_jmp:
+	call tss_c_reset16
+	mov dword [tb_kind], 0
+	jmp SEL_TSS_C:0
+	TASK16_RESULT
+r_t16_call:
+	call tss_c_reset16
+	mov dword [tb_kind], 1
+	call SEL_TSS_C:0
+	TASK16_RESULT
+r_t16_gate:
+	call tss_c_reset16
+	mov dword [tb_kind], 1
+	int 0x20
+	TASK16_RESULT
 
 ; Task switches from 16-bit protected-mode code to the 32-bit task B and back: the old
 ; task's IP is saved as EIP, its CS is the 16-bit segment.
@@ -1464,29 +1602,6 @@ r_tf_ip_wrap:
 .real:	jmp 0x800:0xFFFE
 
 ; ---------------------------------------------------------------- IDTs
-align 16
-idt64:
-%assign v 0
-%rep 32
-	dw (A(stubs64) + v * 16) & 0xFFFF, SEL_CODE64
-	db 0, 0x8E
-	dw (A(stubs64) + v * 16) >> 16
-	dd 0, 0
-%assign v v + 1
-%endrep
-align 8
-idt32:
-%assign v 0
-%rep 32
-	dw (A(stubs32) + v * 16) & 0xFFFF, SEL_CODE32
-	db 0, 0x8E
-	dw (A(stubs32) + v * 16) >> 16
-%assign v v + 1
-%endrep
-	times (0x40 - 32) dq 0
-	dw 0, SEL_TSS_B		; 0x40: task gate to task B
-	db 0, 0x85
-	dw 0
 align 8
 idt16:
 %assign v 0
@@ -1496,11 +1611,136 @@ idt16:
 	dw 0
 %assign v v + 1
 %endrep
+	dw 0, SEL_TSS_C		; 0x20: task gate to task C (16-bit TSS)
+	db 0, 0x85
+	dw 0
 
 EXPECTED equ ((table64_end - table64) + 3 * (table32_end - table32) + (tablepae_end - tablepae) + \
-	      2 * (table16_end - table16) + (table16p_end - table16p) + (table32b_end - table32b)) / 4 + 1
+	      2 * (table16_end - table16) + (table16p_end - table16p) + (table32b_end - table32b)) / 4 + 1 + \
+	      (tablehi_end - tablehi) / 8
 
 blob_end:
-%if blob_end - $$ > 0xA800 - BASE
+%if blob_end - $$ > LO_SIZE
 %error "the blob runs into the stacks"
+%endif
+
+; ================================================================ section hi (HI_BASE)
+section hi start=0xA800 vstart=HI_BASE	; start: BASE + LO_SIZE
+%define LO(x) ((x) - entry64 + BASE + 2)	; entry64 is BASE + 2 (after the UD2)
+hi_start:
+hi_split:	dd 0	; (vmxdiff.c) how many records are in the low area
+
+align 16
+idt64:
+%assign v 0
+%rep 32
+	dw (LO(stubs64) + v * 16) & 0xFFFF, SEL_CODE64
+	db 0, 0x8E
+	dw (LO(stubs64) + v * 16) >> 16
+	dd 0, 0
+%assign v v + 1
+%endrep
+
+align 8
+idt32:
+%assign v 0
+%rep 32
+	dw (LO(stubs32) + v * 16) & 0xFFFF, SEL_CODE32
+	db 0, 0x8E
+	dw (LO(stubs32) + v * 16) >> 16
+%assign v v + 1
+%endrep
+	times (0x40 - 32) dq 0
+	dw 0, SEL_TSS_B		; 0x40: task gate to task B
+	db 0, 0x85
+	dw 0
+	dw 0, SEL_TSS_C		; 0x41: task gate to task C (16-bit TSS)
+	db 0, 0x85
+	dw 0
+; 8 bytes each: the probe (dword), its name (word), 0
+tablehi:	dd p_t16_jmp
+		dw n_t16_jmp, 0
+		dd p_t16_call
+		dw n_t16_call, 0
+		dd p_t16_gate
+		dw n_t16_gate, 0
+		dd p_t16_gate_ec
+		dw n_t16_gate_ec, 0
+		dd p_t16_busy
+		dw n_t16_busy, 0
+		dd p_t16_limit
+		dw n_t16_limit, 0
+tablehi_end:
+
+bits 32
+; pm32b, after its low table: these records go to REC2_BASE
+hi_probes:
+	mov eax, [rec_count]
+	mov [hi_split], eax
+	mov dword [rec_ptr], REC2_BASE
+	mov esi, tablehi
+	mov edi, tablehi_end
+.next:	cmp esi, edi
+	jae .done
+	mov ebp, [esi]
+	movzx ecx, word [esi + 4]
+	call one32
+	add esi, 8
+	jmp .next
+.done:	ret
+
+tss_c_reset32:
+	TSS_C_RESET
+
+; Task switches from 32-bit code (TSS A) to the 16-bit task C and back (task_c).
+p_t16_jmp:
+	call tss_c_reset32
+	mov dword [tb_kind], 0
+	jmp SEL_TSS_C:0
+	TASK16_RESULT
+p_t16_call:
+	call tss_c_reset32
+	mov dword [tb_kind], 1
+	call SEL_TSS_C:0
+	TASK16_RESULT
+p_t16_gate:
+	call tss_c_reset32
+	mov dword [tb_kind], 1
+	int 0x41
+	TASK16_RESULT
+; #GP(0) of an emulated MOV CR0 through a task gate to the 16-bit task: the error code is
+; pushed as a word on C's 16-bit stack (SDM Vol. 3A, 9.3 step 14). Task C puts what it
+; popped and its SP before into A's saved EAX, its TR into EBX, its link into ECX.
+p_t16_gate_ec:
+	call tss_c_reset32
+	mov dword [tb_kind], 2
+	mov eax, [idt32 + 13 * 8]
+	mov [idt32_gp_gate], eax
+	mov eax, [idt32 + 13 * 8 + 4]
+	mov [idt32_gp_gate + 4], eax
+	mov dword [idt32 + 13 * 8], SEL_TSS_C << 16
+	mov dword [idt32 + 13 * 8 + 4], 0x8500
+	mov dword [STACK_TOP - 0x400 - 4], 0xBEEFDEAD	; what C pops when nothing was pushed
+	mov esi, cr0
+	and esi, ~(CR0_NE | CR0_PE)
+	or esi, CR0_PG
+	mov cr0, esi
+	ud2
+; JMP to a busy TSS: #GP(selector), the CPU's check before the switch.
+p_t16_busy:
+	call tss_c_reset32
+	mov byte [gdt_tss_c + 5], 0x83
+	jmp SEL_TSS_C:0
+	ud2
+; CALL to a 16-bit TSS whose limit is 0x2A, one short: #TS(selector), checked by the
+; switch itself (after the VM exit under vmxray).
+p_t16_limit:
+	call tss_c_reset32
+	mov word [gdt_tss_c], 0x2A
+	call SEL_TSS_C:0
+	ud2
+
+hi_end:
+%if hi_end - hi_start > REC2_BASE - HI_BASE
+%error "section hi runs into its records"
 %endif

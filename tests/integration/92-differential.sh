@@ -2,7 +2,8 @@
 # Differential conformance (issue 16): the CPU is the oracle. vmxdiff.efi (tests/guest/
 # vmxdiff.c and vmxdiff_modes.asm) runs its probes of intercepted instructions in every
 # mode a guest can exit from (long, 32-bit protected with paging off, 32-bit paging, PAE,
-# 16-bit protected, real, and task switches from 32-bit protected mode) once on bare Bochs
+# 16-bit protected, real, and task switches to 32- and 16-bit TSSs from 32- and 16-bit
+# protected mode; then the APIC: interrupts, NMIs, INIT-SIPI, relocation, x2APIC mode) once on bare Bochs
 # and once under vmxray, on each CPU model; every probe line must be the same in both.
 # One check per probe, named <model>.<mode>.<probe>; a differing line fails with both
 # values; a probe that only one run printed, or a run that did not finish, fails too.

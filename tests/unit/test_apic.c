@@ -169,6 +169,22 @@ static void test_x2apic_icr_reserved(void **state)
 	assert_false(apic_x2apic_icr_reserved(0xFFFFFFFF00000000ULL | 0xCCFFF)); /* every bit that is not */
 }
 
+/* The processor is asked with a fixed IPI to nobody that carries the same reserved bits,
+ * none of the guest's destination, shorthand, delivery mode or vector. */
+static void test_x2apic_icr_reserved_probe(void **state)
+{
+	(void)state;
+	uint64_t p = apic_x2apic_icr_reserved_probe((uint64_t)1 << 32 | (1u << 20) | 0xC4500);
+	assert_int_equal(p, 0xFFFFFFFE001000FFULL);
+	struct apic_icr d = apic_icr_decode(p, true);
+	assert_int_equal(d.delivery, APIC_DM_FIXED);
+	assert_int_equal(d.shorthand, APIC_DEST_FIELD);
+	assert_false(d.logical);
+	assert_int_equal(d.dest, APIC_X2APIC_ID_NOBODY);
+	assert_int_equal(apic_ipi_kind(&d), IPI_OTHER);
+	assert_int_equal(apic_x2apic_icr_reserved_probe(0x80003000ULL | 0x4600), 0xFFFFFFFE800030FFULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_reaches),
 		cmocka_unit_test(test_base_write_refuses_owned), cmocka_unit_test(test_root_path),
 		cmocka_unit_test(test_x2apic_icr_reserved),
+		cmocka_unit_test(test_x2apic_icr_reserved_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,6 +284,20 @@ static void test_rdrand_osize(void **state)
 	assert_int_equal(intercept_rdrand_osize((const uint8_t[]){ 0x0F, 0xC7 }, 2, true, false), -1);
 }
 
+/* The x2APIC ISR/IRR words with intercept=extint holding vectors 0x1F and 0xF0. */
+static void test_x2apic_held_view(void **state)
+{
+	(void)state;
+	const uint64_t held[4] = { 1ULL << 0x1F, 0, 0, 1ULL << (0xF0 - 0xC0) };
+	assert_int_equal(intercept_x2apic_held_view(0x820, 0, held), 0x80000000u);          /* IRR 0-31 */
+	assert_int_equal(intercept_x2apic_held_view(0x810, 0x80000001u, held), 1);          /* ISR 0-31 */
+	assert_int_equal(intercept_x2apic_held_view(0x827, 0x2, held), 0x10002u);           /* IRR 224-255 */
+	assert_int_equal(intercept_x2apic_held_view(0x817, 0x10000u, held), 0);             /* ISR 224-255 */
+	assert_int_equal(intercept_x2apic_held_view(0x821, 0x5, held), 0x5);                /* nothing held */
+	assert_int_equal(intercept_x2apic_held_view(0x818, 0x80000000u, held), 0x80000000u); /* TMR: as read */
+	assert_int_equal(intercept_x2apic_held_view(0x80B, 7, held), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_combine),       cmocka_unit_test(test_msr_values),
 		cmocka_unit_test(test_mem_offset),    cmocka_unit_test(test_invpcid_rules),
 		cmocka_unit_test(test_dr_rules),      cmocka_unit_test(test_rdrand_osize),
+		cmocka_unit_test(test_x2apic_held_view),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

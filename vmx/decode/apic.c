@@ -85,3 +85,8 @@ bool apic_x2apic_icr_reserved(uint64_t icr)
 {
 	return (icr & APIC_X2APIC_ICR_RESERVED) != 0;
 }
+
+uint64_t apic_x2apic_icr_reserved_probe(uint64_t icr)
+{
+	return (uint64_t)APIC_X2APIC_ID_NOBODY << 32 | (icr & APIC_X2APIC_ICR_RESERVED) | 0xFF; /* fixed, physical */
+}

@@ -81,6 +81,13 @@ uint64_t apic_icr_encode(const struct apic_icr *icr, bool x2apic);
  * processor, which faults, instead of being taken as an INIT or SIPI. */
 #define APIC_X2APIC_ICR_RESERVED 0xFFF33000ULL
 bool apic_x2apic_icr_reserved(uint64_t icr);
+/* Not every processor faults: Bochs 2.7 ignores the reserved bits and sends the IPI. So
+ * before vmxray takes an INIT or SIPI with reserved bits in software, it asks the processor
+ * with this ICR value: the same reserved bits on a fixed IPI (vector 0xFF, physical) to an
+ * x2APIC ID no processor has, which sends nothing either way. #GP: the guest's write
+ * faults too; none: the processor ignores the bits, and the IPI goes on without them. */
+#define APIC_X2APIC_ID_NOBODY 0xFFFFFFFEu
+uint64_t apic_x2apic_icr_reserved_probe(uint64_t icr);
 
 /* What vmxray does with an IPI the guest sends. */
 enum ipi_kind {

@@ -412,12 +412,19 @@ bool apic_base_write(struct vcpu *v, uint64_t value)
 }
 
 /* WRMSR to the x2APIC ICR: true when vmxray took the IPI, false when the write goes to
- * the hardware as it is (with reserved bits set too: the processor's #GP, as on bare
- * hardware). */
+ * the hardware as it is. With reserved bits set, the processor is asked first
+ * (apic_x2apic_icr_reserved_probe): where it faults, the guest's write goes to it and
+ * faults the same way (#GP, as the SDM says); where it ignores them (Bochs 2.7), so does
+ * vmxray, and an INIT or SIPI is still taken in software. */
 bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value)
 {
-	if (!g_hv.apic_intercept || !apic_x2apic_mode() || apic_x2apic_icr_reserved(value))
+	if (!g_hv.apic_intercept || !apic_x2apic_mode())
 		return false;
+	if (apic_x2apic_icr_reserved(value)) {
+		if (msr_safe_write(APIC_MSR_ICR, apic_x2apic_icr_reserved_probe(value)) != 0)
+			return false;
+		value &= ~APIC_X2APIC_ICR_RESERVED;
+	}
 	struct apic_icr d = apic_icr_decode(value, true);
 	return soft_ipi(v, &d, true);
 }

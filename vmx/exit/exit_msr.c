@@ -10,6 +10,7 @@
 #include "vmx/exit/exit.h"
 #include "vmx/exit/inject.h"
 #include "vmx/hv.h"
+#include "vmx/policy/intercept_rules.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
@@ -56,6 +57,8 @@ EXIT_FAST_FN void exit_msr_read(struct vcpu *v, struct vmexit *e)
 		break;
 	default: /* a guest-state field under intercept=msr (vmx/exit/exit_intercept_msr.c) */
 		fault = !intercept_msr_guest_read(msr, &value) && msr_safe_read(msr, &value) != 0;
+		if (!fault) /* intercept=extint: the interrupts it holds, as not yet acknowledged */
+			value = intercept_x2apic_held_view(msr, value, v->extint_pending);
 		break;
 	}
 	trace_msr(e, msr, value, fault);

@@ -3,15 +3,17 @@
  * switches are not allowed in VMX non-root operation. Any attempt to effect a task
  * switch in VMX non-root operation causes a VM exit"), and the VM exit happens before
  * the switch changes anything. vmxray emulates the switch in software, as SDM Vol. 3A,
- * 9.3 "Task Switching" describes it, for 32-bit TSSs (the only ones a guest outside
- * IA-32e mode uses in practice; a 16-bit TSS gets #GP and a log line). The rules are
- * pure (vmx/policy/task_switch.c); this file reads and writes the guest's memory and
- * the VMCS.
+ * 9.3 "Task Switching" describes it, for 32-bit and 16-bit TSSs (9.6 "16-Bit Task-State
+ * Segment (TSS)": the old task is saved in the format of its own TSS, the new one loaded
+ * from the format of its TSS; a 16-bit TSS loads no CR3). The rules are pure
+ * (vmx/policy/task_switch.c); this file reads and writes the guest's memory and the
+ * VMCS.
  *
  * An exception with an error code delivered through a task gate pushes its error code on
  * the new task's stack (SDM Vol. 3A, 6.12.2 "Interrupt Tasks": "If the exception causes
  * an error code to be generated, this error code is copied to the stack of the new
- * task"; 9.3 step 14 "... error code pushed as a doubleword for a 32-bit TSS").
+ * task"; 9.3 step 14: "a doubleword for a 32-bit TSS", a word for a 16-bit one), at
+ * SS:ESP or SS:SP as the new stack segment's B flag says.
  *
  * Not emulated: the T flag of the new TSS (debug trap), I/O permission bitmaps
  * (unchanged: they are read at I/O time), the checks on the new task's segments
@@ -21,7 +23,6 @@
 #include "arch/cr.h"
 #include "arch/exceptions.h"
 #include "drivers/fmt.h"
-#include "drivers/log.h"
 #include "vmx/exit/exit.h"
 #include "vmx/exit/guest_mem.h"
 #include "vmx/exit/inject.h"
@@ -129,8 +130,10 @@ static void save_old_task(struct vcpu *v, enum task_switch_source src, uint32_t 
 	uint8_t img[TSS32_SIZE];
 	struct tss32 t;
 	struct span_fault f;
+	uint32_t tr_ar = vmcs_read32(GUEST_TR_AR_BYTES);
+	unsigned size = tss_image_size(tr_ar);
 
-	if (!guest_linear_copy((uint32_t)tr_base, img, sizeof(img), false, &f))
+	if (!guest_linear_copy((uint32_t)tr_base, img, size, false, &f))
 		return;
 	t.eip = old_task_eip(v, src, idt_info);
 	t.eflags = task_switch_saved_eflags(src, (uint32_t)v->at_exit.rflags);
@@ -138,16 +141,20 @@ static void save_old_task(struct vcpu *v, enum task_switch_source src, uint32_t 
 		t.gpr[i] = (uint32_t)(i == GPR_RSP ? vmcs_readnw(GUEST_RSP) : v->regs.gpr[i]);
 	for (unsigned i = 0; i < 6; i++)
 		t.seg[i] = guest_selector(tss_seg_order[i]);
-	tss32_write_state(img, &t);
-	guest_linear_copy((uint32_t)tr_base, img, sizeof(img), true, &f);
+	if (tss_type_is16(tr_ar))
+		tss16_write_state(img, &t);
+	else
+		tss32_write_state(img, &t);
+	guest_linear_copy((uint32_t)tr_base, img, size, true, &f);
 }
 
-static void load_new_task(struct vcpu *v, const struct tss32 *t, uint32_t eflags)
+static void load_new_task(struct vcpu *v, const struct tss32 *t, uint32_t eflags, bool is16)
 {
 	uint64_t cr0 = vmcs_readnw(GUEST_CR0);
 
-	/* Step 12: CR3 from the new TSS when paging is on (and the PDPTEs with it). */
-	if (cr0 & CR0_PG) {
+	/* Step 12: CR3 from the new TSS when paging is on (and the PDPTEs with it); a 16-bit
+	 * TSS has none (9.6). */
+	if ((cr0 & CR0_PG) && !is16) {
 		vmcs_writenw(GUEST_CR3, t->cr3);
 		pdpte_load_if_pae(t->cr3);
 	}
@@ -173,18 +180,22 @@ static void load_new_task(struct vcpu *v, const struct tss32 *t, uint32_t eflags
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & ~3u);
 }
 
-/* The error code of an exception delivered through the task gate, on the new stack. */
-static void push_error_code(uint32_t idt_info)
+/* The error code of an exception delivered through the task gate, on the new stack:
+ * a doubleword for a 32-bit TSS, a word for a 16-bit one; ESP or SP by SS.B. */
+static void push_error_code(uint32_t idt_info, bool is16)
 {
 	struct span_fault f;
 	uint32_t ec = vmcs_read32(IDT_VECTORING_ERROR_CODE);
-	uint32_t esp = (uint32_t)vmcs_readnw(GUEST_RSP) - 4;
-	uint64_t la = (uint32_t)(vmcs_readnw(GUEST_SS_BASE) + esp);
+	unsigned n = is16 ? 2 : 4;
+	uint32_t rsp = (uint32_t)vmcs_readnw(GUEST_RSP);
+	bool big = vmcs_read32(GUEST_SS_AR_BYTES) & (1u << 14); /* B */
+	uint32_t sp = big ? rsp - n : (rsp & 0xFFFF0000u) | ((rsp - n) & 0xFFFF);
+	uint64_t la = (uint32_t)(vmcs_readnw(GUEST_SS_BASE) + (big ? sp : sp & 0xFFFF));
 
 	if (!(idt_info & INTR_INFO_VALID) || !(idt_info & INTR_INFO_DELIVER_CODE))
 		return;
-	if (guest_linear_copy(la, (uint8_t *)&ec, 4, true, &f))
-		vmcs_writenw(GUEST_RSP, esp);
+	if (guest_linear_copy(la, (uint8_t *)&ec, n, true, &f))
+		vmcs_writenw(GUEST_RSP, sp);
 }
 
 void exit_task_switch(struct vcpu *v, struct vmexit *e)
@@ -209,12 +220,11 @@ void exit_task_switch(struct vcpu *v, struct vmexit *e)
 	ntss = desc_to_seg_state(raw, sel);
 	int vec = task_switch_check_new(src, &ntss);
 	if (vec) {
-		if ((ntss.ar & 0xF) == 1 || (ntss.ar & 0xF) == 3)
-			log_warn("task switch to a 16-bit TSS (selector 0x%x): not emulated, #GP", sel);
 		vcpu_inject_exception(v, (unsigned)vec, sel & ~3u);
 		return;
 	}
-	if (!guest_linear_copy((uint32_t)ntss.base, img, sizeof(img), false, &f)) {
+	bool is16 = tss_type_is16(ntss.ar);
+	if (!guest_linear_copy((uint32_t)ntss.base, img, tss_image_size(ntss.ar), false, &f)) {
 		vcpu_inject_exception(v, VECTOR_TS, sel & ~3u);
 		return;
 	}
@@ -222,7 +232,10 @@ void exit_task_switch(struct vcpu *v, struct vmexit *e)
 	if (task_switch_clears_old_busy(src))
 		set_tss_busy(old_sel, false);
 	uint32_t eflags = 0;
-	tss32_read(img, &t);
+	if (is16)
+		tss16_read(img, &t);
+	else
+		tss32_read(img, &t);
 	eflags = t.eflags;
 	if (task_switch_links(src)) {
 		img[TSS32_LINK] = (uint8_t)old_sel;
@@ -234,7 +247,7 @@ void exit_task_switch(struct vcpu *v, struct vmexit *e)
 		set_tss_busy(sel, true);
 	ntss.ar |= DESC_TYPE_BUSY_BIT;
 	vmcs_write_guest_segment(VMCS_SEG_TR, &ntss);
-	load_new_task(v, &t, eflags);
+	load_new_task(v, &t, eflags, is16);
 	if (src == TASK_SWITCH_GATE)
-		push_error_code(idt_info);
+		push_error_code(idt_info, is16);
 }

@@ -171,3 +171,13 @@ int intercept_rdrand_osize(const uint8_t *insn, unsigned len, bool mode64, bool 
 	bool d32 = mode64 || cs_d;
 	return d32 != opsize ? 1 : 0;
 }
+
+uint64_t intercept_x2apic_held_view(uint32_t msr, uint64_t value, const uint64_t held[4])
+{
+	bool isr = msr >= 0x810 && msr <= 0x817, irr = msr >= 0x820 && msr <= 0x827;
+	if (!isr && !irr)
+		return value;
+	unsigned word = msr & 7; /* vectors 32 * word .. 32 * word + 31 */
+	uint32_t bits = (uint32_t)(held[word / 2] >> (32 * (word % 2)));
+	return isr ? value & ~(uint64_t)bits : value | bits;
+}

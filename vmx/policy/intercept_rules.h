@@ -90,3 +90,13 @@ bool intercept_pat_valid(uint64_t value);
  * width-1 all equal (SDM Vol. 1, 3.3.7.1 "Canonical Addressing"). FS/GS base and the
  * SYSENTER ESP/EIP MSRs take only canonical values (#GP otherwise, SDM Vol. 4, Table 2-2). */
 bool intercept_canonical(uint64_t la, unsigned width);
+
+/* intercept=extint acknowledges an external interrupt at the VM exit (the local APIC moves
+ * it from IRR to ISR) and holds it until the guest can take it (v->extint_pending). What
+ * the guest would read then is the APIC before the acknowledgement: the vector requested,
+ * not in service (the APIC does not dispatch a vector that is in service, so it was not).
+ * RDMSR of the x2APIC ISR (0x810-0x817) or IRR (0x820-0x827) word `msr`, read from the
+ * APIC as `value`, as the guest sees it with the vectors of `held` (256 bits) held; any
+ * other MSR unchanged. (The xAPIC page is read directly: not adjusted.) SDM Vol. 3A,
+ * "Interrupt Acceptance for Fixed Interrupts"; Vol. 3C, "Acknowledge interrupt on exit". */
+uint64_t intercept_x2apic_held_view(uint32_t msr, uint64_t value, const uint64_t held[4]);
