@@ -228,6 +228,10 @@ static void gdb_stop(struct vcpu *v, unsigned sig, const char *extra, const char
 	}
 	__atomic_store_n(&E.stopping, 1, __ATOMIC_RELEASE);
 	stop_others(v);
+	/* No guest code runs until gdb resumes it, so nothing is stalled by writing the serial
+	 * queue out now; left queued, the lines that say why it stopped ("gdb_wait=on: the guest
+	 * waits for a debugger") would wait for an exit that comes only after gdb resumes. */
+	ulog_flush_all();
 	struct gdb_cpu *c = &gdb_cpus[v->index];
 	gdb_hw_regs_capture(v, c);
 	gdb_core_select(v->index);
