@@ -126,6 +126,7 @@ struct vcpu {
 	uint64_t extint_pending[4];
 	uint64_t ept_open[2];
 	unsigned ept_open_count;
+	uint64_t ept_range_exits;   /* accesses to the range that exited (STATS intercept_ept) */
 	/* The single step armed now (vmx/exit/step_hw.c): who wants it (STEP_BY_*, 0: none),
 	 * how, and the guest state it set aside. */
 	struct vcpu_step {

@@ -17,6 +17,7 @@
 #include "drivers/fmt.h"
 #include "tools/efilib/probe.h"
 #include "tools/efilib/report.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define MSR_TSC_AUX 0xC0000103u
 #define UNMAPPED_LA 0x0000700000000000ULL /* far above OVMF's identity map */
@@ -507,6 +508,87 @@ static void descriptor_tables(void)
 	}
 }
 
+/* ---- intercept=ept: every access to a protected page exits, every time ----
+ * 94-intercept-diff.sh protects EPT_PROBE_PAGE (w on one model, x on another) and
+ * compares vmxray's "STATS intercept_ept exits=N" with the accesses counted here: the
+ * writes (one store of the code, five byte stores, a REP STOSB of four bytes, three
+ * PUSHFQ with the stack on the page) or the instructions executed from the page (a
+ * PUSHFQ; POP RAX; RET three times). The RFLAGS images PUSHFQ stored are printed: a step
+ * that leaked its TF or IF into them would differ from bare hardware. */
+#define EPT_PROBE_PAGE 0x1D000u /* just above vmxdiff's low pages (0x8000-0x1CFFF) */
+
+static uint64_t ept_flags[6];
+
+static void f_ept_writes(void *p)
+{
+	struct out *o = p;
+	volatile uint8_t *pg = (volatile uint8_t *)(uintptr_t)EPT_PROBE_PAGE;
+	*(volatile uint32_t *)pg = 0x90C3589Cu; /* pushfq; pop rax; ret; nop: 1 write */
+	for (unsigned i = 0; i < 5; i++)        /* 5 writes */
+		pg[0x100 + i] = (uint8_t)i;
+	void *dst = (void *)(pg + 0x200);
+	uint64_t cnt = 4;
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(cnt) : "a"(0x5A) : "memory"); /* 4 writes */
+	for (unsigned i = 0; i < 3; i++) /* 3 writes, each an RFLAGS image on the page */
+		__asm__ volatile("mov %%rsp, %%r8\n\tmov %1, %%rsp\n\tpushfq\n\tpop %0\n\tmov %%r8, %%rsp"
+				 : "=r"(ept_flags[i])
+				 : "r"((uint64_t)EPT_PROBE_PAGE + 0x800)
+				 : "r8", "memory");
+	o->a = 13;
+	o->b = ept_flags[0];
+	o->c = ept_flags[2];
+}
+
+static void f_ept_fetches(void *p)
+{
+	struct out *o = p;
+	uint64_t (*code)(void) = (uint64_t (*)(void))(uintptr_t)EPT_PROBE_PAGE;
+	for (unsigned i = 0; i < 3; i++) /* 3 instructions each */
+		ept_flags[3 + i] = code();
+	o->a = 9;
+	o->b = ept_flags[3];
+	o->c = ept_flags[5];
+}
+
+/* vmxray's count of EPT-violation exits (reason 48, SDM Vol. 3C, Appendix C), all CPUs,
+ * by the STATS hypercall; false on bare hardware (VMCALL raises #UD there). */
+#define EXIT_EPT_VIOLATION 48u
+static uint64_t stats[VMXRAY_STATS_COUNTERS];
+
+static bool ept_exits(uint64_t *n)
+{
+	struct probe_regs r = { .rax = VMXRAY_HC_STATS, .rbx = (uintptr_t)stats, .rcx = sizeof(stats) };
+	if (probe_vmcall(&r) != PROBE_NO_FAULT || (int64_t)r.rax <= (int64_t)EXIT_EPT_VIOLATION)
+		return false;
+	*n = stats[EXIT_EPT_VIOLATION];
+	return true;
+}
+
+/* "EPT-PROBE writes=13 write_exits=N fetches=9 fetch_exits=M": the accesses made and the
+ * EPT-violation exits vmxray counted meanwhile (not a DIFF line: bare hardware has no
+ * count, "-"). */
+static void ept_probes(void)
+{
+	EFI_PHYSICAL_ADDRESS a = EPT_PROBE_PAGE;
+	uint64_t e0 = 0, e1 = 0, e2 = 0;
+	char w[24] = "-", x[24] = "-";
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress, EfiLoaderCode, 1, &a) != EFI_SUCCESS) {
+		report_info("SKIP icpt.ept: page 0x%x is not free", EPT_PROBE_PAGE);
+		return;
+	}
+	bool hv = ept_exits(&e0);
+	run("ept_writes", f_ept_writes);
+	hv = hv && ept_exits(&e1);
+	run("ept_fetches", f_ept_fetches);
+	hv = hv && ept_exits(&e2);
+	if (hv) {
+		fmt_snprintf(w, sizeof(w), "%lu", e1 - e0);
+		fmt_snprintf(x, sizeof(x), "%lu", e2 - e1);
+	}
+	report_info("EPT-PROBE writes=13 write_exits=%s fetches=9 fetch_exits=%s", w, x);
+	uefi_call_wrapper(BS->FreePages, 2, a, 1);
+}
+
 static bool has(uint32_t leaf, unsigned reg, unsigned bit)
 {
 	struct cpuid_regs c = cpu_cpuid(leaf, 0);
@@ -560,6 +642,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	report_info("DIFF icpt.db_dr6 dr6=0x%lx", dr6);
 	descriptor_tables();
+	ept_probes();
 	report_pass("finished");
 	return report_summary() ? EFI_ABORTED : EFI_SUCCESS;
 }

@@ -127,6 +127,7 @@ bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 		vmx_panic(v, "intercept=ept: could not open the page (no table memory)");
 	vmx_invept_local();
 	v->ept_open[v->ept_open_count++] = page;
+	v->ept_range_exits++;
 	if (e->qual & (1u << 12)) /* NMI unblocking due to IRET, as exit_ept_violation */
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
 	step_fault_fixup();

@@ -88,6 +88,12 @@ void vmx_stats_print(const char *why)
 				 v->soft_sipis, v->ipis_sent, v->apic_writes);
 	}
 	vmx_stats_print_ports();
+	if (g_hv.cfg.intercept_ept) { /* one per access to the range (docs/LOGFORMAT.md) */
+		uint64_t ept = 0;
+		for (unsigned c = 0; c < g_hv.cpu_count; c++)
+			ept += g_hv.vcpu[c] ? g_hv.vcpu[c]->ept_range_exits : 0;
+		log_info("STATS intercept_ept exits=%lu", ept);
+	}
 	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
 	 * holds the canary written at launch (the in-guest isolation test inverts every
 	 * owned page it can reach, so one write that got through would show here). */
