@@ -589,6 +589,75 @@ static void ept_probes(void)
 	uefi_call_wrapper(BS->FreePages, 2, a, 1);
 }
 
+/* ---- trace_filter= and trace_out=stream, for real ----
+ * A blob copied to TRACE_BLOB (in the probe page, identity-mapped low memory) runs exits
+ * of four filterable kinds, each at its own RIP: CPUID leaf 1 three times and leaf 0
+ * twice, RDMSR 0x1B twice and 0x277 once, IN from port 0x80 four times and 0x61 once,
+ * MOV from CR8 twice and from CR3 once. 94-intercept-diff.sh boots one model with
+ * `trace=cpuid,msr_read,io_instruction,cr_access trace_out=stream
+ * trace_filter=rip:<page>,leaf:1,msr:0x1b,port:0x80,cr:8` and demands that the streamed
+ * records are exactly the matching ones this program lists ("TRACE-PROBE rip=... n=...":
+ * RIP, reason, count), none of the others, none from elsewhere. */
+#define TRACE_BLOB (EPT_PROBE_PAGE + 0x400u)
+__asm__(".pushsection .text\n"
+	".globl trace_blob, trace_blob_end, trace_at\n"
+	".hidden trace_blob, trace_blob_end, trace_at\n"
+	"trace_blob:\n"
+	"  push %rbx\n"
+	"  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1a: cpuid\n  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1b: cpuid\n  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1c: cpuid\n  xor %eax, %eax\n  xor %ecx, %ecx\n"
+	"  cpuid\n  xor %eax, %eax\n  xor %ecx, %ecx\n  cpuid\n"
+	"  mov $0x1b, %ecx\n"
+	"trace_at_msr1: rdmsr\n  mov $0x1b, %ecx\n"
+	"trace_at_msr2: rdmsr\n  mov $0x277, %ecx\n  rdmsr\n"
+	"trace_at_port1: inb $0x80, %al\n"
+	"trace_at_port2: inb $0x80, %al\n"
+	"trace_at_port3: inb $0x80, %al\n"
+	"trace_at_port4: inb $0x80, %al\n"
+	"  inb $0x61, %al\n"
+	"trace_at_cr8a: mov %cr8, %rax\n"
+	"trace_at_cr8b: mov %cr8, %rax\n"
+	"  mov %cr3, %rax\n"
+	"  pop %rbx\n  ret\n"
+	"trace_blob_end:\n"
+	"trace_at:\n"
+	"  .quad trace_at_cpuid1a - trace_blob, trace_at_cpuid1b - trace_blob, trace_at_cpuid1c - trace_blob\n"
+	"  .quad trace_at_msr1 - trace_blob, trace_at_msr2 - trace_blob\n"
+	"  .quad trace_at_port1 - trace_blob, trace_at_port2 - trace_blob, trace_at_port3 - trace_blob, trace_at_port4 - trace_blob\n"
+	"  .quad trace_at_cr8a - trace_blob, trace_at_cr8b - trace_blob\n"
+	".popsection\n");
+extern const uint8_t trace_blob[], trace_blob_end[];
+extern const uint64_t trace_at[11];
+
+static void f_trace_blob(void *p)
+{
+	struct out *o = p;
+	((void (*)(void))(uintptr_t)TRACE_BLOB)();
+	o->a = 1;
+}
+
+static void trace_probe(void)
+{
+	static const char *const reason[11] = { "cpuid", "cpuid", "cpuid", "msr_read", "msr_read", "io_instruction",
+						"io_instruction", "io_instruction", "io_instruction", "cr_access",
+						"cr_access" };
+	EFI_PHYSICAL_ADDRESS a = EPT_PROBE_PAGE;
+	size_t n = (size_t)(trace_blob_end - trace_blob);
+	if (n > 0x400 || uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress, EfiLoaderCode, 1, &a) != EFI_SUCCESS) {
+		report_info("SKIP icpt.trace_blob: page 0x%x is not free", EPT_PROBE_PAGE);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		((volatile uint8_t *)(uintptr_t)TRACE_BLOB)[i] = trace_blob[i];
+	run("trace_blob", f_trace_blob);
+	for (unsigned i = 0; i < 11; i++)
+		report_info("TRACE-PROBE rip=0x%lx reason=%s n=1", (uint64_t)TRACE_BLOB + trace_at[i], reason[i]);
+	report_info("TRACE-PROBE total=11 blob=0x%x-0x%lx", TRACE_BLOB, (uint64_t)TRACE_BLOB + n - 1);
+	uefi_call_wrapper(BS->FreePages, 2, a, 1);
+}
+
 static bool has(uint32_t leaf, unsigned reg, unsigned bit)
 {
 	struct cpuid_regs c = cpu_cpuid(leaf, 0);
@@ -643,6 +712,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	report_info("DIFF icpt.db_dr6 dr6=0x%lx", dr6);
 	descriptor_tables();
 	ept_probes();
+	trace_probe();
 	report_pass("finished");
 	return report_summary() ? EFI_ABORTED : EFI_SUCCESS;
 }
