@@ -100,7 +100,9 @@ struct vcpu {
 			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
 			 * Atomic accesses only. */
 			uint8_t ept_stale;
-			uint8_t fast_off_pad;
+			/* A single step is armed (vmx/exit/step_hw.c): an event an exit injects
+			 * then ends it first, on the whole path. */
+			uint8_t step_on;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */
 			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */

@@ -72,6 +72,7 @@ void step_arm(struct vcpu *v, unsigned owner)
 		return;
 	}
 	s->owners = (uint8_t)owner;
+	v->step_on = 1;
 	s->tf = !step_uses_mtf();
 	if (s->tf)
 		arm_tf(v, s);
@@ -120,6 +121,7 @@ static unsigned disarm(struct vcpu *v)
 	else
 		mtf_set(false);
 	s->owners = 0;
+	v->step_on = 0;
 	return owners;
 }
 
@@ -204,6 +206,17 @@ bool step_exception(struct vcpu *v, struct vmexit *e, uint32_t info)
 		exit_exception_reflect(v, e, info);
 	owners_done(v, e, owners);
 	return mine;
+}
+
+void step_event_injected(struct vcpu *v, struct vmexit *e)
+{
+	if (!v->step.owners || !v->step.tf || !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID))
+		return;
+	/* The event goes in at this VM entry: its delivery would push the step's TF and IF.
+	 * The step ends here; the exit's instruction was emulated or faulted. */
+	uint32_t info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+	owners_done(v, e, disarm(v));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 
 /* Reason 37: a step by the monitor trap flag is done. One that no step armed (it was

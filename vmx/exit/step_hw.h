@@ -33,6 +33,10 @@ void step_fault_fixup(void);
 /* An exception exit (exit_nmi): true when it was the step's (its #DB, or an exception
  * only the step intercepted, then reflected); the step is done either way. */
 bool step_exception(struct vcpu *v, struct vmexit *e, uint32_t info);
+/* After an exit's handler while a step is armed (v->step_on, vmx/exit/exit.c): an event
+ * it injects (an emulated instruction's #GP, ...) ends the step before the VM entry
+ * delivers it. */
+void step_event_injected(struct vcpu *v, struct vmexit *e);
 /* The guest's own #DB (DR6 bits it caused): DR6 updated, #DB injected. */
 void step_guest_db(struct vcpu *v, uint64_t bits);
 
