@@ -17,6 +17,7 @@
 #include "drivers/fmt.h"
 #include "tools/efilib/probe.h"
 #include "tools/efilib/report.h"
+#include "tools/efilib/ring3.h"
 #include "vmx/policy/hypercall_abi.h"
 
 #define MSR_TSC_AUX 0xC0000103u
@@ -508,6 +509,57 @@ static void descriptor_tables(void)
 	}
 }
 
+/* ---- intercept=desc at CPL 3, with CR4.UMIP off and (where the model has UMIP) on ----
+ * SGDT, SIDT, SLDT, STR store at CPL 3 unless CR4.UMIP = 1, which makes them #GP(0); LGDT
+ * and LLDT #GP(0) at CPL 3 (SDM Vol. 2A/2B, the instructions' protected-mode exceptions).
+ * tools/efilib/ring3.h runs each from a GDT copy of its own; what is printed does not
+ * depend on where that copy lies: the fault, whether the instruction completed, the limit
+ * or selector stored (the base is the copy's). */
+static void desc_cpl3(const char *mode, const char *name, const char *code)
+{
+	static uint8_t buf[16] __attribute__((aligned(16)));
+	struct ring3_result res;
+	char why[96];
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = 0xA5;
+	if (!ring3_run(code, (uint64_t)(uintptr_t)buf, &res, why, sizeof(why))) {
+		report_info("SKIP icpt.cpl3_%s_%s: %s", mode, name, why);
+		return;
+	}
+	report_info("DIFF icpt.cpl3_%s_%s fault=%s ec=0x%lx completed=%d stored=0x%02x%02x restored=%d", mode, name,
+		    probe_vector_name(res.vector), res.fault.error, res.fault.rip != (uint64_t)(uintptr_t)code, buf[1],
+		    buf[0], res.restored);
+}
+
+static void desc_cpl3_all(const char *mode)
+{
+	desc_cpl3(mode, "sgdt", ring3_code_sgdt);
+	desc_cpl3(mode, "sidt", ring3_code_sidt);
+	desc_cpl3(mode, "sldt", ring3_code_sldt);
+	desc_cpl3(mode, "str", ring3_code_str);
+	desc_cpl3(mode, "lgdt", ring3_code_lgdt);
+	desc_cpl3(mode, "lldt", ring3_code_lldt);
+}
+
+#define CR4_UMIP (1ULL << 11)
+static void desc_cpl3_probes(void)
+{
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	desc_cpl3_all("umip0");
+	struct cpuid_regs c = cpu_cpuid(7, 0);
+	bool umip = (c.ecx >> 2) & 1;
+	report_info("DIFF icpt.cpl3_umip available=%d", umip);
+	if (!umip)
+		return;
+	int r = probe_mov_to_cr4(cr4 | CR4_UMIP);
+	report_info("DIFF icpt.cpl3_umip_set fault=%s", probe_vector_name(r));
+	if (r != PROBE_NO_FAULT)
+		return;
+	desc_cpl3_all("umip1");
+	probe_mov_to_cr4(cr4);
+}
+
 /* ---- intercept=ept: every access to a protected page exits, every time ----
  * 94-intercept-diff.sh protects EPT_PROBE_PAGE (w on one model, x on another) and
  * compares vmxray's "STATS intercept_ept exits=N" with the accesses counted here: the
@@ -711,6 +763,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	report_info("DIFF icpt.db_dr6 dr6=0x%lx", dr6);
 	descriptor_tables();
+	desc_cpl3_probes();
 	ept_probes();
 	trace_probe();
 	report_pass("finished");

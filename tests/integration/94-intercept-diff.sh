@@ -34,13 +34,13 @@ trace_check() {
 		return
 	fi
 	rep=$("$B/vmxlog" records "$log" --top 10 2>&1)
-	# every listed RIP once, with its reason (the top-RIP table: REASON RIP SYMBOL COUNT)
+	# every listed RIP once, with its reason (the top-RIP table: REASON RIP COUNT)
 	local bad="" n=0 rip reason cnt
 	while read -r _ r1 r2 r3; do
 		rip=${r1#rip=}; reason=${r2#reason=}; cnt=${r3#n=}
 		reason=${reason^^}
 		n=$((n + cnt))
-		grep -Eq "^  $reason +0x0*${rip#0x} +- +$cnt " <<<"$rep" || bad="$bad $reason@$rip"
+		grep -Eq "^  $reason +0x0*${rip#0x} +$cnt " <<<"$rep" || bad="$bad $reason@$rip"
 	done <<<"$want"
 	# and nothing else: the records per reason add up to the guest's count
 	got=$(awk '/^  REASON +RECORDS/ {t=1; next} t && /^  [A-Z_]+ +[0-9]+ / {s+=$2} t && /^$/ {t=0} END {print s+0}' <<<"$rep")
