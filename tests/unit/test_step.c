@@ -31,6 +31,9 @@ static void test_insn_classify(void **state)
 	assert_int_equal(cls("\x0f\x05", 2, true), STEP_INSN_SAVES_FLAGS);  /* SYSCALL */
 	assert_int_equal(cls("\x0f\x34", 2, false), STEP_INSN_SAVES_FLAGS); /* SYSENTER */
 	assert_int_equal(cls("\x0f\xa2", 2, true), STEP_INSN_OTHER);        /* CPUID */
+	assert_int_equal(cls("\xf4", 1, true), STEP_INSN_WAITS);            /* HLT */
+	assert_int_equal(cls("\x0f\x01\xc9", 3, true), STEP_INSN_WAITS);    /* MWAIT */
+	assert_int_equal(cls("\x0f\x01\xc8", 3, true), STEP_INSN_OTHER);    /* MONITOR */
 	assert_int_equal(cls("\xf3\xaa", 2, true), STEP_INSN_OTHER);        /* REP STOSB */
 	assert_int_equal(cls("\x90\x9c", 2, true), STEP_INSN_OTHER);
 	assert_int_equal(cls("\x0f", 1, true), STEP_INSN_OTHER);            /* cut off */
@@ -41,8 +44,9 @@ static void test_insn_classify(void **state)
 static void test_rflags(void **state)
 {
 	(void)state;
-	assert_int_equal(step_rflags_arm(0x202), 0x102);   /* TF on, IF off */
-	assert_int_equal(step_rflags_arm(0x302), 0x102);
+	assert_int_equal(step_rflags_arm(0x202, STEP_INSN_OTHER), 0x102);   /* TF on, IF off */
+	assert_int_equal(step_rflags_arm(0x302, STEP_INSN_PUSHF), 0x102);
+	assert_int_equal(step_rflags_arm(0x202, STEP_INSN_WAITS), 0x302);   /* HLT: an interrupt must wake it */
 	/* an ordinary instruction: the guest's TF and IF back, the rest as the CPU left it */
 	assert_int_equal(step_rflags_done(0x1d7, 0x202, STEP_INSN_OTHER, true), 0x2d7);
 	assert_int_equal(step_rflags_done(0x102, 0x302, STEP_INSN_OTHER, true), 0x302);

@@ -12,8 +12,9 @@
  * exception (the step is done; it exits again when the guest retries it).
  * Not stepped, the page left open until this CPU's next step of the range: an access made
  * by event delivery (IDT vectoring: the event is injected again, and its delivery would
- * push the step's TF), and INT n, SYSCALL, SYSENTER (they store RFLAGS where the step
- * cannot put the guest's back). The EPT is shared: while one CPU steps, the page is open
+ * push the step's TF), INT n, SYSCALL, SYSENTER (they store RFLAGS where the step
+ * cannot put the guest's back), and HLT, MWAIT (only an event ends them, and its frame
+ * would get the step's TF). The EPT is shared: while one CPU steps, the page is open
  * to every CPU (their accesses then do not exit). */
 #include "arch/bits.h"
 #include "drivers/fmt.h"
@@ -105,7 +106,8 @@ static bool insn_steppable(void)
 	uint8_t b[15];
 	bool mode64, db;
 	unsigned n = guest_fetch_insn(b, sizeof(b), &mode64, &db);
-	return step_insn_classify(b, n, mode64) != STEP_INSN_SAVES_FLAGS;
+	enum step_insn k = step_insn_classify(b, n, mode64);
+	return k != STEP_INSN_SAVES_FLAGS && k != STEP_INSN_WAITS;
 }
 
 /* From exit_ept_violation: true when the violation is the range's. */

@@ -58,8 +58,11 @@ static void arm_tf(struct vcpu *v, struct vcpu_step *s)
 	s->iopl_ok = vcpu_guest_cpl() <= STEP_RFLAGS_IOPL(rf) || !(vmcs_readnw(GUEST_CR0) & CR0_PE);
 	s->bitmap = vmcs_read32(EXCEPTION_BITMAP);
 	vmcs_write32(EXCEPTION_BITMAP, STEP_ALL_EXCEPTIONS);
-	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, step_intr_arm(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), &s->nmi_added));
-	rf = step_rflags_arm(rf);
+	s->nmi_added = false;
+	if (s->insn != STEP_INSN_WAITS) /* an event must be able to end a HLT */
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     step_intr_arm(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO), &s->nmi_added));
+	rf = step_rflags_arm(rf, (enum step_insn)s->insn);
 	vmcs_writenw(GUEST_RFLAGS, rf);
 	v->at_exit.rflags = rf; /* an emulated instruction then traps as the CPU would */
 }
@@ -150,7 +153,7 @@ void step_guest_rflags_write(struct vcpu *v, uint64_t rf)
 	struct vcpu_step *s = &v->step;
 	if (s->owners && s->tf) {
 		s->rflags = rf;
-		rf = step_rflags_arm(rf);
+		rf = step_rflags_arm(rf, (enum step_insn)s->insn);
 	}
 	vmcs_writenw(GUEST_RFLAGS, rf);
 	v->at_exit.rflags = rf;

@@ -24,18 +24,22 @@ enum step_insn step_insn_classify(const uint8_t *b, unsigned n, bool mode64)
 		return STEP_INSN_LOADS_IF;
 	case 0xCD:
 		return STEP_INSN_SAVES_FLAGS;
+	case 0xF4:
+		return STEP_INSN_WAITS;
 	case 0x0F:
 		if (i + 1 < n && (b[i + 1] == 0x05 || b[i + 1] == 0x34))
 			return STEP_INSN_SAVES_FLAGS;
+		if (i + 2 < n && b[i + 1] == 0x01 && (b[i + 2] == 0xC9 || b[i + 2] == 0xFB)) /* MWAIT, MWAITX */
+			return STEP_INSN_WAITS;
 		return STEP_INSN_OTHER;
 	default:
 		return STEP_INSN_OTHER;
 	}
 }
 
-uint64_t step_rflags_arm(uint64_t rf)
+uint64_t step_rflags_arm(uint64_t rf, enum step_insn k)
 {
-	return (rf | STEP_RFLAGS_TF) & ~STEP_RFLAGS_IF;
+	return k == STEP_INSN_WAITS ? rf | STEP_RFLAGS_TF : (rf | STEP_RFLAGS_TF) & ~STEP_RFLAGS_IF;
 }
 
 uint64_t step_rflags_done(uint64_t now, uint64_t before, enum step_insn k, bool iopl_ok)

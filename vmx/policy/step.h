@@ -50,11 +50,13 @@ enum step_insn {
 	STEP_INSN_LOADS_FLAGS, /* POPF, IRET: TF (and IF where CPL <= IOPL) are what it loaded */
 	STEP_INSN_LOADS_IF,    /* CLI, STI: IF is what it set (CPL <= IOPL; else it faults) */
 	STEP_INSN_SAVES_FLAGS, /* INT n, SYSCALL, SYSENTER: store RFLAGS where a step cannot fix it */
+	STEP_INSN_WAITS,       /* HLT, MWAIT: only an event ends them, so the step holds none off */
 };
 enum step_insn step_insn_classify(const uint8_t *b, unsigned n, bool mode64);
 
-/* RFLAGS for the TF step of an instruction whose RFLAGS is `rf`: TF set, IF clear. */
-uint64_t step_rflags_arm(uint64_t rf);
+/* RFLAGS for the TF step of an instruction whose RFLAGS is `rf`: TF set, IF clear (IF
+ * kept for STEP_INSN_WAITS: a HLT with IF = 0 would never wake). */
+uint64_t step_rflags_arm(uint64_t rf, enum step_insn k);
 /* RFLAGS after the step: `now` (what the CPU left) with TF and IF the guest's: those of
  * `before` (the guest's own at arm time), or those the instruction loaded. iopl_ok: CPL <=
  * IOPL at arm time (POPF and IRET change IF only then; SDM Vol. 2B, POPF, IRET). */
