@@ -553,7 +553,7 @@ static void desc_cpl3_probes(void)
 	if (!umip)
 		return;
 	int r = probe_mov_to_cr4(cr4 | CR4_UMIP);
-	report_info("DIFF icpt.cpl3_umip_set fault=%s", probe_vector_name(r));
+	report_info("DIFF icpt.cpl3_umip_set fault=%s", r == PROBE_NO_FAULT ? "none" : probe_vector_name(r));
 	if (r != PROBE_NO_FAULT)
 		return;
 	desc_cpl3_all("umip1");
