@@ -57,7 +57,7 @@ GUEST_EFI := $(GUEST_PROGS:%=$(B)/guest/%.efi)
 .PHONY: all build image run run-quick test unit integration bench fuzz clean deps deps-test vmxlog hvctl
 all: deps
 	@$(MAKE) --no-print-directory build
-build: $(B)/gen/offsets.inc $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl
+build: $(B)/gen/offsets.inc $(B)/vmxray.efi $(GUEST_EFI) vmxlog hvctl $(B)/symexport
 
 # Every target that needs a Debian package asks tools/deps first: as root it installs what
 # is missing, otherwise it stops with one line naming the exact command.
@@ -151,6 +151,13 @@ $(B)/hvctl-linux: $(HVCTL_LINUX_SRCS) $(wildcard tools/hvctl/*.h tools/hvctl/lin
 		vmx/policy/hypercall_abi.h vmx/decode/exit_reasons.def vmx/study/trace_record.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 -g -static -I. -o $@ $(HVCTL_LINUX_SRCS)
+
+# ---- symexport: the running kernel's text symbols out through Bochs's port 0xE9, a static
+# Linux program (tools/linux-payload puts it in the initramfs; not a hypervisor command) ----
+SYMEXPORT_SRCS := tools/symexport/symexport.c tools/symexport/kallsyms_line.c
+$(B)/symexport: $(SYMEXPORT_SRCS) tools/symexport/kallsyms_line.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -static -I. -o $@ $(SYMEXPORT_SRCS)
 
 # ---- host tools ----
 VMXLOG_C := $(wildcard tools/vmxlog/*.c) vmx/study/trace_record.c drivers/fmt.c

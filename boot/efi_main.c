@@ -13,6 +13,7 @@
 #include "boot/chain.h"
 #include "boot/efi_io.h"
 #include "boot/handoff.h"
+#include "boot/madt.h"
 #include "boot/mp.h"
 #include "boot/relocate.h"
 #include "boot/serial_hw.h"
@@ -20,6 +21,7 @@
 #include "drivers/logring.h"
 #include "drivers/uart16550.h"
 #include "drivers/uart16550_hw.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/exit/exit.h"
 #include "vmx/exit/trace.h"
 #include "vmx/hv.h"
@@ -156,9 +158,14 @@ static void start_log(const struct vmxray_options *o)
 	log_set_level(o->log_level);
 	log_set_cpu_fn(cpu_apic_id);
 	log_add_sink(logring_sink, &g_logring); /* every line, UART or not (hvctl log) */
+	if (g_ulog.uart)
+		ulog_flush(&g_ulog); /* a second start (a failed launch): what the first queued */
 	uart16550_attach_hw(&g_uart, &g_serial.at);
-	if (uart16550_init(&g_uart))
-		log_add_sink(uart16550_log_sink, &g_uart);
+	if (uart16550_init(&g_uart)) {
+		/* Through the queue, so that the launch never waits for the UART (vmx/exit/ulog.h). */
+		ulog_start(&g_uart, !o->log_tx_sync);
+		log_add_sink(ulog_sink, &g_ulog);
+	}
 	bool console = o->console == OPT_CONSOLE_ON ||
 		       (o->console == OPT_CONSOLE_AUTO && !(g_uart.present && efi_console_on_serial()));
 	if (console)
@@ -217,6 +224,17 @@ static void log_banner(const struct vmxray_options *o)
 
 /* Which UART the log goes to, and why. Without one, the console must say so even with
  * console=off: otherwise nothing would tell the user where the log went. */
+/* How the serial log went out so far (drivers/ulog.h): the integration tests read the
+ * "written while vmxray waited" count of the launch (0 with log_tx=async). */
+static void log_serial_queue(const char *when)
+{
+	if (!g_uart.present)
+		return;
+	log_info("log: serial %s %s: %lu bytes queued, %lu written while vmxray waited for the UART, %lu full-queue waits",
+		 g_ulog.async ? "async" : "sync (log_tx=sync)", when, g_ulog.queued, g_ulog.sync_bytes,
+		 g_ulog.full_waits);
+}
+
 static void log_serial_choice(void)
 {
 	log_info("serial: %s", g_serial.text);
@@ -249,6 +267,30 @@ static uint64_t place_log_ring(const struct handoff *h, uint64_t *pool_size)
 	return base;
 }
 
+_Static_assert(MADT_MAX_IDS == HV_MAX_APIC_IDS, "g_hv.madt_apic_id holds what the MADT parser keeps");
+
+/* Every processor's APIC ID, from the ACPI MADT, read while boot services are up: the
+ * ones vmxray will not run on still get the guest's broadcast INIT, SIPI and NMI
+ * (vmx/exit/soft_ipi.c). Without a MADT (OVMF in Bochs publishes none) the list is
+ * empty and such broadcasts reach vmxray's vCPUs only. */
+static void read_madt(void)
+{
+	static struct madt_cpus m;
+	size_t len;
+	const uint8_t *t = acpi_find_table("APIC", &len);
+	enum madt_status st = madt_parse(t, len, &m);
+	for (unsigned i = 0; i < m.count; i++)
+		g_hv.madt_apic_id[i] = m.id[i];
+	g_hv.madt_apic_ids = m.count;
+	if (st == MADT_OK)
+		log_info("MADT: %u processors (of %u entries)%s", m.count, m.entries,
+			 m.truncated ? "; more than vmxray keeps, the rest left out" : "");
+	else if (st == MADT_ABSENT)
+		log_info("MADT: none (broadcast INIT/SIPI/NMI reach vmxray's CPUs only)");
+	else
+		log_warn("MADT: %s; not used (broadcast INIT/SIPI/NMI reach vmxray's CPUs only)", madt_status_text(st));
+}
+
 static enum hv_status prepare_memory(struct handoff *h)
 {
 	if (EFI_ERROR(efi_ram_map(&g_hv.ram)))
@@ -256,6 +298,7 @@ static enum hv_status prepare_memory(struct handoff *h)
 	g_hv.owned[0] = (struct mem_range){ h->reserve_base, h->reserve_pages * PAGE_SIZE };
 	g_hv.owned_count = 1;
 	g_hv.pm1a_cnt = acpi_find_pm1a_cnt();
+	read_madt();
 	uint64_t pool_size = h->reserve_pages * PAGE_SIZE - h->image_size;
 	uint64_t ring = place_log_ring(h, &pool_size);
 	pool_init(&g_hv.pool, h->copy_base + h->image_size, pool_size);
@@ -351,11 +394,13 @@ int64_t vmxray_main(struct handoff *h)
 			  (g_hv.pool.end - g_hv.pool.base) / 1024, (g_hv.pool.next - g_hv.pool.base) / 1024);
 	if (st != HV_OK) {
 		log_error("vmxray cannot start on this machine; returning to the firmware unchanged");
+		ulog_flush_all(); /* the firmware's UART again: nothing may stay queued */
 		return (int64_t)status_of(st);
 	}
 	/* From here on root mode never calls UEFI, and APs must not: drop the console sink. */
 	log_remove_sink(efi_console_sink);
 	log_info("launching on %u CPU(s): the firmware continues in VMX non-root mode", cpus.count);
+	log_serial_queue("before launch");
 	h->cpus_launched = launch_aps(h, mp, &cpus);
 	h->cpus_launched++; /* counts the BSP: true from the moment VMLAUNCH succeeds */
 	/* A failed first VM entry takes the count back and resumes the firmware with
@@ -367,5 +412,6 @@ int64_t vmxray_main(struct handoff *h)
 	start_log(&h->opts);
 	log_error("launch failed on the BSP (cpu%u)%s", g_hv.vcpu[0]->apic_id,
 		  h->cpus_launched ? "; the APs already launched stay under vmxray" : "; returning to the firmware unchanged");
+	ulog_flush_all();
 	return (int64_t)status_of(st);
 }

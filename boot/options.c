@@ -393,6 +393,13 @@ static bool set_gdb_wait(struct vmxray_options *o, const char *v, size_t n)
 	return set_choice(&o->gdb_wait, v, n, "on", "off");
 }
 
+/* log_tx=sync: the serial log written as the line is logged, each character waiting for
+ * the UART; async (default): through the queue of drivers/ulog.h. */
+static bool set_log_tx(struct vmxray_options *o, const char *v, size_t n)
+{
+	return set_choice(&o->log_tx_sync, v, n, "sync", "async");
+}
+
 /* user_hypercalls=on: CPL 3 may make the read-only hypercalls (vmx/policy/hypercall_abi.h). */
 static bool set_user_hypercalls(struct vmxray_options *o, const char *v, size_t n)
 {
@@ -430,6 +437,8 @@ static const struct opt_desc OPTIONS_TABLE[] = {
 	{ "intercept", "all, or names separated by commas: hlt, rdtsc, rdpmc, invlpg, cr3, cr8, movdr, pause, monitor, mwait, wbinvd, "
 		       "rdrand, rdseed, msr, io, extint, an exception (de, db, bp, of, br, ud, nm, df, ts, np, ss, "
 		       "gp, pf, mf, ac, mc, xm, ve, cp), ept:FIRST-LAST:w|x", set_intercept },
+	{ "log_tx", "async (the serial log queued, the guest never waits for the UART), sync (each "
+		    "character waits for the UART, as before)", set_log_tx },
 };
 
 void options_set_defaults(struct vmxray_options *o)
@@ -556,7 +565,7 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 		fmt_snprintf(gdb, sizeof(gdb), "0x%x", o->gdb_port);
 	return fmt_snprintf(buf, len,
 			    "serial=%s log=%s console=%s chain=%s trace=%s%s%s dump=%s check=%s "
-			    "recorder=%u ipi=%s caps=%s logbuf=%u user_hypercalls=%s%s%s%s%s%s%s%s",
+			    "recorder=%u ipi=%s caps=%s logbuf=%u user_hypercalls=%s%s%s%s%s%s%s%s%s",
 			    serial, log_level_name(o->log_level), consoles[o->console],
 			    o->chain[0] ? o->chain : "(default)", o->trace[0] ? o->trace : "none",
 			    o->trace[0] ? " trace_out=" : "", o->trace[0] ? TRACE_OUT_NAMES[o->trace_out] : "",
@@ -565,5 +574,5 @@ size_t options_describe(const struct vmxray_options *o, char *buf, size_t len)
 			    o->logbuf_kib ? o->logbuf_kib : LOG_RING_DEFAULT_KIB, o->user_hypercalls ? "on" : "off",
 			    o->gdb_port ? " gdb=" : "", gdb,
 			    o->gdb_port && o->gdb_wait ? " gdb_wait=on" : "", o->test[0] ? " test=" : "", o->test,
-			    o->intercept[0] ? " intercept=" : "", o->intercept);
+			    o->intercept[0] ? " intercept=" : "", o->intercept, o->log_tx_sync ? " log_tx=sync" : "");
 }

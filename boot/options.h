@@ -53,6 +53,7 @@ struct vmxray_options {
 	uint16_t gdb_port;          /* gdb=PORT: GDB remote stub on that 16550 (0 = off) */
 	bool gdb_wait;              /* gdb_wait=on: the guest waits for gdb at launch */
 	bool user_hypercalls;       /* user_hypercalls=on: CPL 3 may make the read-only hypercalls */
+	bool log_tx_sync;           /* log_tx=sync: every log character waits for the UART (drivers/ulog.h) */
 };
 
 void options_set_defaults(struct vmxray_options *o);

@@ -123,7 +123,7 @@ static bool uart16550_putc(struct uart16550 *u, char c)
 	return drained;
 }
 
-void uart16550_write(struct uart16550 *u, const char *s, size_t n)
+static void uart16550_write_as(struct uart16550 *u, const char *s, size_t n, bool crlf)
 {
 	bool restored = false;
 
@@ -134,7 +134,7 @@ void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 		restored = true;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool drained = s[i] != '\n' || uart16550_putc(u, '\r');
+		bool drained = !crlf || s[i] != '\n' || uart16550_putc(u, '\r');
 		drained = uart16550_putc(u, s[i]) && drained;
 		/* A wait that ran out: perhaps the guest set a huge divisor (with the line
 		 * format as it was). Once a line, the divisor is put back too. */
@@ -143,6 +143,41 @@ void uart16550_write(struct uart16550 *u, const char *s, size_t n)
 			restored = true;
 		}
 	}
+}
+
+void uart16550_write(struct uart16550 *u, const char *s, size_t n)
+{
+	uart16550_write_as(u, s, n, true);
+}
+
+void uart16550_write_raw(struct uart16550 *u, const char *s, size_t n)
+{
+	uart16550_write_as(u, s, n, false);
+}
+
+void uart16550_wait_idle(struct uart16550 *u)
+{
+	for (unsigned i = 0; u->present && i < UART_SPIN_LIMIT && !(uart_in(u, UART_LSR) & LSR_TEMT); i++)
+		if (u->io->relax)
+			u->io->relax();
+}
+
+bool uart16550_reclaim(struct uart16550 *u)
+{
+	if (!u->programmed || settings_intact(u))
+		return false;
+	settings_restore(u);
+	return true;
+}
+
+uint8_t uart16550_read_reg(const struct uart16550 *u, unsigned reg)
+{
+	return uart_in(u, reg);
+}
+
+void uart16550_write_reg(const struct uart16550 *u, unsigned reg, uint8_t v)
+{
+	uart_out(u, reg, v);
 }
 
 void uart16550_log_sink(void *ctx, const char *line, size_t len)

@@ -64,6 +64,16 @@ void uart16550_adopt(struct uart16550 *u);
  * the same settings. Each character's wait stays bounded; how many characters one
  * exit may send is the log's per-exit budget (drivers/log.h). */
 void uart16550_write(struct uart16550 *u, const char *s, size_t n);
+/* uart16550_write without the "\n" to "\r\n" (the bytes of drivers/ulog.h's queue). */
+void uart16550_write_raw(struct uart16550 *u, const char *s, size_t n);
+/* Waits (bounded) until the last character has left the shift register (TEMT): before
+ * the machine powers off or resets, or it would take the end of the last line along. */
+void uart16550_wait_idle(struct uart16550 *u);
+/* The settings check of uart16550_write alone: true when they had to be put back. */
+bool uart16550_reclaim(struct uart16550 *u);
+/* One register, as it is (drivers/ulog.c feeds the transmitter without waiting). */
+uint8_t uart16550_read_reg(const struct uart16550 *u, unsigned reg);
+void uart16550_write_reg(const struct uart16550 *u, unsigned reg, uint8_t v);
 /* log_sink_fn-compatible: ctx is a struct uart16550*. Turns "\n" into "\r\n". */
 void uart16550_log_sink(void *ctx, const char *line, size_t len);
 

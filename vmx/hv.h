@@ -15,6 +15,7 @@
 #include "vmx/vcpu.h"
 
 #define HV_MAX_CPUS 64
+#define HV_MAX_APIC_IDS 512 /* processors the MADT may list (boot/madt.h, MADT_MAX_IDS) */
 #define HV_OWNED_MAX 4
 
 /* Settings the hypervisor part takes from the options (boot/ parses them). */
@@ -80,6 +81,11 @@ struct hv {
 
 	unsigned cpu_count;
 	struct vcpu *vcpu[HV_MAX_CPUS];
+	/* Every processor's APIC ID from the ACPI MADT (boot/madt.h; none without one): the
+	 * ones outside vcpu[] get the guest's broadcast INIT, SIPI and NMI from root mode
+	 * (vmx/policy/ipi_fanout.h). */
+	uint32_t madt_apic_id[HV_MAX_APIC_IDS];
+	unsigned madt_apic_ids;
 	uint64_t owned_violations;           /* guest accesses to owned memory */
 	uint64_t other_violations;           /* EPT violations anywhere else */
 	bool vpid;                           /* VPID in use (VPID = CPU index + 1) */

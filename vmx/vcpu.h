@@ -96,13 +96,15 @@ struct vcpu {
 		uint64_t fast_off;
 		struct {
 			bool exit_slow;     /* recorder on, or trace/dump/check/test (boot/config.c) */
-			bool nmi_pending;   /* an NMI arrived in root mode: deliver it to the guest */
+			/* NMIs held for the guest, 0 to 2 (vmx/policy/nmi_source.h, nmi_held_add):
+			 * deliver them. Atomic accesses (root mode's NMI handler adds to it). */
+			uint8_t nmi_pending;
 			/* Another CPU changed the EPT (vmx_ept_changed): INVEPT on the whole path.
 			 * Atomic accesses only. */
 			uint8_t ept_stale;
-			/* A single step is armed (vmx/exit/step_hw.c): an event an exit injects
-			 * then ends it first, on the whole path. */
-			uint8_t step_on;
+			/* This CPU queued serial-log bytes in this exit: at its end, drain and
+			 * arm its VMX-preemption timer (vmx/exit/exit_ulog.c). Atomic accesses. */
+			bool log_backlog;
 			/* INIT and SIPI sent in software (vmx/exit/exit_apic.c): written by the
 			 * sending CPU, taken by this one. Atomic accesses only. */
 			uint32_t init_pending; /* an INIT waits: enter the INIT state, wait for a SIPI */
@@ -113,13 +115,16 @@ struct vcpu {
 	uint32_t sipi_vector;       /* SIPI_LATCHED | vector: the first SIPI since the INIT */
 	uint32_t wait_sipi;         /* 1 while this CPU waits for a SIPI in root mode */
 	uint32_t kick_pending;      /* an NMI was sent to make this CPU exit: not the guest's */
+	uint32_t soft_nmis;         /* the guest's NMI IPIs to this CPU, counted by their senders
+				     * (ipi=soft) and taken at this CPU's next NMI (vmx/policy/nmi_source.h) */
 	uint32_t apic_id_now;       /* this CPU's APIC ID as it is now (the guest may write the
 				     * xAPIC ID): whom soft IPIs and kicks target; apic_id
 				     * stays the launch-time name in log lines */
 	/* Counted by the CPU they happen on. */
 	uint64_t soft_inits, soft_sipis; /* INITs and SIPIs this CPU received in software */
 	uint64_t apic_writes;       /* guest writes to the local APIC page emulated here */
-	uint64_t ipis_sent;         /* INIT/SIPI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_sent;         /* INIT/SIPI/NMI IPIs this CPU's guest sent, handled in software */
+	uint64_t ipis_outside;      /* ... and sent from root mode to a processor vmxray does not run on */
 	struct fw_state fw;         /* restored if the first entry fails */
 	/* intercept= (vmx/exit/exit_intercept_event.c, exit_intercept_ept.c): external
 	 * interrupts acknowledged at a VM exit and not delivered yet (bit per vector), and the
@@ -141,6 +146,7 @@ struct vcpu {
 		uint32_t bitmap;      /* the exception bitmap before the step */
 		uint64_t rflags;      /* the guest's RFLAGS at arm time (its TF and IF) */
 		uint64_t rip;         /* RIP at arm time (a PUSHF that faulted stored nothing) */
+		bool slow_before;     /* exit_slow before the step forced the whole path */
 	} step;
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */

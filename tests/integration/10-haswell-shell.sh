@@ -19,6 +19,10 @@ else fail serial.no_nul_bytes "$(tr -cd '\000' <"$log" | wc -c) NUL byte(s) in $
 odd=$(clean "$log" | grep -a '^\[vmxray/' | LC_ALL=C grep -a -m1 '[^ -~]')
 if evidence "$log" 'info: STATS end exits=' && [ -z "$odd" ]; then pass serial.vmxray_lines_printable
 else fail serial.vmxray_lines_printable "${odd:-no STATS end line: the run did not finish}"; fi
+# The log went through its queue (log_tx=async): the launch never waited for the UART,
+# and vmxray's lines reached the wire whole and all of them (tests/integration/serial_queue.bash).
+source "$(dirname "$0")/serial_queue.bash"
+serial_queue_checks serial "$log"
 expect_order bad_option.shell_continues "$log" "invalid value 'loud'" "^BADOPT-RETURNED"
 expect banner "$log" '^\[vmxray/cpu0\] info: vmxray [0-9]+\.[0-9]+ \(.*\) starting'
 # The banner names the commit that was built: make rewrites build/gen/git_rev.h whenever

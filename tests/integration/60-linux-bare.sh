@@ -36,6 +36,8 @@ clean "$log" >"$c"
 hvctl_check_selftest linux_bare.hvctl "$c"
 rm -f "$c"
 expect_not linux_bare.no_kernel_panic "$log" 'Kernel panic' 'reboot: Power down'
+# without tools/run --port-e9 /init's symexport finds no capture, says so, and writes nothing
+expect linux_bare.symexport_not_captured "$log" '^symexport: port 0xE9 is not captured'
 
 ticks=$(grep -a -m1 'ACPI control: soft power off' "$out/emulator.log" 2>/dev/null | grep -oE '^[0-9]+' | sed 's/^0*//')
 echo "INFO linux_bare_ticks=${ticks:-unknown}"

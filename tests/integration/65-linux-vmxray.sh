@@ -10,6 +10,9 @@
 # The 2-CPU boot (make test's) also traces the common exits into small rings (tracebuf=8:
 # 128 records per CPU, most of them overwritten and counted lost): the TRACE dump at
 # power-off must parse and its counts must agree with STATS (docs/VMXLOG.md, "records").
+# That boot also exports the kernel's text symbols through Bochs's port 0xE9 (tools/run
+# --port-e9, /init's symexport): vmxlog names the traced RIPs' kernel functions with them,
+# each checked against the table; without the export the check says SKIP and why.
 # The initramfs runs the Linux hvctl (tests/integration/hvctl_linux.bash has its checks).
 # With 2 CPUs vmxray runs with user_hypercalls=on: hvctl's version, stats and log must
 # agree with what vmxray prints, and its self-test's bad buffers must be refused. With
@@ -17,6 +20,7 @@
 # must raise #UD. LINUX_USER_HYPERCALLS=on|off overrides.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/hvctl_linux.bash"
+source "$(dirname "$0")/kallsyms.bash"
 smp=${LINUX_SMP:-2}
 traced="cpuid,msr_read,msr_write,cr_access,xsetbv,io_instruction"
 [ -n "${LINUX_SMP:-}" ] || export VMXRAY_ARGS=${VMXRAY_ARGS-"trace=$traced tracebuf=8"}
@@ -29,13 +33,21 @@ exec 9>"$out.lock"
 flock 9
 linux_image linux_vmxray "$out" with-vmxray "user_hypercalls=$user_hc"
 
+# A traced boot also exports the kernel's text symbols through Bochs's port 0xE9 (/init's
+# symexport, tools/symexport/symexport.c): the System.map vmxlog names functions with below.
+e9=()
+[[ "${VMXRAY_ARGS:-}" == *trace=* ]] && e9=(--port-e9)
 start=$(date +%s)
 boot linux_vmxray --bed bochs --cpu corei7_haswell_4770 --smp "$smp" --megs 256 --timeout 900 \
-	--out "$out" --image "$out/disk.img"
+	--out "$out" --image "$out/disk.img" "${e9[@]}"
 wall=$(($(date +%s) - start))
 log=$out/serial.log
 
 expect linux_vmxray.launched "$log" 'info: vmxray is running: the firmware continues as its guest'
+# The serial log through its queue: the launch never waited for the UART, vmxray's lines
+# are whole among Linux's console output, and all of them arrived (serial_queue.bash).
+source "$(dirname "$0")/serial_queue.bash"
+serial_queue_checks linux_vmxray.serial "$log"
 expect linux_vmxray.kernel_started "$log" 'Linux version [0-9]'
 expect linux_vmxray.init_done "$log" '^LINUXTEST: done'
 expect linux_vmxray.cpus_online "$log" "^LINUXTEST: cpus_online=$smp\$"
@@ -44,6 +56,9 @@ expect linux_vmxray.hypervisor_flag_every_cpu "$log" "^LINUXTEST: hypervisor_fla
 if [ "$smp" -gt 1 ]; then
 	expect linux_vmxray.smp_brought_up "$log" "smp: Brought up 1 node, $smp CPUs"
 	expect linux_vmxray.ipi_in_software "$log" 'info: IPI cpu[0-9]+ init=[1-9][0-9]* sipi=[1-9]'
+	# acpitables.efi's MADT, found through the EFI configuration table and parsed at
+	# startup (boot/madt.c): both processors, the ones broadcasts reach outside vmxray's table.
+	expect linux_vmxray.madt_read "$log" "info: MADT: $smp processors \\(of [0-9]+ entries\\)"
 	expect_not linux_vmxray.no_ipi_fallback "$log" 'APIC-page intercept off|not taken yet' 'info: STATS end exits='
 fi
 expect linux_vmxray.no_vmx_flag "$log" '^LINUXTEST: vmx_flag=no$'
@@ -85,15 +100,28 @@ if [ -n "${VMXRAY_ARGS:-}" ] && [[ "$VMXRAY_ARGS" == *trace=* ]]; then
 	if [ "$lines" -gt 0 ] && [ "$parsed" = "$lines" ] && [ -z "$agree" ] && grep -q '^reasons,CPUID,' "$out/records.csv"; then
 		pass trace.vmxlog_reads_dump
 	else fail trace.vmxlog_reads_dump "$lines record lines, vmxlog: dumped=$parsed ${agree:+disagrees: $agree} $(head -c 200 "$out/records.err")"; fi
-	map=$B/linux-payload/System.map
-	if [ -s "$map" ]; then
+	# The System.map: the kernel's own table from this boot (/init's symexport, through port
+	# 0xE9 into emulator.out), else a real one in the payload (LINUX_SYSTEM_MAP=dbg).
+	map=$out/kallsyms.map why=""
+	kallsyms_extract "$out/emulator.out" "$map" "$log" || why=$KALLSYMS_WHY
+	if [ -z "$why" ]; then echo "INFO kallsyms_exported=$(wc -l <"$map") symbols, $(wc -c <"$map") bytes"
+	else echo "INFO kallsyms_not_exported: $why"; fi
+	if [ -n "$why" ] && is_system_map "$B/linux-payload/System.map"; then map=$B/linux-payload/System.map; fi
+	if is_system_map "$map"; then
 		"$B/vmxlog" records "$log" --system-map "$map" --format csv >"$out/functions.csv" 2>>"$out/records.err"
 		# the last records before power-off: /init's CPUIDs (user space) and the kernel's
 		# port I/O on the way down (i8042, ACPI), which the map must name
-		if grep -qE '^top_functions,[A-Z_]+,[a-z_][a-z0-9_.]*,[0-9]+,' "$out/functions.csv"; then pass trace.vmxlog_names_kernel_functions
+		if grep -qE '^top_functions,[A-Z_]+,[a-z_][a-z0-9_.]*,[0-9]+,' "$out/functions.csv"; then pass "trace.vmxlog_names_kernel_functions ($(basename "$map"))"
 		else fail trace.vmxlog_names_kernel_functions "no kernel function in vmxlog's top_functions ($(grep -c top_functions "$out/functions.csv") rows; $(head -c 200 "$out/records.err"))"; fi
+		# each named RIP checked against the table itself: the symbol is the last one at or
+		# below the RIP (any alias at that address), the offset the difference
+		verdict=$(symbols_check_rips "$out/functions.csv" "$map")
+		case $verdict in
+		ok\ *) pass "trace.kernel_rips_in_symbols (${verdict#ok })" ;;
+		*) fail trace.kernel_rips_in_symbols "$verdict" ;;
+		esac
 	else
-		skip trace.vmxlog_names_kernel_functions "no real System.map in the payload (Debian ships it in the -dbg package: LINUX_SYSTEM_MAP=dbg tools/linux-payload)"
+		skip trace.vmxlog_names_kernel_functions "no System.map: $why; no real one in the payload either (LINUX_SYSTEM_MAP=dbg tools/linux-payload)"
 	fi
 fi
 

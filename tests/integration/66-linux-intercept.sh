@@ -9,10 +9,12 @@
 # (tests/integration/hvctl_linux.bash). Prints the boot's ticks and the exits per reason
 # of both.
 # VMXRAY_ARGS adds options after intercept= (e.g. trace=hlt,invlpg tracebuf=1024,
-# docs/VMXLOG.md's report); LINUX_INTERCEPT_OUT names the run's directory (default
+# docs/VMXLOG.md's report; the boot then exports the kernel's symbols through port 0xE9,
+# tests/integration/kallsyms.bash); LINUX_INTERCEPT_OUT names the run's directory (default
 # $B/it/linux-intercept), LINUX_INTERCEPT_TIMEOUT its wall-clock limit (s).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/hvctl_linux.bash"
+source "$(dirname "$0")/kallsyms.bash"
 base=$B/it/linux-vmxray
 rev=$(cat "$B/vmxray.rev" 2>/dev/null)
 base_current() {
@@ -31,8 +33,11 @@ intercepts=${LINUX_INTERCEPT:-hlt,rdtsc,invlpg,cr3,pf}
 out=${LINUX_INTERCEPT_OUT:-$B/it/linux-intercept}
 export VMXRAY_ARGS="intercept=$intercepts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
 linux_image linux_intercept "$out" with-vmxray "user_hypercalls=off"
+# A traced boot also exports the kernel's text symbols through port 0xE9 (as 65 does).
+e9=()
+[[ "$VMXRAY_ARGS" == *trace=* ]] && e9=(--port-e9)
 boot linux_intercept --bed bochs --cpu corei7_haswell_4770 --smp 2 --megs 256 --timeout "${LINUX_INTERCEPT_TIMEOUT:-1200}" \
-	--out "$out" --image "$out/disk.img"
+	--out "$out" --image "$out/disk.img" "${e9[@]}"
 log=$out/serial.log
 
 expect linux_intercept.options "$log" "options: .* intercept=$intercepts"
@@ -67,6 +72,19 @@ if [[ "$VMXRAY_ARGS" == *trace=* ]]; then
 	if [[ ",${VMXRAY_ARGS#*trace=}" =~ ,(hlt|all)[,\ ]|,(hlt|all)$ ]]; then
 		rows=$(grep -c '^halts,' "$out/records.csv")
 		[ "$rows" = 2 ] && pass linux_intercept.vmxlog_hlt_per_cpu || fail linux_intercept.vmxlog_hlt_per_cpu "$rows rows in vmxlog's halts table for 2 CPUs"
+	fi
+	# the kernel's own symbols of this boot (symexport): vmxlog names the top RIPs' functions,
+	# each checked against the table (tests/integration/kallsyms.bash)
+	if kallsyms_extract "$out/emulator.out" "$out/kallsyms.map" "$log"; then
+		echo "INFO kallsyms_exported=$(wc -l <"$out/kallsyms.map") symbols, $(wc -c <"$out/kallsyms.map") bytes"
+		"$B/vmxlog" records "$log" --system-map "$out/kallsyms.map" --format csv >"$out/functions.csv" 2>>"$out/records.err"
+		verdict=$(symbols_check_rips "$out/functions.csv" "$out/kallsyms.map")
+		case $verdict in
+		ok\ *) pass "linux_intercept.kernel_rips_in_symbols (${verdict#ok })" ;;
+		*) fail linux_intercept.kernel_rips_in_symbols "$verdict" ;;
+		esac
+	else
+		skip linux_intercept.kernel_rips_in_symbols "$KALLSYMS_WHY"
 	fi
 fi
 for run in "$base" "$out"; do

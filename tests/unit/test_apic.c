@@ -59,7 +59,7 @@ static void test_kinds(void **state)
 	assert_int_equal(apic_ipi_kind(&fixed), IPI_OTHER);
 	struct apic_icr nmi = apic_icr_decode(0x00004400u, false);
 	assert_int_equal(nmi.delivery, APIC_DM_NMI);
-	assert_int_equal(apic_ipi_kind(&nmi), IPI_OTHER);
+	assert_int_equal(apic_ipi_kind(&nmi), IPI_NMI);
 	/* Edge-triggered INIT with level 0 is still an INIT, not the de-assert message. */
 	struct apic_icr init_edge = apic_icr_decode(0x00000500u, false);
 	assert_int_equal(apic_ipi_kind(&init_edge), IPI_INIT);

@@ -88,6 +88,24 @@ static void test_gdb_options(void **state)
 	assert_int_equal(o.gdb_port, 0);
 }
 
+static void test_log_tx_option(void **state)
+{
+	(void)state;
+	char line[512];
+	assert_false(o.log_tx_sync); /* async by default */
+	options_describe(&o, line, sizeof(line));
+	assert_null(strstr(line, "log_tx"));
+	assert_true(options_parse_cmdline(&o, "vmxray.efi log_tx=sync", err, sizeof(err)));
+	assert_true(o.log_tx_sync);
+	options_describe(&o, line, sizeof(line));
+	assert_non_null(strstr(line, " log_tx=sync"));
+	assert_false(options_parse_word(&o, "log_tx=later", 12, err, sizeof(err)));
+	assert_non_null(strstr(err, "option 'log_tx': invalid value 'later'"));
+	assert_true(o.log_tx_sync); /* a rejected word changes nothing */
+	assert_true(options_parse_word(&o, "log_tx=async", 12, err, sizeof(err)));
+	assert_false(o.log_tx_sync);
+}
+
 static void test_unknown_key_and_missing_equals(void **state)
 {
 	(void)state;
@@ -246,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_value_names_key_and_choices, setup),
 		cmocka_unit_test_setup(test_bad_serial_values, setup),
 		cmocka_unit_test_setup(test_gdb_options, setup),
+		cmocka_unit_test_setup(test_log_tx_option, setup),
 		cmocka_unit_test_setup(test_unknown_key_and_missing_equals, setup),
 		cmocka_unit_test_setup(test_config_file, setup),
 		cmocka_unit_test_setup(test_config_error_has_line_number, setup),

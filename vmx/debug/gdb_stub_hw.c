@@ -3,6 +3,7 @@
  * core (vmx/debug/gdb_stub.c, pure) calls. Registers, UART, EPT and single-step arming
  * are in gdb_hw.c. */
 #include "vmx/debug/gdb.h"
+#include "vmx/exit/ulog.h"
 
 #include "arch/bits.h"
 #include "arch/cpu.h"
@@ -160,7 +161,7 @@ static bool any_catch_or_stop(void)
 
 static void slow_path_update(struct vcpu *v)
 {
-	v->exit_slow = v->recorder.depth != 0 || g_hv.cfg.exit_slow || any_catch_or_stop();
+	v->exit_slow = v->recorder.depth != 0 || g_hv.cfg.exit_slow || any_catch_or_stop() || v->step.owners;
 }
 
 static void timer_rearm(void)
@@ -340,6 +341,9 @@ static void poll_wire(struct vcpu *v)
 void exit_preemption_timer(struct vcpu *v, struct vmexit *e)
 {
 	(void)e;
+	ulog_timer_exit(v); /* the serial log's drain (vmx/exit/ulog.h) */
+	if (!g_gdb_on)
+		return;
 	if (E.wait_at_launch && v->index == 0) {
 		E.wait_at_launch = false;
 		log_info("gdb: gdb_wait=on: the guest waits for a debugger on port 0x%x", g_hv.cfg.gdb_port);

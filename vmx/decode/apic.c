@@ -28,6 +28,8 @@ enum ipi_kind apic_ipi_kind(const struct apic_icr *icr)
 {
 	if (icr->delivery == APIC_DM_STARTUP)
 		return IPI_SIPI;
+	if (icr->delivery == APIC_DM_NMI)
+		return IPI_NMI;
 	if (icr->delivery != APIC_DM_INIT)
 		return IPI_OTHER;
 	/* INIT with level de-assert (level 0, trigger level): the "INIT level de-assert"

@@ -84,10 +84,12 @@ bool apic_x2apic_icr_reserved(uint64_t icr);
 
 /* What vmxray does with an IPI the guest sends. */
 enum ipi_kind {
-	IPI_OTHER,       /* not INIT or SIPI: the hardware sends it */
+	IPI_OTHER,       /* not INIT, SIPI or NMI: the hardware sends it */
 	IPI_INIT,        /* INIT (level assert) */
 	IPI_INIT_DEASSERT, /* INIT level de-assert: no effect on processors since the Pentium 4 */
 	IPI_SIPI,        /* start-up IPI: vector = start page */
+	IPI_NMI,         /* delivery mode NMI: a soft NMI to a virtualized processor
+			  * (vmx/policy/nmi_source.h), so that vmxray's kick cannot hide it */
 };
 enum ipi_kind apic_ipi_kind(const struct apic_icr *icr);
 

@@ -15,6 +15,7 @@
 #include "vmx/exit/inject.h"
 #include "vmx/exit/step_hw.h"
 #include "vmx/exit/trace.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/checker/checker_hw.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/study/recorder.h"
@@ -154,6 +155,8 @@ static void exit_after_slow(struct vcpu *v, struct vmexit *e)
 		vcpu_soft_init(v);
 	if (v->nmi_pending)
 		vcpu_deliver_pending(v);
+	if (__atomic_load_n(&v->log_backlog, __ATOMIC_ACQUIRE)) /* this exit queued log bytes */
+		ulog_exit(v);
 	if (v->rec_cur)
 		v->rec_cur->field[REC_ENTRY_INTR_INFO] = v->injected;
 	if (g_hv.cfg.exit_slow) {
@@ -277,7 +280,7 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	if (e.basic == EXIT_REASON_IO_INSTRUCTION)
 		count_io_port(v, e.qual);
 	h(v, &e);
-	if (__builtin_expect(v->step_on, 0)) /* vmx/exit/step_hw.c */
+	if (__builtin_expect(v->step.owners != 0, 0)) /* vmx/exit/step_hw.c */
 		step_event_injected(v, &e);
 	if (__builtin_expect(slow || v->fast_off, 0))
 		exit_after_slow(v, &e);
@@ -305,8 +308,8 @@ static __attribute__((noinline)) void fast_io(struct vcpu *v, struct vmexit *e)
 	e->qual = vmcs_readnw_nocheck(EXIT_QUALIFICATION);
 	fast_begin(v, EXIT_REASON_IO_INSTRUCTION);
 	count_io_port(v, e->qual);
-	if (fast_port_io(v, e->qual))
-		io_fast_mark(v, e->qual);
+	if (!ulog_port_touched((uint16_t)(e->qual >> 16), (e->qual & 7) + 1) && fast_port_io(v, e->qual))
+		io_fast_mark(v, e->qual); /* the serial log's UART goes to exit_io (vmx/exit/ulog.h) */
 	else
 		exit_io(v, e);
 }

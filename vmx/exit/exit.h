@@ -130,7 +130,10 @@ bool apic_base_write(struct vcpu *v, uint64_t value);                /* from WRM
 void hypercall_stats_print(void);                                    /* exit_hypercall.c: DUMP_VMCS counts */
 bool mtrr_guest_read(uint32_t msr, uint64_t *value);                 /* exit_mtrr.c: the guest's MTRRs */
 bool mtrr_guest_write(uint32_t msr, uint64_t value);                 /* #GP when false */
-bool vcpu_take_kick(struct vcpu *v);            /* an NMI that was vmxray's own */
+/* An NMI reached this CPU (exit reason 0, or root-mode vector 2): vmxray's kick or the
+ * guest's; the guest's, and the soft NMIs it carried, go to nmi_pending
+ * (vmx/policy/nmi_source.h). */
+bool vcpu_take_nmi(struct vcpu *v); /* true: it held NMIs for the guest */
 void vcpu_kick(struct vcpu *t);                 /* makes t exit with vmxray's own NMI */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 

@@ -97,7 +97,7 @@ void vcpu_load_init_state(struct vcpu *v)
 	for (unsigned i = 0; i < GPR_COUNT; i++)
 		v->regs.gpr[i] = 0;
 	v->regs.gpr[GPR_RDX] = cpu_cpuid(1, 0).eax;
-	v->nmi_pending = false;
+	v->nmi_pending = 0;
 	/* INIT drops the NMI held: a window left armed for it would exit at every entry
 	 * after the SIPI (nothing to inject, never turned off) */
 	vcpu_event_windows_off();

@@ -34,6 +34,7 @@
 #include "vmx/decode/guest_walk.h"
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/decode/string_io.h"
 #include "vmx/vmcs/vmcs.h"
 
@@ -65,6 +66,27 @@ static void port_out(uint16_t port, unsigned size, uint32_t v)
 		cpu_outl(port, v);
 }
 
+/* The guest's access: gdb='s UART is vmxray's (the guest finds no device there,
+ * vmx/debug/gdb.h); the log UART is seen through its queue (vmx/exit/ulog.h). */
+static uint32_t guest_port_in(uint16_t port, unsigned size)
+{
+	if (g_gdb_on && gdb_port_hidden(port))
+		return gdb_port_read(port, size);
+	if (ulog_port_touched(port, size))
+		return ulog_port_in(port, size);
+	return port_in(port, size);
+}
+
+static void guest_port_out(uint16_t port, unsigned size, uint32_t v)
+{
+	if (g_gdb_on && gdb_port_hidden(port))
+		return;
+	if (ulog_port_touched(port, size))
+		ulog_port_out(port, size, v);
+	else
+		port_out(port, size, v);
+}
+
 static uint64_t size_mask(unsigned size)
 {
 	return size == 4 ? 0xFFFFFFFFULL : size == 2 ? 0xFFFFULL : 0xFFULL;
@@ -80,6 +102,14 @@ static bool out_byte(uint16_t first, unsigned bytes, uint32_t value, uint16_t po
 	return true;
 }
 
+/* The statistics, and every queued log byte out (vmx/exit/ulog.h): the machine goes away
+ * with the OUT that follows. */
+static void stats_before_end(const char *why)
+{
+	vmx_stats_print(why);
+	ulog_flush_all();
+}
+
 /* Before an OUT that resets or powers off the machine, the statistics (which bytes can:
  * vmx/decode/string_io.h, io_out_needs_check). SLP_EN is bit 13 of PM1a_CNT: bit 5 of its
  * second byte. */
@@ -90,19 +120,20 @@ void before_out(uint16_t port, unsigned bytes, uint32_t value)
 
 	if (io_out_reaches_reset_control(port, bytes) && out_byte(port, bytes, value, IO_PORT_RESET_CONTROL, &b) &&
 	    (b & RESET_CONTROL_RESET))
-		vmx_stats_print("reset");
+		stats_before_end("reset");
 	else if (out_byte(port, bytes, value, IO_PORT_KBC_COMMAND, &b) && b == KBC_PULSE_RESET)
-		vmx_stats_print("reset");
+		stats_before_end("reset");
 	else if (g_hv.pm1a_cnt && out_byte(port, bytes, value, pm1a_high, &b) && (b & (PM1_CNT_SLP_EN >> 8)))
-		vmx_stats_print("power-off");
+		stats_before_end("power-off");
 }
 
 /* Whether a plain IN or OUT of `bytes` at `port` can be done with no decision, whatever
  * its value, so that the exit path in assembly may do it (vcpu->io_fast_qual,
- * vmx/exit/entry.asm): not gdb='s UART, and for an OUT no byte that before_out looks at. */
+ * vmx/exit/entry.asm): not gdb='s UART nor the serial log's (vmx/exit/ulog.h), and for an
+ * OUT no byte that before_out looks at. */
 bool io_fast_allowed(uint16_t port, unsigned bytes, bool in)
 {
-	if (g_gdb_on && gdb_port_hidden(port))
+	if ((g_gdb_on && gdb_port_hidden(port)) || ulog_port_touched(port, bytes))
 		return false;
 	return in || !io_out_needs_check(port, bytes, g_hv.pm1a_cnt);
 }
@@ -271,12 +302,12 @@ static bool string_transfer(struct vcpu *v, const struct io_qual *q, const struc
 		return false;
 	}
 	if (q->in) {
-		*value = port_in(q->port, q->bytes);
+		*value = guest_port_in(q->port, q->bytes);
 		span_write_element(&s, q->bytes, *value);
 	} else {
 		*value = span_read_element(&s, q->bytes);
 		before_out(q->port, q->bytes, *value);
-		port_out(q->port, q->bytes, *value);
+		guest_port_out(q->port, q->bytes, *value);
 	}
 	return true;
 }
@@ -338,15 +369,13 @@ void exit_io(struct vcpu *v, struct vmexit *e)
 		return;
 	}
 	if (q.in) {
-		/* gdb='s UART is vmxray's: the guest finds no device there (vmx/debug/gdb.h) */
-		value = g_gdb_on && gdb_port_hidden(q.port) ? gdb_port_read(q.port, q.bytes) : port_in(q.port, q.bytes);
+		value = guest_port_in(q.port, q.bytes);
 		uint64_t m = size_mask(q.bytes);
 		v->regs.gpr[GPR_RAX] = (q.bytes == 4) ? value : ((v->regs.gpr[GPR_RAX] & ~m) | value);
 	} else {
 		value = (uint32_t)(v->regs.gpr[GPR_RAX] & size_mask(q.bytes));
 		before_out(q.port, q.bytes, value);
-		if (!(g_gdb_on && gdb_port_hidden(q.port)))
-			port_out(q.port, q.bytes, value);
+		guest_port_out(q.port, q.bytes, value);
 	}
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "port=0x%04x size=%u dir=%s value=0x%x", q.port,

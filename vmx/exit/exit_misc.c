@@ -79,8 +79,7 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
 	struct intr_info ii = intr_info_decode(info);
 	if (ii.valid && ii.type == INTR_TYPE_NMI) {
-		if (!vcpu_take_kick(v)) /* vmxray's own NMI only makes this CPU exit */
-			v->nmi_pending = true;
+		(void)vcpu_take_nmi(v); /* vmxray's own NMI only makes this CPU exit */
 		cpu_unblock_nmi(); /* or this CPU never takes another NMI */
 		/* An NMI that arrived while the guest took an interrupt or exception: that
 		 * event goes in again (the pending NMI then waits for an NMI window). */
@@ -115,16 +114,13 @@ void exit_interrupt_window(struct vcpu *v, struct vmexit *e)
 }
 
 /* NMI taken in root mode (host IDT vector 2): remember it for the guest, unless it was
- * vmxray's own (vmx/exit/exit_apic.c). */
+ * vmxray's own kick (vmx/policy/nmi_source.h; a processor waiting for SIPI takes none). */
 void vmx_root_nmi(const struct exception_frame *f)
 {
 	(void)f;
 	struct vcpu *v = vcpu_current();
-	/* A processor waiting for SIPI does not take NMIs (SDM Vol. 3A, "MP Initialization
-	 * Protocol Algorithm for MP Systems"). */
-	if (vcpu_take_kick(v) || __atomic_load_n(&v->wait_sipi, __ATOMIC_ACQUIRE))
+	if (!vcpu_take_nmi(v))
 		return;
-	v->nmi_pending = true;
 	/* The exit path may have looked at nmi_pending for the last time already: with
 	 * NMI-window exiting on, the guest exits again as soon as it can take the NMI
 	 * (SDM Vol. 3C, 26.7.6 "NMI-Window Exiting") instead of at whatever exit comes

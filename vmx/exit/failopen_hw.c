@@ -6,6 +6,7 @@
 #include "arch/msr.h"
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs/vmx_hw.h"
 
@@ -54,6 +55,7 @@ _Noreturn void vmx_cpu_fail_open(struct vcpu *v)
 	log_error("cpu%u: the first VM entry failed: leaving VMX operation and returning to the firmware "
 		  "at 0x%lx with status 0x%lx (the launch failed)", v->apic_id, v->fw.rip, v->fw.rax);
 	v->launched = 0;
+	ulog_flush_all(); /* the firmware gets its UART back, with nothing queued */
 	if (v->fw.launch_count)
 		(*v->fw.launch_count)--;
 	vmx_leave((uint64_t)(uintptr_t)v->vmcs_region, v->fw.cr4);

@@ -89,9 +89,9 @@ void vcpu_nmi_window_arm(void)
 /* An NMI that arrived in root mode, or exited the guest, goes to the guest as soon as
  * the guest can take one (SDM Vol. 3C, 27.6.1.2 "Blocking by NMI"; 26.7.6
  * "NMI-Window Exiting"; the choice: vmx/policy/emulate_rules.h, nmi_delivery_decide).
- * The flag is taken (atomically) only once the windows are off and the injection is
- * decided: an NMI that root mode takes after that sets it again and arms the NMI
- * window itself (vmx_root_nmi), so it reaches the guest after the one injected now. */
+ * One held NMI is taken (atomically) only once the windows are off and the injection
+ * is decided: an NMI that root mode takes after that adds to nmi_pending and arms the
+ * NMI window itself (vmx_root_nmi), so it reaches the guest after the one injected now. */
 void vcpu_deliver_pending(struct vcpu *v)
 {
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
@@ -106,8 +106,16 @@ void vcpu_deliver_pending(struct vcpu *v)
 		break;
 	}
 	vcpu_event_windows_off();
-	if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_ACQ_REL))
-		return;
+	uint8_t held = __atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE);
+	do {
+		if (!held)
+			return;
+	} while (!__atomic_compare_exchange_n(&v->nmi_pending, &held, held - 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	v->injected = inject_info(VECTOR_NMI, INTR_TYPE_NMI, false);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->injected);
+	/* The second NMI held waits for the guest's IRET of this one: virtual-NMI blocking
+	 * starts with the injection, and the NMI window opens when it ends. */
+	if (__atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE))
+		vcpu_nmi_window_arm();
 }

@@ -4,6 +4,7 @@
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
 #include "vmx/exit/trace.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/hv.h"
 
@@ -12,6 +13,7 @@
 _Noreturn void vmx_system_reset(void)
 {
 	log_error("resetting the system");
+	ulog_flush_forced(&g_ulog); /* every line out before the machine goes */
 	cpu_outb(0xCF9, 0x02);
 	cpu_outb(0xCF9, 0x06); /* hard reset through the reset control register */
 	for (unsigned i = 0; i < 100000 && (cpu_inb(0x64) & 2); i++)
@@ -84,8 +86,8 @@ void vmx_stats_print(const char *why)
 	for (unsigned c = 0; c < g_hv.cpu_count; c++) {
 		const struct vcpu *v = g_hv.vcpu[c];
 		if (v && (v->soft_inits || v->soft_sipis || v->ipis_sent || v->apic_writes))
-			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu apic_writes=%lu", v->apic_id, v->soft_inits,
-				 v->soft_sipis, v->ipis_sent, v->apic_writes);
+			log_info("IPI cpu%u init=%lu sipi=%lu sent=%lu outside=%lu apic_writes=%lu", v->apic_id,
+				 v->soft_inits, v->soft_sipis, v->ipis_sent, v->ipis_outside, v->apic_writes);
 	}
 	vmx_stats_print_ports();
 	if (g_hv.cfg.intercept_ept) { /* one per access to the range (docs/LOGFORMAT.md) */
@@ -94,6 +96,11 @@ void vmx_stats_print(const char *why)
 			ept += g_hv.vcpu[c] ? g_hv.vcpu[c]->ept_range_exits : 0;
 		log_info("STATS intercept_ept exits=%lu", ept);
 	}
+	if (g_ulog.uart && g_ulog.uart->present)
+		log_info("log: serial %s at %s: %lu bytes queued (%lu of them the guest's), %lu written while a "
+			 "writer waited for the UART, %lu full-queue waits, none dropped",
+			 g_ulog.async ? "async" : "sync (log_tx=sync)", why, g_ulog.queued + g_ulog.guest_queued,
+			 g_ulog.guest_queued, g_ulog.sync_bytes, g_ulog.full_waits);
 	/* Root mode's own evidence that the guest never wrote its memory: every vCPU still
 	 * holds the canary written at launch (the in-guest isolation test inverts every
 	 * owned page it can reach, so one write that got through would show here). */

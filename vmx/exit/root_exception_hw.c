@@ -6,6 +6,7 @@
 #include "arch/exceptions.h"
 #include "drivers/log.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/hv.h"
 
 static void report_frame(const struct exception_frame *f)
@@ -31,4 +32,5 @@ void vmx_root_panic(const struct exception_frame *f)
 	report_frame(f);
 	vmx_dump_current(vcpu_current(), "root-mode exception");
 	log_error("this CPU is stopped (interrupts off, halted)");
+	ulog_flush_forced(&g_ulog); /* no exit of this CPU will drain it any more */
 }

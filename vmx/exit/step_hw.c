@@ -75,7 +75,10 @@ void step_arm(struct vcpu *v, unsigned owner)
 		return;
 	}
 	s->owners = (uint8_t)owner;
-	v->step_on = 1;
+	/* Every exit takes the whole path while the step is armed: an event an exit injects
+	 * then ends it first (step_event_injected). */
+	s->slow_before = v->exit_slow;
+	v->exit_slow = true;
 	s->tf = !step_uses_mtf();
 	if (s->tf)
 		arm_tf(v, s);
@@ -124,7 +127,7 @@ static unsigned disarm(struct vcpu *v)
 	else
 		mtf_set(false);
 	s->owners = 0;
-	v->step_on = 0;
+	v->exit_slow = s->slow_before;
 	return owners;
 }
 

@@ -33,7 +33,8 @@ void step_fault_fixup(void);
 /* An exception exit (exit_nmi): true when it was the step's (its #DB, or an exception
  * only the step intercepted, then reflected); the step is done either way. */
 bool step_exception(struct vcpu *v, struct vmexit *e, uint32_t info);
-/* After an exit's handler while a step is armed (v->step_on, vmx/exit/exit.c): an event
+/* After an exit's handler while a step is armed (vmx/exit/exit.c; the step keeps
+ * v->exit_slow on): an event
  * it injects (an emulated instruction's #GP, ...) ends the step before the VM entry
  * delivers it. */
 void step_event_injected(struct vcpu *v, struct vmexit *e);

@@ -10,6 +10,7 @@
 #include "drivers/log.h"
 #include "vmx/checker/checker_hw.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/launch/vmcs_setup_hw.h"
 #include "vmx/debug/gdb.h"
 #include "vmx/vmcs/vm_insn_errors.h"
@@ -120,6 +121,7 @@ enum hv_status vmx_cpu_launch(struct hv *hv, struct vcpu *v, const struct guest_
 	bool long_mode = cpu_rdmsr(MSR_IA32_EFER) & EFER_LMA;
 	vmcs_setup_controls(hv, v, long_mode);
 	gdb_vcpu_launch(v);
+	ulog_vcpu_launch(v);
 	vmcs_setup_host_state(hv, v);
 	vmcs_setup_guest_state(e, cr4_before);
 	if (!run_entry_checker(hv)) {

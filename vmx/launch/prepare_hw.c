@@ -9,6 +9,7 @@
 #include "drivers/log.h"
 #include "vmx/debug/gdb.h"
 #include "vmx/exit/exit.h"
+#include "vmx/exit/ulog.h"
 #include "vmx/policy/intercept.h"
 #include "vmx/policy/setup.h"
 #include "vmx/vmcs/controls.h"
@@ -140,6 +141,7 @@ enum hv_status hv_prepare(struct hv *hv)
 	if (!hv->host_cr3)
 		return HV_ERR_NO_MEMORY;
 	gdb_prepare(hv); /* gdb=: the preemption timer on, the stub's UART */
+	ulog_prepare(hv); /* the serial log's ports and drain timer (vmx/exit/ulog.h) */
 	exception_set_nmi_hook(vmx_root_nmi);
 	exception_set_panic_hook(vmx_root_panic);
 	return HV_OK;

@@ -1,0 +1,1 @@
+test_kallsyms_line_SRCS := tools/symexport/kallsyms_line.c

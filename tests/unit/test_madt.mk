@@ -1,0 +1,1 @@
+test_madt_SRCS := boot/madt.c

@@ -1,0 +1,1 @@
+test_nmi_source_SRCS := vmx/policy/nmi_source.c
