@@ -10,7 +10,7 @@
 #   hypercall before and after) must equal the accesses vmxicpt made, which it knows
 #   ("EPT-PROBE writes=13 write_exits=13 fetches=9 fetch_exits=..."): every access exits,
 #   not only the first. (vmxray's own "STATS intercept_ept exits=N" counts the firmware's
-#   writes to the page too: 4,109 on Skylake-X, the 13 and a byte-wise clear of the page.)
+#   writes to the page too: 8,289 on Skylake-X, with a byte-wise clear of the page.)
 # INTERCEPT_EPT_<model> overrides a range. The guest must print exactly what it prints on
 # bare Bochs, on each CPU model.
 # On Haswell the vmxray run also traces, for real, with trace_out=stream and trace_filter=
