@@ -128,9 +128,26 @@ struct vcpu {
 	struct fw_state fw;         /* restored if the first entry fails */
 	/* intercept= (vmx/exit/exit_intercept_event.c, exit_intercept_ept.c): external
 	 * interrupts acknowledged at a VM exit and not delivered yet (bit per vector), and the
-	 * EPT page whose permission is given back while one instruction steps (0: none). */
+	 * EPT pages whose permission is given back while one instruction steps (an access
+	 * may touch two pages). */
 	uint64_t extint_pending[4];
-	uint64_t ept_step_page;
+	uint64_t ept_open[2];
+	unsigned ept_open_count;
+	uint64_t ept_range_exits;   /* accesses to the range that exited (STATS intercept_ept) */
+	/* The single step armed now (vmx/exit/step_hw.c): who wants it (STEP_BY_*, 0: none),
+	 * how, and the guest state it set aside. */
+	struct vcpu_step {
+		uint8_t owners;
+		uint8_t insn;         /* enum step_insn */
+		bool tf;              /* by RFLAGS.TF (else the monitor trap flag) */
+		bool nmi_added;       /* the step blocked NMIs */
+		bool sti_added;       /* MTF: the step added blocking by STI */
+		bool iopl_ok;         /* CPL <= IOPL at arm time */
+		uint32_t bitmap;      /* the exception bitmap before the step */
+		uint64_t rflags;      /* the guest's RFLAGS at arm time (its TF and IF) */
+		uint64_t rip;         /* RIP at arm time (a PUSHF that faulted stored nothing) */
+		bool slow_before;     /* exit_slow before the step forced the whole path */
+	} step;
 
 	/* Statistics: exits by basic reason, and the cycles spent in them. */
 	uint64_t exit_count[VMX_EXIT_REASON_SLOTS];

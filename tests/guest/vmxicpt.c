@@ -17,6 +17,8 @@
 #include "drivers/fmt.h"
 #include "tools/efilib/probe.h"
 #include "tools/efilib/report.h"
+#include "tools/efilib/ring3.h"
+#include "vmx/policy/hypercall_abi.h"
 
 #define MSR_TSC_AUX 0xC0000103u
 #define UNMAPPED_LA 0x0000700000000000ULL /* far above OVMF's identity map */
@@ -507,6 +509,207 @@ static void descriptor_tables(void)
 	}
 }
 
+/* ---- intercept=desc at CPL 3, with CR4.UMIP off and (where the model has UMIP) on ----
+ * SGDT, SIDT, SLDT, STR store at CPL 3 unless CR4.UMIP = 1, which makes them #GP(0); LGDT
+ * and LLDT #GP(0) at CPL 3 (SDM Vol. 2A/2B, the instructions' protected-mode exceptions).
+ * tools/efilib/ring3.h runs each from a GDT copy of its own; what is printed does not
+ * depend on where that copy lies: the fault, whether the instruction completed, the limit
+ * or selector stored (the base is the copy's). */
+static void desc_cpl3(const char *mode, const char *name, const char *code)
+{
+	static uint8_t buf[16] __attribute__((aligned(16)));
+	struct ring3_result res;
+	char why[96];
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = 0xA5;
+	if (!ring3_run(code, (uint64_t)(uintptr_t)buf, &res, why, sizeof(why))) {
+		report_info("SKIP icpt.cpl3_%s_%s: %s", mode, name, why);
+		return;
+	}
+	report_info("DIFF icpt.cpl3_%s_%s fault=%s ec=0x%lx completed=%d stored=0x%02x%02x restored=%d", mode, name,
+		    probe_vector_name(res.vector), res.fault.error, res.fault.rip != (uint64_t)(uintptr_t)code, buf[1],
+		    buf[0], res.restored);
+}
+
+static void desc_cpl3_all(const char *mode)
+{
+	desc_cpl3(mode, "sgdt", ring3_code_sgdt);
+	desc_cpl3(mode, "sidt", ring3_code_sidt);
+	desc_cpl3(mode, "sldt", ring3_code_sldt);
+	desc_cpl3(mode, "str", ring3_code_str);
+	desc_cpl3(mode, "lgdt", ring3_code_lgdt);
+	desc_cpl3(mode, "lldt", ring3_code_lldt);
+}
+
+#define CR4_UMIP (1ULL << 11)
+static void desc_cpl3_probes(void)
+{
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	desc_cpl3_all("umip0");
+	struct cpuid_regs c = cpu_cpuid(7, 0);
+	bool umip = (c.ecx >> 2) & 1;
+	report_info("DIFF icpt.cpl3_umip available=%d", umip);
+	if (!umip)
+		return;
+	int r = probe_mov_to_cr4(cr4 | CR4_UMIP);
+	report_info("DIFF icpt.cpl3_umip_set fault=%s", r == PROBE_NO_FAULT ? "none" : probe_vector_name(r));
+	if (r != PROBE_NO_FAULT)
+		return;
+	desc_cpl3_all("umip1");
+	probe_mov_to_cr4(cr4);
+}
+
+/* ---- intercept=ept: every access to a protected page exits, every time ----
+ * 94-intercept-diff.sh protects EPT_PROBE_PAGE (w on one model, x on another) and
+ * compares vmxray's "STATS intercept_ept exits=N" with the accesses counted here: the
+ * writes (one store of the code, five byte stores, a REP STOSB of four bytes, three
+ * PUSHFQ with the stack on the page) or the instructions executed from the page (a
+ * PUSHFQ; POP RAX; RET three times). The RFLAGS images PUSHFQ stored are printed: a step
+ * that leaked its TF or IF into them would differ from bare hardware. */
+#define EPT_PROBE_PAGE 0x1D000u /* just above vmxdiff's low pages (0x8000-0x1CFFF) */
+
+static uint64_t ept_flags[6];
+
+static void f_ept_writes(void *p)
+{
+	struct out *o = p;
+	volatile uint8_t *pg = (volatile uint8_t *)(uintptr_t)EPT_PROBE_PAGE;
+	*(volatile uint32_t *)pg = 0x90C3589Cu; /* pushfq; pop rax; ret; nop: 1 write */
+	for (unsigned i = 0; i < 5; i++)        /* 5 writes */
+		pg[0x100 + i] = (uint8_t)i;
+	void *dst = (void *)(pg + 0x200);
+	uint64_t cnt = 4;
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(cnt) : "a"(0x5A) : "memory"); /* 4 writes */
+	for (unsigned i = 0; i < 3; i++) /* 3 writes, each an RFLAGS image on the page */
+		__asm__ volatile("mov %%rsp, %%r8\n\tmov %1, %%rsp\n\tpushfq\n\tpop %0\n\tmov %%r8, %%rsp"
+				 : "=r"(ept_flags[i])
+				 : "r"((uint64_t)EPT_PROBE_PAGE + 0x800)
+				 : "r8", "memory");
+	o->a = 13;
+	o->b = ept_flags[0];
+	o->c = ept_flags[2];
+}
+
+static void f_ept_fetches(void *p)
+{
+	struct out *o = p;
+	uint64_t (*code)(void) = (uint64_t (*)(void))(uintptr_t)EPT_PROBE_PAGE;
+	for (unsigned i = 0; i < 3; i++) /* 3 instructions each */
+		ept_flags[3 + i] = code();
+	o->a = 9;
+	o->b = ept_flags[3];
+	o->c = ept_flags[5];
+}
+
+/* vmxray's count of EPT-violation exits (reason 48, SDM Vol. 3C, Appendix C), all CPUs,
+ * by the STATS hypercall; false on bare hardware (VMCALL raises #UD there). */
+#define EXIT_EPT_VIOLATION 48u
+static uint64_t stats[VMXRAY_STATS_COUNTERS];
+
+static bool ept_exits(uint64_t *n)
+{
+	struct probe_regs r = { .rax = VMXRAY_HC_STATS, .rbx = (uintptr_t)stats, .rcx = sizeof(stats) };
+	if (probe_vmcall(&r) != PROBE_NO_FAULT || (int64_t)r.rax <= (int64_t)EXIT_EPT_VIOLATION)
+		return false;
+	*n = stats[EXIT_EPT_VIOLATION];
+	return true;
+}
+
+/* "EPT-PROBE writes=13 write_exits=N fetches=9 fetch_exits=M": the accesses made and the
+ * EPT-violation exits vmxray counted meanwhile (not a DIFF line: bare hardware has no
+ * count, "-"). */
+static void ept_probes(void)
+{
+	EFI_PHYSICAL_ADDRESS a = EPT_PROBE_PAGE;
+	uint64_t e0 = 0, e1 = 0, e2 = 0;
+	char w[24] = "-", x[24] = "-";
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress, EfiLoaderCode, 1, &a) != EFI_SUCCESS) {
+		report_info("SKIP icpt.ept: page 0x%x is not free", EPT_PROBE_PAGE);
+		return;
+	}
+	bool hv = ept_exits(&e0);
+	run("ept_writes", f_ept_writes);
+	hv = hv && ept_exits(&e1);
+	run("ept_fetches", f_ept_fetches);
+	hv = hv && ept_exits(&e2);
+	if (hv) {
+		fmt_snprintf(w, sizeof(w), "%lu", e1 - e0);
+		fmt_snprintf(x, sizeof(x), "%lu", e2 - e1);
+	}
+	report_info("EPT-PROBE writes=13 write_exits=%s fetches=9 fetch_exits=%s", w, x);
+	uefi_call_wrapper(BS->FreePages, 2, a, 1);
+}
+
+/* ---- trace_filter= and trace_out=stream, for real ----
+ * A blob copied to TRACE_BLOB (in the probe page, identity-mapped low memory) runs exits
+ * of four filterable kinds, each at its own RIP: CPUID leaf 1 three times and leaf 0
+ * twice, RDMSR 0x1B twice and 0x277 once, IN from port 0x80 four times and 0x61 once,
+ * MOV from CR8 twice and from CR3 once. 94-intercept-diff.sh boots one model with
+ * `trace=cpuid,msr_read,io_instruction,cr_access trace_out=stream
+ * trace_filter=rip:<page>,leaf:1,msr:0x1b,port:0x80,cr:8` and demands that the streamed
+ * records are exactly the matching ones this program lists ("TRACE-PROBE rip=... n=...":
+ * RIP, reason, count), none of the others, none from elsewhere. */
+#define TRACE_BLOB (EPT_PROBE_PAGE + 0x400u)
+__asm__(".pushsection .text\n"
+	".globl trace_blob, trace_blob_end, trace_at\n"
+	".hidden trace_blob, trace_blob_end, trace_at\n"
+	"trace_blob:\n"
+	"  push %rbx\n"
+	"  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1a: cpuid\n  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1b: cpuid\n  mov $1, %eax\n  xor %ecx, %ecx\n"
+	"trace_at_cpuid1c: cpuid\n  xor %eax, %eax\n  xor %ecx, %ecx\n"
+	"  cpuid\n  xor %eax, %eax\n  xor %ecx, %ecx\n  cpuid\n"
+	"  mov $0x1b, %ecx\n"
+	"trace_at_msr1: rdmsr\n  mov $0x1b, %ecx\n"
+	"trace_at_msr2: rdmsr\n  mov $0x277, %ecx\n  rdmsr\n"
+	"trace_at_port1: inb $0x80, %al\n"
+	"trace_at_port2: inb $0x80, %al\n"
+	"trace_at_port3: inb $0x80, %al\n"
+	"trace_at_port4: inb $0x80, %al\n"
+	"  inb $0x61, %al\n"
+	"trace_at_cr8a: mov %cr8, %rax\n"
+	"trace_at_cr8b: mov %cr8, %rax\n"
+	"  mov %cr3, %rax\n"
+	"  pop %rbx\n  ret\n"
+	"trace_blob_end:\n"
+	"trace_at:\n"
+	"  .quad trace_at_cpuid1a - trace_blob, trace_at_cpuid1b - trace_blob, trace_at_cpuid1c - trace_blob\n"
+	"  .quad trace_at_msr1 - trace_blob, trace_at_msr2 - trace_blob\n"
+	"  .quad trace_at_port1 - trace_blob, trace_at_port2 - trace_blob, trace_at_port3 - trace_blob, trace_at_port4 - trace_blob\n"
+	"  .quad trace_at_cr8a - trace_blob, trace_at_cr8b - trace_blob\n"
+	".popsection\n");
+extern const uint8_t trace_blob[], trace_blob_end[];
+extern const uint64_t trace_at[11];
+
+static void f_trace_blob(void *p)
+{
+	struct out *o = p;
+	((void (*)(void))(uintptr_t)TRACE_BLOB)();
+	o->a = 1;
+}
+
+static void trace_probe(void)
+{
+	static const char *const reason[11] = { "cpuid", "cpuid", "cpuid", "msr_read", "msr_read", "io_instruction",
+						"io_instruction", "io_instruction", "io_instruction", "cr_access",
+						"cr_access" };
+	EFI_PHYSICAL_ADDRESS a = EPT_PROBE_PAGE;
+	size_t n = (size_t)(trace_blob_end - trace_blob);
+	if (n > 0x400 || uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress, EfiLoaderCode, 1, &a) != EFI_SUCCESS) {
+		report_info("SKIP icpt.trace_blob: page 0x%x is not free", EPT_PROBE_PAGE);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		((volatile uint8_t *)(uintptr_t)TRACE_BLOB)[i] = trace_blob[i];
+	run("trace_blob", f_trace_blob);
+	for (unsigned i = 0; i < 11; i++)
+		report_info("TRACE-PROBE rip=0x%lx reason=%s n=1", (uint64_t)TRACE_BLOB + trace_at[i], reason[i]);
+	report_info("TRACE-PROBE total=11 blob=0x%x-0x%lx", TRACE_BLOB, (uint64_t)TRACE_BLOB + n - 1);
+	uefi_call_wrapper(BS->FreePages, 2, a, 1);
+}
+
 static bool has(uint32_t leaf, unsigned reg, unsigned bit)
 {
 	struct cpuid_regs c = cpu_cpuid(leaf, 0);
@@ -560,6 +763,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
 	report_info("DIFF icpt.db_dr6 dr6=0x%lx", dr6);
 	descriptor_tables();
+	desc_cpl3_probes();
+	ept_probes();
+	trace_probe();
 	report_pass("finished");
 	return report_summary() ? EFI_ABORTED : EFI_SUCCESS;
 }

@@ -15,7 +15,7 @@
 source "$(dirname "$0")/lib.bash"
 out=$B/it/gdb${GDB_TEST_CPU:+-$GDB_TEST_CPU}
 # GDB_TEST_CPU=MODEL: the same on another Bochs model (steps use TF on every model:
-# GDB_STEP_MTF in vmx/debug/gdb_hw.c).
+# STEP_MTF in vmx/policy/step.h).
 cpu=${GDB_TEST_CPU:-corei7_haswell_4770}
 if ! command -v gdb >/dev/null; then
 	skip gdb "gdb is not installed (Debian package gdb; tools/deps test)"

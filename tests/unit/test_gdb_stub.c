@@ -542,44 +542,6 @@ static void test_monitor_edge_commands(void **state)
 	assert_string_equal(last_reply(), "OK");
 }
 
-/* ---- single-step policy ---- */
-
-static void test_step_interrupt_blocking(void **state)
-{
-	(void)state;
-	assert_true(gdb_core_step_blocks_irq(0x202, 0, 0));
-	assert_false(gdb_core_step_blocks_irq(0x002, 0, 0));               /* IF clear: nothing to block */
-	assert_false(gdb_core_step_blocks_irq(0x302, 0, 0));               /* guest TF: BS would be needed */
-	assert_false(gdb_core_step_blocks_irq(0x202, GDB_INTR_MOV_SS, 0)); /* both blockings: invalid */
-	assert_false(gdb_core_step_blocks_irq(0x202, GDB_INTR_STI, 0));    /* already blocked */
-	assert_false(gdb_core_step_blocks_irq(0x202, 0, 1));               /* HLT: must be active */
-}
-
-static void test_guest_db_bits(void **state)
-{
-	(void)state;
-	assert_int_equal(gdb_core_db_guest_bits(GDB_DR6_BS, false), 0);          /* the stub's step */
-	assert_int_equal(gdb_core_db_guest_bits(GDB_DR6_BS, true), GDB_DR6_BS);  /* the guest's TF */
-	assert_int_equal(gdb_core_db_guest_bits(GDB_DR6_BS | 0x2, false), 0x2);  /* its DR1 hit */
-	assert_int_equal(gdb_core_db_guest_bits(GDB_DR6_BD, false), GDB_DR6_BD);
-}
-
-static void test_step_insn(void **state)
-{
-	(void)state;
-	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, 0), 0);                          /* Bochs's stale BS */
-	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, GDB_INTR_MOV_SS), GDB_DR6_BS);   /* held by MOV SS */
-	assert_int_equal(gdb_core_fault_pending_db(GDB_DR6_BS, GDB_INTR_STI), GDB_DR6_BS);      /* entry needs it */
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x9c", 1, true), GDB_STEP_PUSHF);
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x66\x9c", 2, false), GDB_STEP_PUSHF);
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\x9d", 2, true), GDB_STEP_LOADS_FLAGS);  /* REX.W POPFQ */
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\xcf", 2, true), GDB_STEP_LOADS_FLAGS);  /* IRETQ */
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x48\x9d", 2, false), GDB_STEP_OTHER);       /* DEC EAX */
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x90\x9c", 2, true), GDB_STEP_OTHER);
-	assert_int_equal(gdb_core_step_insn((const uint8_t *)"\x66", 1, true), GDB_STEP_OTHER);            /* cut off */
-	assert_int_equal(gdb_core_step_insn(NULL, 0, true), GDB_STEP_OTHER);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,9 +563,6 @@ int main(void)
 		cmocka_unit_test_setup(test_wire_nak_resends_and_interrupt, setup),
 		cmocka_unit_test_setup(test_monitor_catch, setup),
 		cmocka_unit_test_setup(test_monitor_edge_commands, setup),
-		cmocka_unit_test_setup(test_step_interrupt_blocking, setup),
-		cmocka_unit_test_setup(test_guest_db_bits, setup),
-		cmocka_unit_test_setup(test_step_insn, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

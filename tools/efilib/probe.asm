@@ -370,6 +370,21 @@ ring3_code_vmcall:
 ring3_code_vmcall_next:
 	ud2
 
+; Descriptor-table instructions at CPL 3, operand at [RAX] (tests/guest/vmxicpt.c): the
+; stores succeed unless CR4.UMIP (#GP(0)), the loads always fault (#GP(0)).
+%macro RING3_DESC 2
+global ring3_code_%1:function hidden
+ring3_code_%1:
+	%2
+	ud2
+%endmacro
+RING3_DESC sgdt, {sgdt [rax]}
+RING3_DESC sidt, {sidt [rax]}
+RING3_DESC sldt, {sldt [rax]}
+RING3_DESC str, {str [rax]}
+RING3_DESC lgdt, {lgdt [rax]}
+RING3_DESC lldt, {lldt [rax]}
+
 global ring3_code_hlt:function hidden
 global ring3_code_hlt_next:function hidden
 ring3_code_hlt:

@@ -86,6 +86,8 @@ int probe_call(void (*fn)(void *), void *arg);
 int probe_ring3_iret(uint64_t rip, uint64_t rsp, uint64_t cs, uint64_t ss, uint64_t rax);
 extern const char ring3_code_vmcall[], ring3_code_vmcall_next[];
 extern const char ring3_code_hlt[], ring3_code_hlt_next[];
+extern const char ring3_code_sgdt[], ring3_code_sidt[], ring3_code_sldt[], ring3_code_str[], ring3_code_lgdt[],
+	ring3_code_lldt[];
 
 /* Called by probe.asm for an exception while no probe runs: reports on serial, halts. */
 void probe_unexpected_fault(uint64_t vector, uint64_t error, uint64_t rip) __attribute__((noreturn));

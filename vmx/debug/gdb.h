@@ -30,8 +30,6 @@ void gdb_vcpu_launch(struct vcpu *v);
 /* From vmx/exit.c's slow path (v->exit_slow): park for an all-stop, or stop at a caught
  * exit. */
 void gdb_exit_before(struct vcpu *v, struct vmexit *e);
-/* From exit_nmi for an exception exit: true when it was the stub's #DB. */
-bool gdb_exception(struct vcpu *v, unsigned vector, uint64_t qual);
 /* From exit_ept_violation: true when the violation was a breakpoint's or watchpoint's. */
 bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa);
 
@@ -48,6 +46,5 @@ uint32_t gdb_port_read(uint16_t port, unsigned bytes);
 
 /* Exit handlers (the table in vmx/exit.c). */
 void exit_preemption_timer(struct vcpu *v, struct vmexit *e);
-void exit_monitor_trap(struct vcpu *v, struct vmexit *e);
 
 #endif

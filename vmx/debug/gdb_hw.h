@@ -15,11 +15,8 @@ bool gdb_hw_uart_init(uint16_t port);
 void gdb_hw_regs_capture(struct vcpu *v, struct gdb_cpu *c);
 void gdb_hw_regs_writeback(struct vcpu *v, struct gdb_cpu *c);
 
-bool gdb_hw_mtf_allowed(void);
+/* The stub's step on or off (vmx/exit/step_hw.c does it; intercept=ept may share it). */
 void gdb_hw_step_arm(struct vcpu *v, struct gdb_cpu *c, bool on);
-/* A #DB that was the guest's own (DR6 bits, gdb_core_db_guest_bits): DR6 updated,
- * #DB injected. */
-void gdb_hw_guest_db(struct vcpu *v, uint64_t bits);
 
 /* gdb_edge_ept_set (gdb_stub.h) sets the EPT permissions of one 4 KiB guest page
  * (identity), INVEPT here and a new EPT generation for the other CPUs;

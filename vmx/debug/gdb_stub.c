@@ -407,35 +407,6 @@ bool gdb_core_step_finished(unsigned cpu, char *extra, size_t cap)
 	return false;
 }
 
-bool gdb_core_step_blocks_irq(uint64_t rflags, uint32_t interruptibility, uint32_t activity)
-{
-	return (rflags & GDB_RFLAGS_IF) && !(rflags & GDB_RFLAGS_TF) &&
-	       !(interruptibility & (GDB_INTR_STI | GDB_INTR_MOV_SS)) && activity == 0;
-}
-
-uint64_t gdb_core_fault_pending_db(uint64_t pending, uint32_t interruptibility)
-{
-	return interruptibility & (GDB_INTR_STI | GDB_INTR_MOV_SS) ? pending : 0;
-}
-
-enum gdb_step_insn gdb_core_step_insn(const uint8_t *b, unsigned n, bool mode64)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (b[i] == 0x9C)
-			return GDB_STEP_PUSHF;
-		if (b[i] == 0x9D || b[i] == 0xCF)
-			return GDB_STEP_LOADS_FLAGS;
-		if (b[i] != 0x66 && !(mode64 && (b[i] & 0xF0) == 0x40))
-			return GDB_STEP_OTHER;
-	}
-	return GDB_STEP_OTHER;
-}
-
-uint64_t gdb_core_db_guest_bits(uint64_t qual, bool guest_tf)
-{
-	return (qual & (GDB_DR6_B0_3 | GDB_DR6_BD)) | (guest_tf ? qual & GDB_DR6_BS : 0);
-}
-
 /* ---- monitor commands ---- */
 
 static void emit_console(const char *line)

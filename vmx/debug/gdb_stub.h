@@ -30,10 +30,6 @@ struct gdb_cpu {
 	uint32_t want_snapshot;      /* atomic: the server asks for its VMCS */
 	bool step;                   /* gdb asked this vCPU to single-step at resume */
 	bool stepping;               /* a step is armed now (TF or MTF) */
-	bool guest_tf;               /* the guest's own RFLAGS.TF under the stub's */
-	bool pushf;                  /* the stepped instruction is PUSHF: it pushes the stub's TF */
-	bool loads_flags;            /* it is POPF or IRET: the TF after it is the guest's */
-	bool sti_block;              /* the step added blocking by STI (no interrupt enters it) */
 	bool step_over;              /* the armed step re-executes an access to a guarded page */
 	uint64_t over_page[2];       /* the pages open for it (an instruction may touch two) */
 	unsigned over_pages;
@@ -93,38 +89,8 @@ enum gdb_ept_verdict gdb_core_ept_access(unsigned cpu, bool fetch, bool read, bo
  * the stop reply's extras, a watchpoint's). */
 bool gdb_core_step_finished(unsigned cpu, char *extra, size_t cap);
 
-/* Single steps and interrupts. With the monitor trap flag, a step keeps external
- * interrupts out (KVM's KVM_GUESTDBG_BLOCKIRQ): blocking by STI for the one
- * instruction, where VM entry allows it (SDM Vol. 3C, "Checks on Guest
- * Non-Register State": RFLAGS.IF = 1, no blocking by MOV SS, activity state active,
- * and not with RFLAGS.TF = 1, which would need a pending single-step #DB). */
-#define GDB_INTR_STI 1u
-#define GDB_INTR_MOV_SS 2u
-#define GDB_RFLAGS_TF (1ULL << 8)
-#define GDB_RFLAGS_IF (1ULL << 9)
-bool gdb_core_step_blocks_irq(uint64_t rflags, uint32_t interruptibility, uint32_t activity);
-/* The #DB exit of a TF step (qualification: DR6's B0-B3, BD, BS): the DR6 bits the
- * guest's own debugging caused, which it must still get as a #DB; 0 when the exit was
- * only the stub's step. */
-#define GDB_DR6_B0_3 0xFULL
-#define GDB_DR6_BD (1ULL << 13)
-#define GDB_DR6_BS (1ULL << 14)
-uint64_t gdb_core_db_guest_bits(uint64_t qual, bool guest_tf);
-
-/* The pending debug exceptions a fault-like VM exit (an EPT violation) should have
- * saved: none, unless blocking by STI or MOV SS holds them (SDM Vol. 3C, "Saving
- * Non-Register State": the field is cleared except after trap-like exits and under
- * MOV-SS blocking; VM entry demands BS with TF under STI blocking). Bochs 2.7 saves
- * the single-step trap it scheduled for the faulting instruction, which the next VM
- * entry would deliver before that instruction runs. */
-uint64_t gdb_core_fault_pending_db(uint64_t pending, uint32_t interruptibility);
-
-/* The instruction a TF step executes, as far as RFLAGS.TF goes (SDM Vol. 2B, PUSHF and
- * POPF, IRET): PUSHF stores the stub's TF in the guest's stack; POPF and IRET load TF
- * from it, so after them RFLAGS.TF is the guest's own. Prefixes: 66 and, in 64-bit
- * mode, REX. */
-enum gdb_step_insn { GDB_STEP_OTHER, GDB_STEP_PUSHF, GDB_STEP_LOADS_FLAGS };
-enum gdb_step_insn gdb_core_step_insn(const uint8_t *b, unsigned n, bool mode64);
+/* Single-step policy (interrupt blocking, the guest's #DB bits, Bochs's stale pending
+ * #DB, PUSHF/POPF/IRET): vmx/policy/step.h, shared with intercept=ept. */
 
 /* Whether an exit is the armed catchpoint's (then disarmed), and its value. */
 bool gdb_core_catch_armed(void);

@@ -15,6 +15,7 @@
 #include "vmx/debug/gdb_stub.h"
 #include "vmx/decode/decode.h"
 #include "vmx/exit/guest_mem.h"
+#include "vmx/exit/step_hw.h"
 #include "vmx/policy/setup.h"
 #include "vmx/study/vmcs_dump.h"
 #include "vmx/vmcs/controls.h"
@@ -160,7 +161,7 @@ static bool any_catch_or_stop(void)
 
 static void slow_path_update(struct vcpu *v)
 {
-	v->exit_slow = v->recorder.depth != 0 || g_hv.cfg.exit_slow || any_catch_or_stop();
+	v->exit_slow = v->recorder.depth != 0 || g_hv.cfg.exit_slow || any_catch_or_stop() || v->step.owners;
 }
 
 static void timer_rearm(void)
@@ -273,10 +274,7 @@ bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 	struct ept_violation_qual q = ept_violation_qual_decode(e->qual);
 	if (e->qual & (1u << 12)) /* NMI unblocking due to IRET: as exit_ept_violation does */
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
-	uint64_t pending = vmcs_readnw(GUEST_PENDING_DBG_EXCEPTIONS);
-	if (pending) /* what the hardware saves after a fault-like exit (gdb_stub.h) */
-		vmcs_writenw(GUEST_PENDING_DBG_EXCEPTIONS,
-			     gdb_core_fault_pending_db(pending, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO)));
+	step_fault_fixup();
 	switch (gdb_core_ept_access(v->index, q.fetch, q.read, q.write, v->at_exit.rip, gpa, &extra)) {
 	case GDB_EPT_STOP:
 		gdb_stop(v, GDB_SIGTRAP, extra, NULL, false);
@@ -291,40 +289,18 @@ bool gdb_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
 	}
 }
 
-/* A step finished (MTF exit, or the stub's #DB). */
-static void step_done(struct vcpu *v)
+/* The stub's step finished (vmx/exit/step_hw.c: the step's #DB or MTF exit, or the
+ * stepped instruction faulted); the step is off already. */
+void gdb_step_done(struct vcpu *v)
 {
 	char extra[48];
+	if (!g_gdb_on || !gdb_cpus[v->index].stepping)
+		return;
 	gdb_hw_step_arm(v, &gdb_cpus[v->index], false);
-	v->at_exit.rflags = vmcs_readnw(GUEST_RFLAGS);
 	if (gdb_core_step_finished(v->index, extra, sizeof(extra))) {
 		gdb_stop(v, GDB_SIGTRAP, extra, NULL, false);
 		refresh_at_exit(v);
 	}
-}
-
-bool gdb_exception(struct vcpu *v, unsigned vector, uint64_t qual)
-{
-	if (!g_gdb_on || vector != VECTOR_DB || !gdb_cpus[v->index].stepping)
-		return false;
-	/* A #DB while the stub steps with TF: the single-step trap (DR6.BS) is the stub's,
-	 * unless the guest had TF set itself; a breakpoint of the guest's own debug
-	 * registers hit by the stepped instruction is the guest's too. Those reach the
-	 * guest as the #DB they were. */
-	uint64_t guest_bits = gdb_core_db_guest_bits(qual, gdb_cpus[v->index].guest_tf);
-	step_done(v);
-	if (guest_bits)
-		gdb_hw_guest_db(v, guest_bits);
-	return true;
-}
-
-void exit_monitor_trap(struct vcpu *v, struct vmexit *e)
-{
-	(void)e;
-	if (gdb_cpus[v->index].stepping)
-		step_done(v);
-	else
-		gdb_hw_step_arm(v, &gdb_cpus[v->index], false);
 }
 
 void gdb_exit_before(struct vcpu *v, struct vmexit *e)
@@ -412,7 +388,7 @@ void gdb_prepare(struct hv *hv)
 	g_gdb_on = true;
 	log_info("gdb: remote stub on port 0x%x%s; single step by %s, Ctrl-C by the VMX-preemption timer", hv->cfg.gdb_port,
 		 E.wait_at_launch ? ", the guest waits for gdb at launch" : "",
-		 gdb_hw_mtf_allowed() ? "the monitor trap flag" : "RFLAGS.TF and an intercepted #DB");
+		 step_uses_mtf() ? "the monitor trap flag" : "RFLAGS.TF and an intercepted #DB");
 }
 
 /* LSR: THRE and TEMT (16550 datasheet, line status register); every other register 0. */

@@ -13,6 +13,7 @@
 #include "vmx/hv.h"
 #include "vmx/policy/hypercall.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/step_hw.h"
 #include "vmx/exit/trace.h"
 #include "vmx/exit/ulog.h"
 #include "vmx/checker/checker_hw.h"
@@ -279,6 +280,8 @@ __attribute__((optimize("omit-frame-pointer"))) void vmx_exit_handler(struct vcp
 	if (e.basic == EXIT_REASON_IO_INSTRUCTION)
 		count_io_port(v, e.qual);
 	h(v, &e);
+	if (__builtin_expect(v->step.owners != 0, 0)) /* vmx/exit/step_hw.c */
+		step_event_injected(v, &e);
 	if (__builtin_expect(slow || v->fast_off, 0))
 		exit_after_slow(v, &e);
 }

@@ -93,6 +93,9 @@ void exit_intercept_intr_window(struct vcpu *v, struct vmexit *e);
 /* An exception exit of a vector intercept= names: reflected to the guest (true), or not
  * one of them (false). */
 bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_info);
+/* An exception exit given back to the guest as it came (CR2 for #PF, #DF where it
+ * combines), whatever intercepted it. */
+void exit_exception_reflect(struct vcpu *v, struct vmexit *e, uint32_t exit_info);
 /* Reads `bytes` of an instruction's memory operand (segment seg, address size asize, the
  * effective address `offset`) with the checks the VM exit came before: segment (#GP/#SS),
  * paging (#PF); false when the fault was injected (vmx/exit/exit_io.c). */
@@ -117,7 +120,7 @@ void exit_intercept_mwait(struct vcpu *v, struct vmexit *e);
 struct hv;
 int intercept_ept_protect(struct hv *hv);
 bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa);
-void exit_intercept_mtf(struct vcpu *v, struct vmexit *e);
+void exit_step_mtf(struct vcpu *v, struct vmexit *e); /* vmx/exit/step_hw.c */
 /* intercept=msr: the MSRs held in guest-state fields; false for any other MSR. */
 bool intercept_msr_guest_read(uint32_t msr, uint64_t *value);
 bool intercept_msr_guest_write(uint32_t msr, uint64_t value, bool *fault);

@@ -1,26 +1,30 @@
 /* intercept=ept:FIRST-LAST:w|x: writes (w) or instruction fetches (x) in a guest-physical
- * range exit. At launch every 4 KiB page of the range loses that permission in the EPT
- * (the others stay: R-X or RW-, never write-only, which is a misconfiguration). An access
- * that exits gets the permission back for its page, and the instruction runs again, one
- * step, under the monitor trap flag: the VM exit after it (reason 37, SDM Vol. 3C, 26.5.2
- * "Monitor Trap Flag") takes the permission away again. The processor itself does the
- * access, so whatever the instruction is, it behaves as on bare hardware; an event the
- * access interrupted is delivered again first (the MTF exit then comes after its delivery,
- * before the handler's first instruction: the permission returns, and the access, when
- * retried, exits again). The monitor trap flag is why: a CPU without it (Bochs's Haswell)
- * is refused at launch (intercept_refusal). The EPT is shared: while one CPU steps, the
- * page is open to every CPU (their accesses then do not exit). Measured in Bochs 2.7's
- * Tiger Lake model, the only test bed with MTF: the MTF exit never comes (the GDB stub
- * found the same, GDB_STEP_MTF in vmx/debug/gdb_hw.c), so there the page stays open after
- * its first access; a step with RFLAGS.TF instead is not done. */
+ * range exit, every one. At launch every 4 KiB page of the range loses that permission in
+ * the EPT (the others stay: R-X or RW-, never write-only, which is a misconfiguration). An
+ * access that exits gets the permission back for its page, and the instruction runs again,
+ * one step (vmx/exit/step_hw.c: RFLAGS.TF and an intercepted #DB, every event held off
+ * for the step, the guest's own TF, IF and debug state kept; vmx/policy/step.h says why
+ * not the monitor trap flag, which Bochs 2.7 allows and never delivers); when the step is
+ * done the permission goes again. The processor itself does the access, so whatever the
+ * instruction is, it behaves as on bare hardware. A REP string instruction traps after
+ * each iteration (SDM Vol. 3A, 18.3.1.4 "Single-Step Exception Condition"), so each
+ * iteration that touches the range exits. An instruction that faults in the step gets its
+ * exception (the step is done; it exits again when the guest retries it).
+ * Not stepped, the page left open until this CPU's next step of the range: an access made
+ * by event delivery (IDT vectoring: the event is injected again, and its delivery would
+ * push the step's TF), INT n, SYSCALL, SYSENTER (they store RFLAGS where the step
+ * cannot put the guest's back), and HLT, MWAIT (only an event ends them, and its frame
+ * would get the step's TF). The EPT is shared: while one CPU steps, the page is open
+ * to every CPU (their accesses then do not exit). */
 #include "arch/bits.h"
 #include "drivers/fmt.h"
 #include "drivers/log.h"
-#include "vmx/debug/gdb.h"
 #include "vmx/exit/exit.h"
 #include "vmx/exit/guest_mem.h"
 #include "vmx/policy/intercept.h" /* before inject.h: decode.h names the interruption types first */
 #include "vmx/exit/inject.h"
+#include "vmx/exit/step_hw.h"
+#include "vmx/policy/step.h"
 #include "vmx/hv.h"
 #include "vmx/vmcs/controls.h"
 #include "vmx/vmcs/vmcs.h"
@@ -73,49 +77,81 @@ int intercept_ept_protect(struct hv *hv)
 	return 0;
 }
 
-/* From exit_ept_violation: true when the violation is the range's. */
-bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
+static void close_pages(struct vcpu *v)
 {
-	uint64_t page = align_down(gpa, PAGE_SIZE);
-	uint64_t wanted = g_hv.cfg.intercept_ept == INTERCEPT_EPT_WRITE ? EPT_QUAL_WRITE : EPT_QUAL_FETCH;
-	if (!in_range(page) || !(e->qual & wanted) || page_kept(&g_hv, page) || v->ept_step_page)
-		return false;
+	int rc = 0;
 	spin_lock(&g_hv.lock);
-	int rc = map_page(&g_hv, page, EPT_RWX);
-	spin_unlock(&g_hv.lock);
-	if (rc != 0)
-		vmx_panic(v, "intercept=ept: could not open the page (no table memory)");
-	vmx_invept_local();
-	v->ept_step_page = page | 1; /* bit 0: a step is on (page 0 is a page too) */
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) | (uint32_t)CPU_BASED_MONITOR_TRAP_FLAG);
-	if (e->qual & (1u << 12)) /* NMI unblocking due to IRET, as exit_ept_violation */
-		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
-	vcpu_reinject_idt_vectoring(v);
-	if (e->tracing)
-		fmt_snprintf(e->detail, sizeof(e->detail), "intercept=ept gpa=0x%lx %s", gpa,
-			     wanted == EPT_QUAL_WRITE ? "write" : "fetch");
-	return true;
-}
-
-/* Reason 37: the step of intercept=ept is done (else the GDB stub's single step). The
- * other CPUs drop the open translation at their next exit (hv.ept_generation). */
-void exit_intercept_mtf(struct vcpu *v, struct vmexit *e)
-{
-	if (!v->ept_step_page) {
-		exit_monitor_trap(v, e);
-		return;
-	}
-	uint64_t page = v->ept_step_page & ~1ULL;
-	spin_lock(&g_hv.lock);
-	int rc = map_page(&g_hv, page, range_perms());
+	for (unsigned i = 0; i < v->ept_open_count; i++)
+		rc |= map_page(&g_hv, v->ept_open[i], range_perms());
 	__atomic_add_fetch(&g_hv.ept_generation, 1, __ATOMIC_RELEASE);
 	spin_unlock(&g_hv.lock);
 	if (rc != 0)
 		vmx_panic(v, "intercept=ept: could not close the page (no table memory)");
 	vmx_invept_local();
 	v->ept_generation = __atomic_load_n(&g_hv.ept_generation, __ATOMIC_ACQUIRE);
-	v->ept_step_page = 0;
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) & ~(uint32_t)CPU_BASED_MONITOR_TRAP_FLAG);
+	v->ept_open_count = 0;
+}
+
+static bool page_open(const struct vcpu *v, uint64_t page)
+{
+	for (unsigned i = 0; i < v->ept_open_count; i++)
+		if (v->ept_open[i] == page)
+			return true;
+	return false;
+}
+
+/* Whether the instruction at RIP can be stepped with the guest none the wiser. */
+static bool insn_steppable(void)
+{
+	uint8_t b[15];
+	bool mode64, db;
+	unsigned n = guest_fetch_insn(b, sizeof(b), &mode64, &db);
+	enum step_insn k = step_insn_classify(b, n, mode64);
+	return k != STEP_INSN_SAVES_FLAGS && k != STEP_INSN_WAITS;
+}
+
+/* From exit_ept_violation: true when the violation is the range's. */
+bool intercept_ept_violation(struct vcpu *v, struct vmexit *e, uint64_t gpa)
+{
+	uint64_t page = align_down(gpa, PAGE_SIZE);
+	uint64_t wanted = g_hv.cfg.intercept_ept == INTERCEPT_EPT_WRITE ? EPT_QUAL_WRITE : EPT_QUAL_FETCH;
+	if (!in_range(page) || !(e->qual & wanted) || page_kept(&g_hv, page) || page_open(v, page))
+		return false;
+	bool stepping = step_armed_by(v, STEP_BY_EPT);
+	if (!stepping && v->ept_open_count) /* left open by an access not stepped */
+		close_pages(v);
+	if (v->ept_open_count == sizeof(v->ept_open) / sizeof(v->ept_open[0]))
+		vmx_panic(v, "intercept=ept: one instruction touched three pages of the range");
+	spin_lock(&g_hv.lock);
+	int rc = map_page(&g_hv, page, EPT_RWX);
+	spin_unlock(&g_hv.lock);
+	if (rc != 0)
+		vmx_panic(v, "intercept=ept: could not open the page (no table memory)");
+	vmx_invept_local();
+	v->ept_open[v->ept_open_count++] = page;
+	v->ept_range_exits++;
+	if (e->qual & (1u << 12)) /* NMI unblocking due to IRET, as exit_ept_violation */
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | (1u << 3));
+	step_fault_fixup();
+	vcpu_reinject_idt_vectoring(v);
+	bool vectoring = (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) != 0;
+	if (!stepping && !vectoring && insn_steppable())
+		step_arm(v, STEP_BY_EPT);
+	if (e->tracing)
+		fmt_snprintf(e->detail, sizeof(e->detail), "intercept=ept gpa=0x%lx %s%s", gpa,
+			     wanted == EPT_QUAL_WRITE ? "write" : "fetch",
+			     step_armed_by(v, STEP_BY_EPT) ? "" : " (not stepped)");
+	return true;
+}
+
+/* The step is done (vmx/exit/step_hw.c): the pages close. The other CPUs drop the open
+ * translation at their next exit (hv.ept_generation). */
+void intercept_ept_step_done(struct vcpu *v, struct vmexit *e)
+{
+	if (!v->ept_open_count)
+		return;
+	uint64_t page = v->ept_open[0];
+	close_pages(v);
 	if (e->tracing)
 		fmt_snprintf(e->detail, sizeof(e->detail), "intercept=ept step done gpa=0x%lx", page);
 }

@@ -137,6 +137,13 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
 	struct intr_info ii = intr_info_decode(exit_info);
 	if (!ii.valid || ii.vector >= 32 || !(g_hv.cfg.intercept_exceptions >> ii.vector & 1))
 		return false;
+	exit_exception_reflect(v, e, exit_info);
+	return true;
+}
+
+void exit_exception_reflect(struct vcpu *v, struct vmexit *e, uint32_t exit_info)
+{
+	struct intr_info ii = intr_info_decode(exit_info);
 	uint32_t info = idt_vectoring_reinject_info(exit_info); /* without bit 12 */
 	/* No error code in real mode, or VM entry fails (27.2.1.3); Bochs 2.7 reports bit 11
 	 * set for a real-mode #GP exit, which the SDM says is always 0 there (28.2.2). */
@@ -162,7 +169,6 @@ bool exit_intercept_exception(struct vcpu *v, struct vmexit *e, uint32_t exit_in
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, ec);
 	if (intr_type_needs_insn_len(info))
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, v->at_exit.len);
-	return true;
 }
 
 /* At the end of every exit while intercept=extint holds vectors (vmx/exit/exit.c). */

@@ -8,6 +8,7 @@
 #include "vmx/exit/exit.h"
 #include "vmx/hv.h"
 #include "vmx/exit/inject.h"
+#include "vmx/exit/step_hw.h"
 #include "vmx/study/dump_hw.h"
 #include "vmx/policy/policy.h"
 #include "vmx/vmcs/vmcs.h"
@@ -85,7 +86,7 @@ void exit_nmi(struct vcpu *v, struct vmexit *e)
 		vcpu_reinject_idt_vectoring(v);
 		return;
 	}
-	if (ii.valid && gdb_exception(v, ii.vector, e->qual)) /* the GDB stub's single step */
+	if (step_exception(v, e, info)) /* a single step's #DB, or what the stepped instruction raised */
 		return;
 	if (exit_intercept_exception(v, e, info)) /* intercept=pf,gp,...: reflected */
 		return;

@@ -90,6 +90,12 @@ void vmx_stats_print(const char *why)
 				 v->soft_inits, v->soft_sipis, v->ipis_sent, v->ipis_outside, v->apic_writes);
 	}
 	vmx_stats_print_ports();
+	if (g_hv.cfg.intercept_ept) { /* one per access to the range (docs/LOGFORMAT.md) */
+		uint64_t ept = 0;
+		for (unsigned c = 0; c < g_hv.cpu_count; c++)
+			ept += g_hv.vcpu[c] ? g_hv.vcpu[c]->ept_range_exits : 0;
+		log_info("STATS intercept_ept exits=%lu", ept);
+	}
 	if (g_ulog.uart && g_ulog.uart->present)
 		log_info("log: serial %s at %s: %lu bytes queued (%lu of them the guest's), %lu written while a "
 			 "writer waited for the UART, %lu full-queue waits, none dropped",

@@ -131,8 +131,7 @@ void intercept_request(uint32_t rows, const struct intercept_set *s, struct vmx_
 		if (rows >> i & 1)
 			for (unsigned g = 0; g < VMX_CTRL_GROUP_COUNT; g++)
 				r->required[g] |= intercept_rows[i].ctl[g];
-	if (s->ept_access)
-		r->required[VMX_CTRL_PROC] |= CPU_BASED_MONITOR_TRAP_FLAG;
+	(void)s; /* intercept=ept needs no control: its step is RFLAGS.TF (vmx/policy/step.h) */
 }
 
 uint32_t intercept_rows_resolve(const struct vmx_caps *c, const struct intercept_set *s)
@@ -158,11 +157,6 @@ const char *intercept_refusal(const struct vmx_caps *c, const struct intercept_s
 		char what[120];
 		vmx_missing_describe(&m, what, sizeof(what));
 		fmt_snprintf(buf, n, "intercept=%s: this CPU cannot set %s", intercept_rows[i].name, what);
-		return buf;
-	}
-	if (s->ept_access && !intercept_ept_allowed(c)) {
-		fmt_snprintf(buf, n, "intercept=ept: this CPU cannot set the monitor trap flag "
-				     "(primary processor-based control bit 27), which steps the access");
 		return buf;
 	}
 	return NULL;

@@ -95,12 +95,13 @@ static inline bool intercept_row_allowed(const struct vmx_caps *c, enum intercep
 	/* HLT is emulated by entering the HLT activity state (vmx/exit/exit_intercept_insn.c). */
 	return id != INTERCEPT_HLT || vmx_caps_activity_supported(c, GUEST_ACTIVITY_HLT);
 }
-/* Whether intercept=ept:... can be done here: the access is stepped with the monitor
- * trap flag (SDM Vol. 3C, 26.5.2 "Monitor Trap Flag"), so that bit must be allowed-1.
- * The page keeps read (and execute or write) permission: no execute-only EPT needed. */
+/* Whether intercept=ept:... can be done here: the access is stepped with RFLAGS.TF and
+ * an intercepted #DB (vmx/policy/step.h), which every VMX CPU can; the page keeps read
+ * (and execute or write) permission: no execute-only EPT needed. */
 static inline bool intercept_ept_allowed(const struct vmx_caps *c)
 {
-	return intercept_bits_allowed(c, VMX_CTRL_PROC, CPU_BASED_MONITOR_TRAP_FLAG, NULL);
+	(void)c;
+	return true;
 }
 
 /* The first thing of s this CPU cannot do, in words (NULL when all can be done); the

@@ -1,0 +1,1 @@
+test_step_SRCS := vmx/policy/step.c
