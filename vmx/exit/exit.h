@@ -144,6 +144,7 @@ bool mtrr_guest_write(uint32_t msr, uint64_t value);                 /* #GP when
  * guest's; the guest's, and the soft NMIs it carried, go to nmi_pending
  * (vmx/policy/nmi_source.h). */
 bool vcpu_take_nmi(struct vcpu *v); /* true: it held NMIs for the guest */
+void nmi_hold(struct vcpu *v, unsigned n); /* n more NMIs held for the guest (capped) */
 void vcpu_kick(struct vcpu *t);                 /* makes t exit with vmxray's own NMI */
 void vcpu_soft_init(struct vcpu *v);            /* an INIT is pending: INIT state, wait for SIPI */
 

@@ -117,7 +117,7 @@ static bool exception_combine(struct vcpu *v, uint32_t *info, uint32_t *ec)
 	if (!first.valid)
 		return true;
 	if (first.type == INTR_TYPE_NMI_INTR)
-		v->nmi_pending = true;
+		nmi_hold(v, 1); /* adds to the NMIs already held (a count now), never lowers it */
 	else if (first.type == INTR_TYPE_EXT_INTR)
 		extint_hold(v, first.vector);
 	switch (intercept_exception_combine(first.type, first.vector, *info & 0xFF)) {

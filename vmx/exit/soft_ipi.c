@@ -54,7 +54,7 @@ static bool guest_in_nmi(const struct vcpu *v)
 
 /* n more NMIs for the guest on this CPU (this CPU only: root mode's NMI handler may run
  * in the middle, hence the compare-and-swap). */
-static void nmi_hold(struct vcpu *v, unsigned n)
+void nmi_hold(struct vcpu *v, unsigned n)
 {
 	if (!n)
 		return;
