@@ -1235,18 +1235,24 @@ p_tf_ts_call:
 	call SEL_TSS_B:0
 	TASK_RESULT
 
+; #GP (vector 13 of idt32) through a task gate to the TSS selector %1: the ordinary gate is
+; kept in idt32_gp_gate for the task to put back.
+%macro gp_through_task_gate 1
+	mov eax, [idt32 + 13 * 8]
+	mov [idt32_gp_gate], eax
+	mov eax, [idt32 + 13 * 8 + 4]
+	mov [idt32_gp_gate + 4], eax
+	mov dword [idt32 + 13 * 8], %1 << 16
+	mov dword [idt32 + 13 * 8 + 4], 0x8500		; present, DPL 0, task gate
+%endmacro
+
 ; #GP(0) from an emulated MOV CR0 (NE cleared: an exit under vmxray; PG without PE)
 ; delivered through a task gate: the error code must reach task B's stack. The retry
 ; after task B takes the ordinary #GP handler; EAX..ECX then hold what task B saw.
 p_ts_gate_ec:
 	call tss_b_reset
 	mov dword [tb_kind], 2
-	mov eax, [idt32 + 13 * 8]
-	mov [idt32_gp_gate], eax
-	mov eax, [idt32 + 13 * 8 + 4]
-	mov [idt32_gp_gate + 4], eax
-	mov dword [idt32 + 13 * 8], SEL_TSS_B << 16
-	mov dword [idt32 + 13 * 8 + 4], 0x8500
+	gp_through_task_gate SEL_TSS_B
 	mov dword [tss_b + 0x38], STACK_TOP - 0x400	; ESP: the error code goes below
 	mov dword [STACK_TOP - 0x400], 0xDEADBEEF	; what B pops when nothing was pushed
 	mov esi, cr0
@@ -1714,12 +1720,7 @@ p_t16_gate:
 p_t16_gate_ec:
 	call tss_c_reset32
 	mov dword [tb_kind], 2
-	mov eax, [idt32 + 13 * 8]
-	mov [idt32_gp_gate], eax
-	mov eax, [idt32 + 13 * 8 + 4]
-	mov [idt32_gp_gate + 4], eax
-	mov dword [idt32 + 13 * 8], SEL_TSS_C << 16
-	mov dword [idt32 + 13 * 8 + 4], 0x8500
+	gp_through_task_gate SEL_TSS_C
 	mov dword [STACK_TOP - 0x400 - 4], 0xBEEFDEAD	; what C pops when nothing was pushed
 	mov esi, cr0
 	and esi, ~(CR0_NE | CR0_PE)
