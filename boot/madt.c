@@ -1,12 +1,9 @@
 /* ACPI MADT parser (boot/madt.h). */
 #include "boot/madt.h"
 
-#include <string.h>
+#include "boot/acpi_bytes.h"
 
-static uint32_t madt_read32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include <string.h>
 
 /* ACPI spec, "System Description Table Header": "the entire table, including the
  * checksum field, must add to zero to be considered valid". On success *length is the
@@ -17,13 +14,10 @@ static enum madt_status madt_check_header(const uint8_t *t, size_t len, uint32_t
 		return MADT_TOO_SHORT;
 	if (memcmp(t, "APIC", 4))
 		return MADT_BAD_SIGNATURE;
-	*length = madt_read32(t + 4);
+	*length = acpi_le32(t + 4);
 	if (*length < MADT_OFF_ENTRIES || *length > len)
 		return MADT_BAD_LENGTH;
-	uint8_t sum = 0;
-	for (uint32_t i = 0; i < *length; i++)
-		sum = (uint8_t)(sum + t[i]);
-	return sum ? MADT_BAD_CHECKSUM : MADT_OK;
+	return acpi_sum_is_zero(t, *length) ? MADT_OK : MADT_BAD_CHECKSUM;
 }
 
 static bool madt_has(const struct madt_cpus *c, uint32_t id)
@@ -63,11 +57,11 @@ static enum madt_status madt_walk(const uint8_t *t, uint32_t length, struct madt
 		if (type == MADT_TYPE_LOCAL_APIC) {
 			if (elen < MADT_LEN_LOCAL_APIC)
 				return MADT_BAD_ENTRY;
-			madt_add(c, e[3], madt_read32(e + 4), MADT_XAPIC_BROADCAST);
+			madt_add(c, e[3], acpi_le32(e + 4), MADT_XAPIC_BROADCAST);
 		} else if (type == MADT_TYPE_LOCAL_X2APIC) {
 			if (elen < MADT_LEN_LOCAL_X2APIC)
 				return MADT_BAD_ENTRY;
-			madt_add(c, madt_read32(e + 4), madt_read32(e + 8), MADT_X2APIC_BROADCAST);
+			madt_add(c, acpi_le32(e + 4), acpi_le32(e + 8), MADT_X2APIC_BROADCAST);
 		}
 		c->entries++;
 		off += elen;
@@ -84,7 +78,7 @@ enum madt_status madt_parse(const uint8_t *t, size_t len, struct madt_cpus *out)
 	enum madt_status st = madt_check_header(t, len, &length);
 	if (st != MADT_OK)
 		return st;
-	out->lapic_address = madt_read32(t + MADT_OFF_LAPIC_ADDRESS);
+	out->lapic_address = acpi_le32(t + MADT_OFF_LAPIC_ADDRESS);
 	st = madt_walk(t, length, out);
 	if (st != MADT_OK)
 		memset(out, 0, sizeof(*out));

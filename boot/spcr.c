@@ -1,16 +1,13 @@
 /* ACPI SPCR parser (boot/spcr.h). */
 #include "boot/spcr.h"
 
-#include <string.h>
+#include "boot/acpi_bytes.h"
 
-static uint32_t spcr_read32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include <string.h>
 
 static uint64_t spcr_read64(const uint8_t *p)
 {
-	return (uint64_t)spcr_read32(p) | (uint64_t)spcr_read32(p + 4) << 32;
+	return (uint64_t)acpi_le32(p) | (uint64_t)acpi_le32(p + 4) << 32;
 }
 
 /* ACPI spec, "System Description Table Header": "the entire table, including the
@@ -21,13 +18,10 @@ static enum spcr_status spcr_check_header(const uint8_t *t, size_t len)
 		return SPCR_TOO_SHORT;
 	if (memcmp(t, "SPCR", 4))
 		return SPCR_BAD_SIGNATURE;
-	uint32_t length = spcr_read32(t + 4);
+	uint32_t length = acpi_le32(t + 4);
 	if (length < SPCR_MIN_LENGTH || length > len)
 		return SPCR_BAD_LENGTH;
-	uint8_t sum = 0;
-	for (uint32_t i = 0; i < length; i++)
-		sum = (uint8_t)(sum + t[i]);
-	return sum ? SPCR_BAD_CHECKSUM : SPCR_OK;
+	return acpi_sum_is_zero(t, length) ? SPCR_OK : SPCR_BAD_CHECKSUM;
 }
 
 /* GAS: address space id, register bit width, register bit offset, access size, address. */
