@@ -98,7 +98,7 @@ $(B)/vmxray.so: $(HV_OBJ) linker.ld
 
 %.efi: %.so
 	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+		-j .rel.* -j .rela.* -j .reloc -j .bss --target efi-app-x86_64 --subsystem=10 $< $@
 
 $(B)/guest/%.o: tests/guest/%.c
 	@mkdir -p $(dir $@)

@@ -1,5 +1,6 @@
-/* The string.h functions the freestanding build needs. memcpy and memset come from
- * gnu-efi's libefi (init.o: plain byte loops, no boot services). Not linked into host tests. */
+/* The string.h functions the freestanding build needs. memcpy and memset: the hypervisor's
+ * are arch/memcpy.c; the in-guest programs take gnu-efi's libefi ones (init.o). Not linked
+ * into host tests. */
 #include <stddef.h>
 #include <string.h>
 

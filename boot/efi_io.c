@@ -3,6 +3,23 @@
 
 #include "arch/bits.h"
 
+/* What libefi's functions read (ST, BS, RT and the pool type of AllocatePool), without
+ * InitializeLib: that also reads the "EFIDebug" and "Lang" variables and locates the
+ * Unicode collation protocol in OVMF, twice a launch (the original image and the copy),
+ * for nothing vmxray uses (libefi's string compares fall
+ * back to its own stubs). Leaving InitializeLib out also keeps libefi's byte-loop memcpy
+ * and memset out of the link (arch/memcpy.c). */
+void efi_lib_init(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	EFI_LOADED_IMAGE *li;
+
+	ST = st;
+	BS = st->BootServices;
+	RT = st->RuntimeServices;
+	if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li)))
+		PoolAllocationType = li->ImageDataType;
+}
+
 void efi_console_sink(void *ctx, const char *line, size_t len)
 {
 	CHAR16 buf[128];

@@ -136,7 +136,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	h.image_handle = image;
 	h.system_table = st;
 	EFI_STATUS s = reserve_and_copy(&h);
-	InitializeLib(image, st);
+	efi_lib_init(image, st);
 	if (EFI_ERROR(s)) {
 		Print(L"vmxray: cannot reserve memory for the hypervisor: %r\n", s);
 		if (h.reserve_base)
@@ -366,7 +366,7 @@ static enum hv_status create_vcpus(const struct mp_cpus *cpus)
 int64_t vmxray_main(struct handoff *h)
 {
 	static struct mp_cpus cpus;
-	InitializeLib(h->image_handle, h->system_table);
+	efi_lib_init(h->image_handle, h->system_table);
 	EFI_STATUS s = read_options(h, &h->opts);
 	if (EFI_ERROR(s))
 		return (int64_t)s;
