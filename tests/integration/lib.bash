@@ -108,9 +108,12 @@ boot() {
 }
 finish() { exit $FAILED; }
 
-# linux_image NAME OUT [with-vmxray [OPTIONS]]: fetches the Linux payload (tools/linux-payload)
-# and builds OUT/disk.img whose startup.nsh runs acpitables, optionally vmxray (with the
-# words OPTIONS on its command line), then the kernel's EFI stub. Skips the test (exit 77)
+# linux_image NAME OUT [with-vmxray|with-vmxray-chain [OPTIONS]]: fetches the Linux payload
+# (tools/linux-payload) and builds OUT/disk.img whose startup.nsh runs acpitables, optionally
+# vmxray (with the words OPTIONS on its command line), then the kernel's EFI stub. With
+# with-vmxray-chain the shell does not start the kernel: vmxray does, as the next stage
+# (chain= and chain_args= in \EFI\vmxray\vmxray.cfg), the way it boots from a USB stick.
+# Skips the test (exit 77)
 # when the Debian archive cannot be reached and nothing is cached; fails the test when
 # anything else goes wrong.
 linux_image() {
@@ -133,9 +136,17 @@ linux_image() {
 	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
 	# OPTIONS and then VMXRAY_ARGS (e.g. trace=, tracebuf=): vmxray.efi's command line.
 	vmx_opts="$vmx_opts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
-	[ "$with" = with-vmxray ] && vmx=("\\EFI\\vmxray\\vmxray.efi${vmx_opts:+ $vmx_opts}") || mk=(--no-vmxray)
+	local kernel=("\\EFI\\linux\\vmlinuz.efi $cmdline")
+	case $with in
+	with-vmxray) vmx=("\\EFI\\vmxray\\vmxray.efi${vmx_opts:+ $vmx_opts}") ;;
+	with-vmxray-chain)
+		vmx=("\\EFI\\vmxray\\vmxray.efi${vmx_opts:+ $vmx_opts}") kernel=()
+		printf '%s\n' 'chain=\EFI\linux\vmlinuz.efi' "chain_args=$cmdline" >"$out/vmxray.cfg"
+		mk=(--add "$out/vmxray.cfg=\\EFI\\vmxray\\vmxray.cfg") ;;
+	*) mk=(--no-vmxray) ;;
+	esac
 	printf '%s\n' '@echo -off' 'fs0:' '\EFI\vmxray\acpitables.efi' "${vmx[@]}" \
-		"\\EFI\\linux\\vmlinuz.efi $cmdline" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
+		"${kernel[@]}" 'echo LINUX-RETURNED' 'reset -s' >"$out/startup.nsh"
 	B=$B "$here/tools/mkimage" shell "$out/disk.img" "${mk[@]}" --startup "$out/startup.nsh" \
 		--add "$payload/vmlinuz.efi=\\EFI\\linux\\vmlinuz.efi" \
 		--add "$payload/initrd.img=\\EFI\\linux\\initrd.img" || {

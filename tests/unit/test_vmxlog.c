@@ -569,6 +569,34 @@ static void test_stats_report(void **state)
 	vl_free(&log);
 }
 
+/* One CPU: vmxray writes no total lines (its cpu lines are the totals); the total is
+ * theirs and no note says lines are missing. The begin line's tsc= is kept. */
+static void test_stats_one_cpu_no_totals(void **state)
+{
+	struct vl_log log;
+	struct capture c;
+
+	(void)state;
+	parse_text(&log, "[vmxray/cpu0] info: STATS begin reason=power-off cpus=1 tsc=6315612453\n"
+			 "[vmxray/cpu0] info: STATS cpu0 CPUID 6\n"
+			 "[vmxray/cpu0] info: STATS cpu0 IO_INSTRUCTION 2\n"
+			 "[vmxray/cpu0] info: STATS end exits=8\n");
+	assert_int_equal(log.nstats, 1);
+	assert_true(log.stats[0].complete);
+	assert_int_equal(log.stats[0].tsc, 6315612453ull);
+	assert_int_equal(log.skipped, 0);
+	report_stats(&log, cap_open(&c), false);
+	char *out = cap_close(&c);
+
+	assert_line(out, "total: 8 exits");
+	assert_line(out, "  CPUID               6  75.0%");
+	assert_int_equal(count_of(out, "  IO_INSTRUCTION      2  25.0%"), 2); /* cpu0 and total */
+	assert_int_equal(count_of(out, "no total lines"), 0);
+	assert_int_equal(count_of(out, "note:"), 0);
+	free(out);
+	vl_free(&log);
+}
+
 /* No total lines: the CPUs are summed; an end line that disagrees is pointed out; a row
  * outside a block and a block cut short. */
 static void test_stats_odd_blocks(void **state)
@@ -1124,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_dump_report),
 		cmocka_unit_test(test_diff_report),
 		cmocka_unit_test(test_stats_report),
+		cmocka_unit_test(test_stats_one_cpu_no_totals),
 		cmocka_unit_test(test_stats_odd_blocks),
 		cmocka_unit_test(test_trace_report),
 		cmocka_unit_test(test_exit_lines),

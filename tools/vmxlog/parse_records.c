@@ -127,7 +127,7 @@ static struct vl_stats *open_stats(struct vl_ctx *c)
 	return i >= 0 && (size_t)i < c->log->nstats ? &c->log->stats[i] : NULL;
 }
 
-/* "begin reason=<why> cpus=<n>" */
+/* "begin reason=<why> cpus=<n>[ tsc=<n>]" (tsc: when the block began; newer logs) */
 static bool stats_begin(struct vl_ctx *c, const char *p)
 {
 	struct vl_log *log = c->log;
@@ -136,7 +136,11 @@ static bool stats_begin(struct vl_ctx *c, const char *p)
 	memset(&s, 0, sizeof(s));
 	if (!tx_lit(&p, "reason=") || !tx_word(&p, s.why, sizeof(s.why)))
 		return false;
-	if (!tx_lit(&p, " cpus=") || !tx_dec(&p, &s.cpus) || !tx_at_end(p))
+	if (!tx_lit(&p, " cpus=") || !tx_dec(&p, &s.cpus))
+		return false;
+	if (tx_lit(&p, " tsc=") && !tx_dec(&p, &s.tsc))
+		return false;
+	if (!tx_at_end(p))
 		return false;
 	s.logcpu = c->cpu_id;
 	s.line = c->line;

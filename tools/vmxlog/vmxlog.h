@@ -154,6 +154,7 @@ struct vl_stats {
 	unsigned long line;
 	char why[VL_NAME_MAX];
 	uint64_t cpus;
+	uint64_t tsc; /* the TSC when the block began (0: not in the line) */
 	bool complete;
 	uint64_t end_exits;
 	bool have_canaries; /* "canaries intact=<n> of <m>": root mode's own memory check */

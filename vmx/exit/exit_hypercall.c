@@ -230,8 +230,9 @@ static uint64_t dumps_done, dumps_refused;
 
 void hypercall_stats_print(void)
 {
-	log_info("hypercall: DUMP_VMCS dumps=%lu refused=%lu (rate limit: %u, then one per %llu TSC ticks)",
-		 dumps_done, dumps_refused, DUMP_VMCS_BURST, DUMP_VMCS_INTERVAL_TSC);
+	if (dumps_done | dumps_refused) /* only when a guest asked */
+		log_info("hypercall: DUMP_VMCS dumps=%lu refused=%lu (rate limit: %u, then one per %llu TSC ticks)",
+			 dumps_done, dumps_refused, DUMP_VMCS_BURST, DUMP_VMCS_INTERVAL_TSC);
 }
 
 static int64_t hc_dump_vmcs(struct vcpu *v)
