@@ -115,7 +115,8 @@ finish() { exit $FAILED; }
 # (chain= and chain_args= in \EFI\vmxray\vmxray.cfg), the way it boots from a USB stick.
 # Skips the test (exit 77)
 # when the Debian archive cannot be reached and nothing is cached; fails the test when
-# anything else goes wrong.
+# anything else goes wrong. LINUX_CMDLINE_EXTRA (optional): words appended to the payload's
+# kernel command line (tools/bench's repeatable 2-CPU boots); unset for make test's images.
 linux_image() {
 	local name=$1 out=$2 with=${3:-} vmx_opts=${4:-} payload=$B/linux-payload
 	mkdir -p "$out"
@@ -133,7 +134,7 @@ linux_image() {
 		finish
 	fi
 	local cmdline vmx=() mk=()
-	cmdline="$(cat "$payload/cmdline") initrd=\\EFI\\linux\\initrd.img"
+	cmdline="$(cat "$payload/cmdline")${LINUX_CMDLINE_EXTRA:+ $LINUX_CMDLINE_EXTRA} initrd=\\EFI\\linux\\initrd.img"
 	# OPTIONS and then VMXRAY_ARGS (e.g. trace=, tracebuf=): vmxray.efi's command line.
 	vmx_opts="$vmx_opts${VMXRAY_ARGS:+ $VMXRAY_ARGS}"
 	local kernel=("\\EFI\\linux\\vmlinuz.efi $cmdline")
