@@ -84,7 +84,7 @@ if [ -n "${VMXRAY_ARGS:-}" ] && [[ "$VMXRAY_ARGS" == *trace=* ]]; then
 		declare -A f=()
 		for kv in $a $b $rest; do f[${kv%%=*}]=${kv#*=}; done
 		[ $((f[records] + f[lost] + f[read])) = "${f[next]}" ] || bad+=" cpu${f[cpu]}: records+lost+read=$((f[records] + f[lost] + f[read])) next=${f[next]};"
-		st=$(clean "$log" | grep -aE "info: STATS cpu$apic ($reasons) [0-9]+\$" | awk '{s += $NF} END {print s + 0}')
+		st=$(stats_cpu_count "$log" "$apic" "$reasons")
 		[ $((f[next] + f[filtered] + f[open])) = "$st" ] || bad+=" cpu${f[cpu]}: next+filtered+open=$((f[next] + f[filtered] + f[open])) STATS=$st;"
 		lost_total=$((lost_total + f[lost]))
 		unset f

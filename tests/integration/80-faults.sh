@@ -122,7 +122,7 @@ expect triple.vmcs_dump_reason "$log" 'error: VMCS   ~ VM_EXIT_REASON: TRIPLE_FA
 expect triple.recorder_begin "$log" 'error: RECORDER begin cpu0 why=guest triple fault entries=16$'
 expect triple.recorder_last "$log" 'error: RECORDER #15 seq=[0-9]+ reason=TRIPLE_FAULT rip=0x[0-9a-f]{16} qual=0x0$'
 expect_order triple.stats "$log" 'RECORDER end' 'info: STATS begin reason=panic cpus=1'
-expect triple.stats_counted "$log" 'info: STATS cpu0 TRIPLE_FAULT 1$'
+expect triple.stats_counted "$log" 'info: STATS total TRIPLE_FAULT 1$'
 expect_order triple.reset "$log" 'STATS end exits=[0-9]+' 'error: resetting the system'
 expect triple.machine_reset "$B/it/faults-triple/emulator.log" "^[0-9]*[1-9][0-9]*i\\[SYS +\\] $hw_reset"
 expect_not triple.guest_never_resumed "$log" '^NOT-REACHED' 'error: resetting the system'

@@ -19,10 +19,10 @@ hvctl_vmcalls() {
 	echo "$sum"
 }
 
-# The power-off count of an exit reason (STATS total NAME N), 0 when not listed.
+# The power-off count of an exit reason (STATS total NAME N [cpuA=n ...]), 0 when not listed.
 poweroff_count() {
 	local n
-	n=$(sed -n "s/.*info: STATS total $2 \([0-9]*\)\$/\\1/p" "$1" | tail -1)
+	n=$(sed -n "s/.*info: STATS total $2 \([0-9]*\)\( cpu[0-9]*=[0-9]*\)*\$/\\1/p" "$1" | tail -1)
 	echo "${n:-0}"
 }
 

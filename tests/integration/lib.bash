@@ -108,6 +108,21 @@ boot() {
 }
 finish() { exit $FAILED; }
 
+# stats_cpu_count LOG APIC REGEX: the counts of the exit reasons matching REGEX on the CPU
+# with APIC ID APIC in the log's last STATS block, summed (docs/LOGFORMAT.md: "STATS total
+# NAME N cpuA=n cpuB=m"; with one CPU a total row is that CPU's; "STATS cpuA NAME N" rows
+# where a breakdown did not fit one line).
+stats_cpu_count() {
+	clean "$1" | grep -aoE 'STATS (begin|total|cpu[0-9]+) .*' | awk -v apic="$2" -v re="^($3)\$" '
+		$2 == "begin" { s = 0; cpus = 0; for (i = 3; i <= NF; i++) if ($i ~ /^cpus=/) cpus = substr($i, 6) + 0; next }
+		$2 == "total" && $3 ~ re {
+			if (NF == 4 && cpus == 1) s += $4
+			for (i = 5; i <= NF; i++) if (index($i, "cpu" apic "=") == 1) s += substr($i, length("cpu" apic "=") + 1)
+		}
+		$2 == "cpu" apic && $3 ~ re { s += $4 }
+		END { print s + 0 }'
+}
+
 # linux_image NAME OUT [with-vmxray|with-vmxray-chain [OPTIONS]]: fetches the Linux payload
 # (tools/linux-payload) and builds OUT/disk.img whose startup.nsh runs acpitables, optionally
 # vmxray (with the words OPTIONS on its command line), then the kernel's EFI stub. With

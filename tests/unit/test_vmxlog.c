@@ -569,29 +569,58 @@ static void test_stats_report(void **state)
 	vl_free(&log);
 }
 
-/* One CPU: vmxray writes no total lines (its cpu lines are the totals); the total is
- * theirs and no note says lines are missing. The begin line's tsc= is kept. */
-static void test_stats_one_cpu_no_totals(void **state)
+/* One CPU: vmxray writes total rows only (no per-CPU counts after them); they are that
+ * CPU's too, and no note says lines are missing. The begin line's tsc= is kept. */
+static void test_stats_one_cpu_total_rows(void **state)
 {
 	struct vl_log log;
 	struct capture c;
 
 	(void)state;
 	parse_text(&log, "[vmxray/cpu0] info: STATS begin reason=power-off cpus=1 tsc=6315612453\n"
-			 "[vmxray/cpu0] info: STATS cpu0 CPUID 6\n"
-			 "[vmxray/cpu0] info: STATS cpu0 IO_INSTRUCTION 2\n"
+			 "[vmxray/cpu0] info: STATS total CPUID 6\n"
+			 "[vmxray/cpu0] info: STATS total IO_INSTRUCTION 2\n"
 			 "[vmxray/cpu0] info: STATS end exits=8\n");
 	assert_int_equal(log.nstats, 1);
 	assert_true(log.stats[0].complete);
 	assert_int_equal(log.stats[0].tsc, 6315612453ull);
 	assert_int_equal(log.skipped, 0);
+	assert_int_equal(log.stats[0].count, 4); /* two totals, and cpu0's rows made from them */
 	report_stats(&log, cap_open(&c), false);
 	char *out = cap_close(&c);
 
+	assert_line(out, "cpu0: 8 exits");
 	assert_line(out, "total: 8 exits");
 	assert_line(out, "  CPUID               6  75.0%");
 	assert_int_equal(count_of(out, "  IO_INSTRUCTION      2  25.0%"), 2); /* cpu0 and total */
 	assert_int_equal(count_of(out, "no total lines"), 0);
+	assert_int_equal(count_of(out, "note:"), 0);
+	free(out);
+	vl_free(&log);
+}
+
+/* Two CPUs: each total row carries the per-CPU counts ("cpu<N>=<count>", CPUs with none
+ * left out); they become the per-CPU tables. A row whose counts do not parse is skipped. */
+static void test_stats_total_rows_with_per_cpu_counts(void **state)
+{
+	struct vl_log log;
+	struct capture c;
+
+	(void)state;
+	parse_text(&log, "[vmxray/cpu0] info: STATS begin reason=power-off cpus=2 tsc=1\n"
+			 "[vmxray/cpu0] info: STATS total CPUID 7 cpu0=5 cpu1=2\n"
+			 "[vmxray/cpu0] info: STATS total HLT 4 cpu1=4\n"
+			 "[vmxray/cpu0] info: STATS total XSETBV 3 cpu0=\n"
+			 "[vmxray/cpu0] info: STATS end exits=11\n");
+	assert_int_equal(log.nstats, 1);
+	assert_int_equal(log.skipped, 1);
+	assert_int_equal(log.stats[0].count, 5); /* 2 totals, 3 per-CPU rows */
+	report_stats(&log, cap_open(&c), false);
+	char *out = cap_close(&c);
+
+	assert_line(out, "cpu0: 5 exits");
+	assert_line(out, "cpu1: 6 exits");
+	assert_line(out, "total: 11 exits");
 	assert_int_equal(count_of(out, "note:"), 0);
 	free(out);
 	vl_free(&log);
@@ -1152,7 +1181,8 @@ int main(void)
 		cmocka_unit_test(test_dump_report),
 		cmocka_unit_test(test_diff_report),
 		cmocka_unit_test(test_stats_report),
-		cmocka_unit_test(test_stats_one_cpu_no_totals),
+		cmocka_unit_test(test_stats_one_cpu_total_rows),
+		cmocka_unit_test(test_stats_total_rows_with_per_cpu_counts),
 		cmocka_unit_test(test_stats_odd_blocks),
 		cmocka_unit_test(test_trace_report),
 		cmocka_unit_test(test_exit_lines),

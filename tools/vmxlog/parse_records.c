@@ -5,6 +5,7 @@
 #include "tools/vmxlog/parse_internal.h"
 
 #define STATS_ROWS_MAX 65536
+#define STATS_PER_CPU_MAX 256 /* "cpu<N>=<count>" items on one STATS total row */
 #define REC_ENTRIES_MAX 65536
 #define REC_CHANGES_MAX 1024
 #define DETAIL_KEEP 255
@@ -163,21 +164,54 @@ static bool stats_end(struct vl_ctx *c, const char *p)
 	return true;
 }
 
-/* "<NAME> <count>" after "total " or "cpu<N> " */
+static void stats_add_row(struct vl_stats *s, struct vl_stat_row r)
+{
+	s->row = vl_grow(s->row, &s->cap, s->count + 1, sizeof(*s->row));
+	s->row[s->count++] = r;
+}
+
+static bool stats_has_cpu_row(const struct vl_stats *s, uint32_t reason)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (!s->row[i].total && s->row[i].reason == reason)
+			return true;
+	return false;
+}
+
+/* "<NAME> <count>" after "cpu<N> "; after "total ", "<NAME> <count>[ cpu<N>=<count>...]":
+ * the per-CPU counts become cpu rows, as older logs wrote them ("STATS cpu<N> <NAME>
+ * <count>" lines). A total row of a one-CPU block with no counts after it is that CPU's
+ * (the one that printed it), unless a cpu row already said so. */
 static bool stats_row(struct vl_ctx *c, struct vl_stat_row r, const char *p)
 {
 	struct vl_stats *s = open_stats(c);
 	char name[VL_NAME_MAX];
+	struct vl_stat_row per[STATS_PER_CPU_MAX];
+	size_t nper = 0;
 
 	if (!s || s->count >= STATS_ROWS_MAX)
 		return false;
 	if (!tx_name(&p, name, sizeof(name)) || !vl_is_reason_name(name) || !tx_space(&p))
 		return false;
-	if (!tx_dec(&p, &r.count) || !tx_at_end(p))
+	if (!tx_dec(&p, &r.count))
+		return false;
+	while (r.total && tx_lit(&p, " cpu")) {
+		uint64_t cpu, n;
+		if (!tx_dec(&p, &cpu) || cpu >= VL_CPU_NONE || !tx_lit(&p, "=") || !tx_dec(&p, &n) ||
+		    nper == STATS_PER_CPU_MAX)
+			return false;
+		per[nper++] = (struct vl_stat_row){ false, (uint32_t)cpu, 0, n };
+	}
+	if (!tx_at_end(p) || s->count + 1 + nper > STATS_ROWS_MAX)
 		return false;
 	r.reason = vl_strtab_intern(&c->log->reasons, name, strlen(name));
-	s->row = vl_grow(s->row, &s->cap, s->count + 1, sizeof(*s->row));
-	s->row[s->count++] = r;
+	if (r.total && nper == 0 && s->cpus == 1 && !stats_has_cpu_row(s, r.reason))
+		per[nper++] = (struct vl_stat_row){ false, s->logcpu, 0, r.count };
+	for (size_t i = 0; i < nper; i++) {
+		per[i].reason = r.reason;
+		stats_add_row(s, per[i]);
+	}
+	stats_add_row(s, r);
 	return true;
 }
 
