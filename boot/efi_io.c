@@ -5,10 +5,10 @@
 
 /* What libefi's functions read (ST, BS, RT and the pool type of AllocatePool), without
  * InitializeLib: that also reads the "EFIDebug" and "Lang" variables and locates the
- * Unicode collation protocol in OVMF, twice a launch (the original image and the copy),
- * for nothing vmxray uses (libefi's string compares fall
- * back to its own stubs). Leaving InitializeLib out also keeps libefi's byte-loop memcpy
- * and memset out of the link (arch/memcpy.c). */
+ * Unicode collation protocol, twice a launch (the original image and the copy), for
+ * nothing vmxray uses (libefi's string compares fall back to its own stubs). Leaving
+ * InitializeLib out also keeps libefi's byte-loop memcpy and memset out of the link
+ * (arch/memcpy.c). */
 void efi_lib_init(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	EFI_LOADED_IMAGE *li;

@@ -7,9 +7,9 @@
 
 #include "arch/memory.h"
 
-/* log_sink_fn for the UEFI console (ConOut). ctx unused. */
 /* Sets the globals libefi reads (ST, BS, RT, the pool type); vmxray's InitializeLib. */
 void efi_lib_init(EFI_HANDLE image, EFI_SYSTEM_TABLE *st);
+/* log_sink_fn for the UEFI console (ConOut). ctx unused. */
 void efi_console_sink(void *ctx, const char *line, size_t len);
 /* True when a console output device is a serial terminal (a UART device path node):
  * then the firmware already mirrors its console to serial. */

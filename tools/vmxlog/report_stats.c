@@ -158,13 +158,12 @@ size_t stats_totals(const struct vl_log *log, size_t block, struct reason_count 
 	return collect(s, has_total_rows(s) ? ROWS_TOTAL : ROWS_ALL_CPUS, 0, &log->reasons, rc);
 }
 
-/* The total rows, or the CPU rows summed when there are none (always so with one CPU). */
+/* The total rows, or the CPU rows summed when there are none. */
 static void print_total(const struct vl_log *log, const struct vl_stats *s, FILE *out)
 {
 	struct reason_count *rc;
 	size_t n = stats_totals(log, (size_t)(s - log->stats), &rc);
-	/* vmxray writes no total lines with one CPU (its cpu lines are the totals). */
-	const char *how = has_total_rows(s) || s->cpus == 1 ? "" : " (no total lines: summed over the CPUs)";
+	const char *how = has_total_rows(s) ? "" : " (no total lines: summed over the CPUs)";
 	uint64_t total = sum(rc, n);
 
 	fprintf(out, "\ntotal: %llu exits%s\n", (unsigned long long)total, how);
